@@ -1,0 +1,176 @@
+//! An instance's exports: looked up once at instantiation, described for `getExports`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use wasmtime::{Extern, Func, Instance, Memory, Mutability, Store, ValType};
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::store::HostState;
+use crate::values::{from_wasm, type_name, ResultValue};
+
+pub struct ExportFunc {
+    pub name: Arc<str>,
+    pub func: Func,
+    pub params: Box<[ValType]>,
+    pub results: Box<[ValType]>,
+}
+
+pub struct Exports {
+    functions: HashMap<String, ExportFunc>,
+    /// Every export in declaration order.
+    all: Vec<(String, Extern)>,
+    /// The memory `instance.memory` works on: "memory", else the first exported one.
+    pub memory: Option<Memory>,
+}
+
+pub enum ExportInfo {
+    Function {
+        name: String,
+        params: Vec<String>,
+        results: Vec<String>,
+    },
+    Memory {
+        name: String,
+        pages: u64,
+        minimum: u64,
+        maximum: Option<u64>,
+    },
+    Table {
+        name: String,
+        element: String,
+        size: u64,
+        minimum: u64,
+        maximum: Option<u64>,
+    },
+    Global {
+        name: String,
+        value_type: String,
+        mutable: bool,
+        value: ResultValue,
+    },
+    Tag {
+        name: String,
+    },
+}
+
+impl Exports {
+    pub fn collect(store: &mut Store<HostState>, instance: &Instance) -> Self {
+        let all: Vec<(String, Extern)> = instance
+            .exports(&mut *store)
+            .map(|export| (export.name().to_string(), export.into_extern()))
+            .collect();
+        let mut functions = HashMap::new();
+        for (name, item) in &all {
+            if let Extern::Func(func) = item {
+                let ty = func.ty(&*store);
+                let export = ExportFunc {
+                    name: Arc::from(name.as_str()),
+                    func: *func,
+                    params: ty.params().collect(),
+                    results: ty.results().collect(),
+                };
+                functions.insert(name.clone(), export);
+            }
+        }
+        let memories = || all.iter().filter_map(|(n, e)| e.clone().into_memory().map(|m| (n, m)));
+        let memory = memories()
+            .find(|(name, _)| name.as_str() == "memory")
+            .or_else(|| memories().next())
+            .map(|(_, memory)| memory);
+        Exports {
+            functions,
+            all,
+            memory,
+        }
+    }
+
+    pub fn function(&self, name: &str) -> WasmResult<&ExportFunc> {
+        if let Some(func) = self.functions.get(name) {
+            return Ok(func);
+        }
+        let what = match self.all.iter().find(|(n, _)| n == name) {
+            Some((_, item)) => format!("export {name:?} is a {}, not a function", kind(item)),
+            None => format!("no export named {name:?}"),
+        };
+        let mut available: Vec<&str> = self.functions.keys().map(String::as_str).collect();
+        available.sort_unstable();
+        let listed = if available.is_empty() {
+            "the module exports no functions".to_string()
+        } else {
+            format!("exported functions: {}", available.join(", "))
+        };
+        Err(WasmError::new(
+            ErrorCode::ExportNotFound,
+            format!("{what}; {listed}"),
+        ))
+    }
+
+    pub fn describe(&self, store: &mut Store<HostState>) -> Vec<ExportInfo> {
+        self.all
+            .iter()
+            .map(|(name, item)| describe_one(store, name.clone(), item))
+            .collect()
+    }
+}
+
+fn kind(item: &Extern) -> &'static str {
+    match item {
+        Extern::Func(_) => "function",
+        Extern::Memory(_) | Extern::SharedMemory(_) => "memory",
+        Extern::Table(_) => "table",
+        Extern::Global(_) => "global",
+        Extern::Tag(_) => "tag",
+    }
+}
+
+fn describe_one(store: &mut Store<HostState>, name: String, item: &Extern) -> ExportInfo {
+    match item {
+        Extern::Func(func) => {
+            let ty = func.ty(&*store);
+            ExportInfo::Function {
+                name,
+                params: ty.params().map(|t| type_name(&t)).collect(),
+                results: ty.results().map(|t| type_name(&t)).collect(),
+            }
+        }
+        Extern::Memory(memory) => {
+            let ty = memory.ty(&*store);
+            ExportInfo::Memory {
+                name,
+                pages: memory.size(&*store),
+                minimum: ty.minimum(),
+                maximum: ty.maximum(),
+            }
+        }
+        Extern::SharedMemory(memory) => {
+            let ty = memory.ty();
+            ExportInfo::Memory {
+                name,
+                pages: memory.size(),
+                minimum: ty.minimum(),
+                maximum: ty.maximum(),
+            }
+        }
+        Extern::Table(table) => {
+            let ty = table.ty(&*store);
+            ExportInfo::Table {
+                name,
+                element: type_name(&ValType::Ref(ty.element().clone())),
+                size: table.size(&*store),
+                minimum: ty.minimum(),
+                maximum: ty.maximum(),
+            }
+        }
+        Extern::Global(global) => {
+            let ty = global.ty(&*store);
+            ExportInfo::Global {
+                name,
+                value_type: type_name(ty.content()),
+                mutable: ty.mutability() == Mutability::Var,
+                value: from_wasm(&global.get(&mut *store)),
+            }
+        }
+        Extern::Tag(_) => ExportInfo::Tag { name },
+    }
+}

@@ -1,0 +1,210 @@
+//! Reading JS arguments into core types, with errors that name what was wrong.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::{BigInt, JsObjectValue, Object};
+use napi::{JsValue, Unknown, ValueType};
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::values::{ArgValue, BigIntValue};
+use crate::wasi::WasiOptions;
+
+pub fn arg_values(args: &[Unknown]) -> napi::Result<Vec<ArgValue>> {
+    args.iter().map(arg_value).collect()
+}
+
+pub fn arg_value(value: &Unknown) -> napi::Result<ArgValue> {
+    Ok(match value.get_type()? {
+        ValueType::Number => ArgValue::Number(number(value)?),
+        ValueType::BigInt => ArgValue::BigInt(bigint(value)?),
+        ValueType::Null => ArgValue::Null,
+        ValueType::Object => tagged(value)?,
+        other => ArgValue::Other(kind_name(other)),
+    })
+}
+
+/// `{ type, value }` objects become tagged values; any other object is just "an object".
+fn tagged(value: &Unknown) -> napi::Result<ArgValue> {
+    // SAFETY: the value was checked to be an object.
+    let object: Object = unsafe { value.cast()? };
+    if !object.has_named_property("type")? || !object.has_named_property("value")? {
+        return Ok(ArgValue::Other("object"));
+    }
+    let ty: Unknown = object.get_named_property("type")?;
+    if ty.get_type()? != ValueType::String {
+        return Ok(ArgValue::Other("object"));
+    }
+    // SAFETY: checked to be a string.
+    let ty: String = unsafe { ty.cast()? };
+    let inner: Unknown = object.get_named_property("value")?;
+    let inner = match inner.get_type()? {
+        ValueType::Number => ArgValue::Number(number(&inner)?),
+        ValueType::BigInt => ArgValue::BigInt(bigint(&inner)?),
+        ValueType::Null => ArgValue::Null,
+        other => ArgValue::Other(kind_name(other)),
+    };
+    Ok(ArgValue::Tagged {
+        ty,
+        value: Box::new(inner),
+    })
+}
+
+fn number(value: &Unknown) -> napi::Result<f64> {
+    // SAFETY: callers checked the type is Number.
+    unsafe { value.cast::<f64>() }
+}
+
+fn bigint(value: &Unknown) -> napi::Result<BigIntValue> {
+    // SAFETY: callers checked the type is BigInt.
+    let big: BigInt = unsafe { value.cast()? };
+    let (negative, magnitude, lossless) = big.get_u128();
+    Ok(BigIntValue {
+        negative,
+        magnitude: lossless.then_some(magnitude),
+    })
+}
+
+fn kind_name(kind: ValueType) -> &'static str {
+    match kind {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "boolean",
+        ValueType::Number => "number",
+        ValueType::String => "string",
+        ValueType::Symbol => "symbol",
+        ValueType::Object => "object",
+        ValueType::Function => "function",
+        ValueType::External => "external",
+        ValueType::BigInt => "bigint",
+        _ => "value of unknown type",
+    }
+}
+
+/// Reads a WasiConfig object; `undefined` or `null` is the empty sandbox.
+pub fn wasi_options(config: Option<Unknown>) -> napi::Result<WasiOptions> {
+    let mut options = WasiOptions::default();
+    let Some(config) = config else {
+        return Ok(options);
+    };
+    match config.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(options),
+        ValueType::Object => {}
+        other => {
+            return Err(wasi_error(format!(
+                "the WASI config must be an object, got a {}",
+                kind_name(other)
+            )))
+        }
+    }
+    // SAFETY: checked to be an object.
+    let config: Object = unsafe { config.cast()? };
+    options.preopens = string_record(&config, "preopens")?
+        .into_iter()
+        .map(|(guest, host)| (guest, PathBuf::from(host)))
+        .collect();
+    options.env = string_record(&config, "env")?;
+    options.args = string_list(&config, "args")?;
+    options.inherit_stdin = flag(&config, "inheritStdin")?;
+    options.inherit_stdout = flag(&config, "inheritStdout")?;
+    options.inherit_stderr = flag(&config, "inheritStderr")?;
+    Ok(options)
+}
+
+fn optional_property<'env>(config: &Object<'env>, key: &str) -> napi::Result<Option<Unknown<'env>>> {
+    let value: Unknown = config.get_named_property(key)?;
+    Ok(match value.get_type()? {
+        ValueType::Undefined => None,
+        _ => Some(value),
+    })
+}
+
+fn flag(config: &Object, key: &str) -> napi::Result<bool> {
+    let Some(value) = optional_property(config, key)? else {
+        return Ok(false);
+    };
+    if value.get_type()? != ValueType::Boolean {
+        return Err(wasi_error(format!(
+            "{key} must be a boolean, got a {}",
+            kind_name(value.get_type()?)
+        )));
+    }
+    // SAFETY: checked to be a boolean.
+    unsafe { value.cast::<bool>() }
+}
+
+fn string_of(value: &Unknown, what: impl FnOnce() -> String) -> napi::Result<String> {
+    if value.get_type()? != ValueType::String {
+        return Err(wasi_error(format!(
+            "{} must be a string, got a {}",
+            what(),
+            kind_name(value.get_type()?)
+        )));
+    }
+    // SAFETY: checked to be a string.
+    unsafe { value.cast::<String>() }
+}
+
+fn string_record(config: &Object, key: &str) -> napi::Result<Vec<(String, String)>> {
+    let Some(value) = optional_property(config, key)? else {
+        return Ok(Vec::new());
+    };
+    if value.get_type()? != ValueType::Object || value.is_array()? {
+        return Err(wasi_error(format!(
+            "{key} must be an object of strings, like {{ \"NAME\": \"value\" }}"
+        )));
+    }
+    // SAFETY: checked to be an object.
+    let record: Object = unsafe { value.cast()? };
+    let names = record.get_property_names()?;
+    let count = names.get_array_length()?;
+    let mut entries = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let name: Unknown = names.get_element(index)?;
+        let name = string_of(&name, || format!("a key of {key}"))?;
+        let entry: Unknown = record.get_named_property(&name)?;
+        let entry = string_of(&entry, || format!("{key}[{name:?}]"))?;
+        entries.push((name, entry));
+    }
+    Ok(entries)
+}
+
+fn string_list(config: &Object, key: &str) -> napi::Result<Vec<String>> {
+    let Some(value) = optional_property(config, key)? else {
+        return Ok(Vec::new());
+    };
+    if !value.is_array()? {
+        return Err(wasi_error(format!("{key} must be an array of strings")));
+    }
+    // SAFETY: checked to be an array.
+    let list: Object = unsafe { value.cast()? };
+    (0..list.get_array_length()?)
+        .map(|index| {
+            let item: Unknown = list.get_element(index)?;
+            string_of(&item, || format!("{key}[{index}]"))
+        })
+        .collect()
+}
+
+fn wasi_error(message: String) -> napi::Error {
+    WasmError::new(ErrorCode::WasiError, message).into()
+}
+
+/// A JS number that must be an offset, length or page count.
+pub fn index(what: &str, value: f64) -> WasmResult<u64> {
+    crate::memory::to_index(what, value)
+}
+
+/// The source of `compile`: WAT text, or the bytes of a Uint8Array (copied, since the
+/// caller may change them while the compile runs).
+pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
+    match source.get_type()? {
+        // SAFETY: checked to be a string.
+        ValueType::String => Ok(unsafe { source.cast::<String>()? }.into_bytes()),
+        // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array.
+        ValueType::Object => Ok(unsafe { source.cast::<&[u8]>()? }.to_vec()),
+        other => Err(napi::Error::new(
+            napi::Status::InvalidArg,
+            format!("compile expects a Uint8Array or a string, got a {}", kind_name(other)),
+        )),
+    }
+}

@@ -1,0 +1,98 @@
+//! Core results -> JS values.
+
+use napi::bindgen_prelude::{BigInt, JsObjectValue, Null, Object, ToNapiValue};
+use napi::{sys, Env};
+
+use crate::exports::ExportInfo;
+use crate::values::{from_wasm, ResultValue};
+
+/// A call's results, converted on the JS thread.
+pub struct JsResults(pub Vec<wasmtime::Val>);
+
+impl ToNapiValue for JsResults {
+    unsafe fn to_napi_value(env: sys::napi_env, results: Self) -> napi::Result<sys::napi_value> {
+        let values: Vec<JsValueOut> = results.0.iter().map(|v| JsValueOut(from_wasm(v))).collect();
+        Vec::to_napi_value(env, values)
+    }
+}
+
+pub struct JsValueOut(pub ResultValue);
+
+impl ToNapiValue for JsValueOut {
+    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
+        match value.0 {
+            ResultValue::Number(n) => f64::to_napi_value(env, n),
+            ResultValue::BigInt(n) => BigInt::to_napi_value(env, BigInt::from(n)),
+            ResultValue::V128(bits) => BigInt::to_napi_value(env, BigInt::from(bits)),
+            ResultValue::Null => Null::to_napi_value(env, Null),
+            ResultValue::OpaqueRef(kind) => {
+                let env = Env::from_raw(env);
+                let mut object = Object::new(&env)?;
+                object.set_named_property("type", kind)?;
+                Object::to_napi_value(env.raw(), object)
+            }
+        }
+    }
+}
+
+pub struct JsExports(pub Vec<ExportInfo>);
+
+impl ToNapiValue for JsExports {
+    unsafe fn to_napi_value(env: sys::napi_env, exports: Self) -> napi::Result<sys::napi_value> {
+        let js_env = Env::from_raw(env);
+        let objects = exports
+            .0
+            .into_iter()
+            .map(|info| export_object(&js_env, info))
+            .collect::<napi::Result<Vec<_>>>()?;
+        Vec::to_napi_value(env, objects)
+    }
+}
+
+fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
+    let mut object = Object::new(env)?;
+    match info {
+        ExportInfo::Function { name, params, results } => {
+            object.set_named_property("name", name)?;
+            object.set_named_property("kind", "function")?;
+            object.set_named_property("params", params)?;
+            object.set_named_property("results", results)?;
+        }
+        ExportInfo::Memory { name, pages, minimum, maximum } => {
+            object.set_named_property("name", name)?;
+            object.set_named_property("kind", "memory")?;
+            object.set_named_property("pages", pages as f64)?;
+            object.set_named_property("minimum", minimum as f64)?;
+            object.set_named_property("maximum", maximum.map(|m| m as f64))?;
+        }
+        ExportInfo::Table { name, element, size, minimum, maximum } => {
+            object.set_named_property("name", name)?;
+            object.set_named_property("kind", "table")?;
+            object.set_named_property("element", element)?;
+            object.set_named_property("size", size as f64)?;
+            object.set_named_property("minimum", minimum as f64)?;
+            object.set_named_property("maximum", maximum.map(|m| m as f64))?;
+        }
+        ExportInfo::Global { name, value_type, mutable, value } => {
+            object.set_named_property("name", name)?;
+            object.set_named_property("kind", "global")?;
+            object.set_named_property("type", value_type)?;
+            object.set_named_property("mutable", mutable)?;
+            object.set_named_property("value", JsValueOut(value))?;
+        }
+        ExportInfo::Tag { name } => {
+            object.set_named_property("name", name)?;
+            object.set_named_property("kind", "tag")?;
+        }
+    }
+    Ok(object)
+}
+
+/// Bytes copied out of linear memory, handed to JS as a Uint8Array without another copy.
+pub struct JsBytes(pub Vec<u8>);
+
+impl ToNapiValue for JsBytes {
+    unsafe fn to_napi_value(env: sys::napi_env, bytes: Self) -> napi::Result<sys::napi_value> {
+        napi::bindgen_prelude::Uint8Array::to_napi_value(env, bytes.0.into())
+    }
+}

@@ -1,0 +1,6 @@
+//! The JS side of the boundary: reading JS arguments, making JS results, and settling
+//! operations as values or Promises. Only `lib.rs` uses this module.
+
+pub mod decode;
+pub mod encode;
+pub mod settle;

@@ -1,0 +1,167 @@
+//! The native binding: `#[napi]` entry points only. Each one reads its JS arguments, calls the
+//! core, and hands the outcome back as a value or a Promise; the logic lives in the modules.
+
+mod engine;
+mod error;
+mod exports;
+mod instance;
+mod js;
+mod linker;
+mod memory;
+mod module;
+mod registry;
+mod store;
+mod values;
+mod wasi;
+
+use napi::bindgen_prelude::Uint8Array;
+use napi::{Env, Unknown};
+use napi_derive::napi;
+
+use crate::js::decode;
+use crate::js::encode::{JsBytes, JsExports, JsResults};
+use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
+
+/// Compiles binary wasm (a Uint8Array) or WAT text (a string); resolves a module id.
+#[napi]
+pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
+    let bytes = decode::source_bytes(&source)?;
+    spawn_blocking(env, move || module::compile(&bytes))
+}
+
+/// Reads and compiles a module file off the JS thread; resolves a module id.
+#[napi]
+pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
+    spawn_blocking(env, move || module::compile_file(&path))
+}
+
+#[napi]
+pub fn drop_module(module_id: String) -> napi::Result<()> {
+    Ok(module::drop_module(&module_id)?)
+}
+
+/// Instantiates a module with WASI preview 1 linked; resolves an instance id.
+#[napi]
+pub fn instantiate<'env>(
+    env: &'env Env,
+    module_id: String,
+    config: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let module = module::get(&module_id)?;
+    let options = decode::wasi_options(config)?;
+    spawn(env, instance::instantiate(module, options))
+}
+
+/// Calls an exported function; resolves (or returns, when done in its first slice) its results.
+#[napi]
+pub fn call<'env>(
+    env: &'env Env,
+    instance_id: String,
+    name: String,
+    args: Vec<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let func = entry.exports.function(&name)?;
+    let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
+    let call = entry.call(func, params);
+    settle(env, async move { call.await.map(JsResults) })
+}
+
+#[napi]
+pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    settle(
+        env,
+        entry.with_store(|store, exports| Ok(JsExports(exports.describe(store)))),
+    )
+}
+
+#[napi]
+pub fn drop_instance(instance_id: String) -> napi::Result<()> {
+    Ok(instance::drop_instance(&instance_id)?)
+}
+
+#[napi]
+pub fn memory_read<'env>(
+    env: &'env Env,
+    instance_id: String,
+    offset: f64,
+    length: f64,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let offset = decode::index("offset", offset)?;
+    let length = decode::index("length", length)?;
+    let read = entry.with_store(move |store, exports| {
+        let memory = memory::exported_memory(exports)?;
+        memory::read(store, memory, offset, length).map(JsBytes)
+    });
+    settle_large(env, length, read)
+}
+
+#[napi]
+pub fn memory_write<'env>(
+    env: &'env Env,
+    instance_id: String,
+    offset: f64,
+    data: Uint8Array,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let offset = decode::index("offset", offset)?;
+    let bytes = data.to_vec();
+    let length = bytes.len() as u64;
+    let write = entry.with_store(move |store, exports| {
+        let memory = memory::exported_memory(exports)?;
+        memory::write(store, memory, offset, &bytes)
+    });
+    settle_large(env, length, write)
+}
+
+#[napi]
+pub fn memory_size<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    settle(
+        env,
+        entry.with_store(|store, exports| {
+            let memory = memory::exported_memory(exports)?;
+            Ok(memory::size(store, memory) as f64)
+        }),
+    )
+}
+
+#[napi]
+pub fn memory_grow<'env>(
+    env: &'env Env,
+    instance_id: String,
+    pages: f64,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let pages = decode::index("pages", pages)?;
+    settle(
+        env,
+        entry.with_store(move |store, exports| {
+            let memory = memory::exported_memory(exports)?;
+            memory::grow(store, memory, pages).map(|previous| previous as f64)
+        }),
+    )
+}
+
+/// Validates a `types.*` value; throws a 5007 error when it is not representable.
+#[napi]
+pub fn check_value(value_type: String, value: Unknown) -> napi::Result<()> {
+    Ok(values::check_tagged(&value_type, &decode::arg_value(&value)?)?)
+}
+
+/// Live handle counts, for leak checks.
+#[napi(object)]
+pub struct LiveHandles {
+    pub modules: u32,
+    pub instances: u32,
+}
+
+#[napi]
+pub fn live_handles() -> LiveHandles {
+    LiveHandles {
+        modules: registry::MODULES.len() as u32,
+        instances: registry::INSTANCES.len() as u32,
+    }
+}

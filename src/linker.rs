@@ -1,0 +1,52 @@
+//! Links modules against WASI preview 1 and reports imports nothing can satisfy.
+
+use once_cell::sync::OnceCell;
+use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
+
+use crate::engine::engine;
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::store::HostState;
+
+static WASI_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
+
+fn wasi_linker() -> WasmResult<&'static Linker<HostState>> {
+    WASI_LINKER.get_or_try_init(|| {
+        let mut linker = Linker::new(engine()?);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut HostState| {
+            &mut state.wasi
+        })
+        .map_err(|e| {
+            WasmError::new(
+                ErrorCode::InstantiateError,
+                format!("cannot link WASI: {e:#}"),
+            )
+        })?;
+        Ok(linker)
+    })
+}
+
+/// Resolves every import of `module` once, so each instantiation only allocates.
+pub fn prelink(module: &Module) -> WasmResult<InstancePre<HostState>> {
+    wasi_linker()?.instantiate_pre(module).map_err(|e| {
+        let message = match e.downcast_ref::<UnknownImportError>() {
+            Some(unknown) => format!(
+                "unsatisfied import {}::{} ({}): no such host function or WASI import",
+                unknown.module(),
+                unknown.name(),
+                describe_extern_type(unknown.ty()),
+            ),
+            None => format!("cannot link the module's imports: {e:#}"),
+        };
+        WasmError::new(ErrorCode::InstantiateError, message)
+    })
+}
+
+fn describe_extern_type(ty: wasmtime::ExternType) -> String {
+    match ty {
+        wasmtime::ExternType::Func(f) => format!("function {f}"),
+        wasmtime::ExternType::Global(_) => "global".into(),
+        wasmtime::ExternType::Table(_) => "table".into(),
+        wasmtime::ExternType::Memory(_) => "memory".into(),
+        wasmtime::ExternType::Tag(_) => "tag".into(),
+    }
+}

@@ -1,0 +1,86 @@
+//! Handles: opaque string ids for modules and instances, never reused within a process.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use once_cell::sync::Lazy;
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::instance::InstanceEntry;
+use crate::module::ModuleEntry;
+
+pub struct Registry<T> {
+    prefix: &'static str,
+    missing: ErrorCode,
+    next_id: AtomicU64,
+    entries: RwLock<HashMap<u64, Arc<T>>>,
+}
+
+pub static MODULES: Lazy<Registry<ModuleEntry>> =
+    Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
+pub static INSTANCES: Lazy<Registry<InstanceEntry>> =
+    Lazy::new(|| Registry::new("instance:", ErrorCode::InvalidInstanceHandle));
+
+impl<T> Registry<T> {
+    fn new(prefix: &'static str, missing: ErrorCode) -> Self {
+        Registry {
+            prefix,
+            missing,
+            next_id: AtomicU64::new(1),
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Reserves the next id; `insert` stores the entry under it.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn format_id(&self, id: u64) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    pub fn insert(&self, id: u64, entry: Arc<T>) -> String {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, entry);
+        self.format_id(id)
+    }
+
+    pub fn get(&self, handle: &str) -> WasmResult<Arc<T>> {
+        let id = self.parse(handle)?;
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(&id).cloned().ok_or_else(|| self.unknown(handle))
+    }
+
+    pub fn remove(&self, handle: &str) -> WasmResult<Arc<T>> {
+        let id = self.parse(handle)?;
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.remove(&id).ok_or_else(|| self.unknown(handle))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn parse(&self, handle: &str) -> WasmResult<u64> {
+        handle
+            .strip_prefix(self.prefix)
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .ok_or_else(|| self.unknown(handle))
+    }
+
+    fn unknown(&self, handle: &str) -> WasmError {
+        let what = match self.missing {
+            ErrorCode::InvalidModuleHandle => "module",
+            _ => "instance",
+        };
+        let shown: String = handle.chars().take(80).collect();
+        WasmError::new(
+            self.missing,
+            format!("unknown or dropped {what} id {shown:?}"),
+        )
+    }
+}
