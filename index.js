@@ -40,6 +40,16 @@ function toPublicError(error) {
   return new WasmError(code, text, details)
 }
 
+// Node's convention for a cancelled operation: name "AbortError", code "ABORT_ERR", and the
+// signal's reason as the cause.
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options = undefined) {
+    super(message, options)
+    Object.defineProperty(this, 'name', { value: 'AbortError', configurable: true, writable: true })
+    this.code = 'ABORT_ERR'
+  }
+}
+
 function invoke(fn, ...args) {
   try {
     return fn(...args)
@@ -121,11 +131,40 @@ async function instantiate(moduleId, wasiConfig) {
   return new Instance(instanceId)
 }
 
-async function call(instanceId, name, args = []) {
+async function call(instanceId, name, args = [], options = undefined) {
   requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
   requireString(name, 'export name')
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
-  return invokeAsync(native.call, instanceId, name, args)
+  if (options === undefined || options === null) return invokeAsync(native.call, instanceId, name, args)
+  return callWithOptions(instanceId, name, args, options)
+}
+
+async function callWithOptions(instanceId, name, args, options) {
+  if (typeof options !== 'object') throw new TypeError(`call options must be an object, got ${describe(options)}`)
+  const { fuel, timeoutMs, signal } = options
+  if (signal === undefined || signal === null) return invokeAsync(native.call, instanceId, name, args, fuel, timeoutMs)
+  if (!(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`)
+  if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason })
+  const handle = new native.CancelHandle()
+  const onAbort = () => handle.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await native.call(instanceId, name, args, fuel, timeoutMs, handle)
+  } catch (error) {
+    const publicError = toPublicError(error)
+    if (publicError.aborted) throw new AbortError(undefined, { cause: signal.reason })
+    throw publicError
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+async function fuel(instanceId) {
+  return invokeAsync(native.instanceFuel, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+}
+
+async function setFuel(instanceId, amount) {
+  return invokeAsync(native.setInstanceFuel, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'), amount)
 }
 
 async function getExports(instanceId) {
@@ -200,6 +239,23 @@ class Instance {
     keepAlive(this)
     return results
   }
+  // Like call(), with the arguments as an array and limits for this call:
+  // { fuel, timeoutMs, signal }.
+  async invoke(name, args = [], options = {}) {
+    const results = await call(this.#id, name, args, options)
+    keepAlive(this)
+    return results
+  }
+  // Fuel left, or null for an instance created without limits.fuel.
+  async fuel() {
+    const left = await fuel(this.#id)
+    keepAlive(this)
+    return left
+  }
+  async setFuel(amount) {
+    await setFuel(this.#id, amount)
+    keepAlive(this)
+  }
   async getExports() {
     const exports = await getExports(this.#id)
     keepAlive(this)
@@ -240,10 +296,13 @@ module.exports = {
   call,
   getExports,
   dropInstance,
+  fuel,
+  setFuel,
   memory,
   types,
   Instance,
   Memory,
   WasmError,
+  AbortError,
   ErrorCode,
 }

@@ -9,11 +9,14 @@ export const {
   call,
   getExports,
   dropInstance,
+  fuel,
+  setFuel,
   memory,
   types,
   Instance,
   Memory,
   WasmError,
+  AbortError,
   ErrorCode,
 } = api
 

@@ -1,4 +1,7 @@
-//! The one process-wide wasmtime `Engine`, and the epoch ticker that lets long calls yield.
+//! The process-wide wasmtime engines, and the epoch ticker that lets long calls yield.
+//!
+//! There are two engines: a plain one, and one that compiles fuel metering into the code.
+//! Code run without a fuel limit uses the plain engine and pays nothing for metering.
 //!
 //! Every store uses epoch interruption: the ticker advances the engine's epoch once a
 //! millisecond while any call is running, and each store's deadline callback decides whether
@@ -16,29 +19,43 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-static ENGINE: OnceCell<Engine> = OnceCell::new();
+/// Whether compiled code counts fuel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metering {
+    Off,
+    Fuel,
+}
+
+static PLAIN_ENGINE: OnceCell<Engine> = OnceCell::new();
+static METERED_ENGINE: OnceCell<Engine> = OnceCell::new();
+static TICKER_STARTED: OnceCell<()> = OnceCell::new();
 static TICKER: EpochTicker = EpochTicker {
     active_calls: AtomicUsize::new(0),
     idle: Mutex::new(()),
     wake: Condvar::new(),
 };
 
-pub fn engine() -> WasmResult<&'static Engine> {
-    ENGINE.get_or_try_init(|| {
-        let engine = Engine::new(&engine_config()).map_err(|e| {
+pub fn engine(metering: Metering) -> WasmResult<&'static Engine> {
+    let cell = match metering {
+        Metering::Off => &PLAIN_ENGINE,
+        Metering::Fuel => &METERED_ENGINE,
+    };
+    let engine = cell.get_or_try_init(|| {
+        Engine::new(&engine_config(metering)).map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
                 format!("cannot create the wasmtime engine: {e:#}"),
             )
-        })?;
-        start_ticker(engine.clone())?;
-        Ok(engine)
-    })
+        })
+    })?;
+    TICKER_STARTED.get_or_try_init(start_ticker)?;
+    Ok(engine)
 }
 
-fn engine_config() -> Config {
+fn engine_config(metering: Metering) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    config.consume_fuel(metering == Metering::Fuel);
     config
 }
 
@@ -48,13 +65,18 @@ struct EpochTicker {
     wake: Condvar,
 }
 
-fn start_ticker(engine: Engine) -> WasmResult<()> {
+fn start_ticker() -> WasmResult<()> {
     std::thread::Builder::new()
         .name("runtime-wasm-epoch".into())
-        .spawn(move || loop {
+        .spawn(|| loop {
             TICKER.wait_for_activity();
             std::thread::sleep(EPOCH_TICK);
-            engine.increment_epoch();
+            for engine in [PLAIN_ENGINE.get(), METERED_ENGINE.get()]
+                .into_iter()
+                .flatten()
+            {
+                engine.increment_epoch();
+            }
         })
         .map(|_| ())
         .map_err(|e| {

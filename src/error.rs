@@ -56,6 +56,16 @@ pub struct ErrorDetails {
     /// The file or directory the error is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Which limit stopped a call: "fuel" or "timeout".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel_consumed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
+    /// The call was stopped by its AbortSignal (shown to JS as an AbortError).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -100,7 +110,10 @@ impl WasmError {
         match err.downcast_ref::<Trap>() {
             Some(trap) => {
                 let kind = trap.to_string();
-                let kind = kind.strip_prefix("wasm trap: ").unwrap_or(&kind).to_string();
+                let kind = kind
+                    .strip_prefix("wasm trap: ")
+                    .unwrap_or(&kind)
+                    .to_string();
                 let mut error =
                     WasmError::new(code, format!("{context}: wasm trap: {kind}{backtrace}"));
                 error.details.trap = Some(kind);

@@ -73,7 +73,10 @@ impl Exports {
                 functions.insert(name.clone(), export);
             }
         }
-        let memories = || all.iter().filter_map(|(n, e)| e.clone().into_memory().map(|m| (n, m)));
+        let memories = || {
+            all.iter()
+                .filter_map(|(n, e)| e.clone().into_memory().map(|m| (n, m)))
+        };
         let memory = memories()
             .find(|(name, _)| name.as_str() == "memory")
             .or_else(|| memories().next())

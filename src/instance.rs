@@ -5,27 +5,34 @@
 //! operation is made, so operations on one instance run one at a time in the order they were
 //! made, while different instances run in parallel on the pool.
 
-use std::future::Future;
+use std::future::{pending, Future};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
-use wasmtime::{Store, Val};
+use wasmtime::{Store, Trap, Val};
 
-use crate::engine::ActiveCall;
+use crate::engine::{ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
+use crate::limits::{earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption};
 use crate::module::ModuleEntry;
 use crate::registry::INSTANCES;
-use crate::store::{new_store, HostState, InstanceDropped, FIRST_SLICE_TICKS};
+use crate::store::{metering_for, new_store, HostState, FIRST_SLICE_TICKS};
 use crate::wasi::{build_context, WasiOptions};
 
 type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
+type StoreGuard = OwnedMutexGuard<Option<Store<HostState>>>;
 
 pub struct InstanceEntry {
     store: SharedStore,
     closed: Arc<AtomicBool>,
     pub exports: Arc<Exports>,
+    /// The deadline of every call, unless the call asks for an earlier one.
+    default_timeout: Option<Duration>,
+    metering: Metering,
+    ceilings: Ceilings,
 }
 
 pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
@@ -43,64 +50,128 @@ pub fn drop_instance(id: &str) -> WasmResult<()> {
     Ok(())
 }
 
-pub async fn instantiate(module: Arc<ModuleEntry>, options: WasiOptions) -> WasmResult<String> {
-    let instance_pre = module.instance_pre()?.clone();
+pub async fn instantiate(
+    module: Arc<ModuleEntry>,
+    options: WasiOptions,
+    asked: InstanceLimits,
+    ceilings: Ceilings,
+) -> WasmResult<String> {
+    check_instance_count(&ceilings)?;
+    let limits = ceilings.apply_to_instance(asked);
+    let metering = metering_for(&limits);
+    let instance_pre = module.instance_pre(metering)?.clone();
     let closed = Arc::new(AtomicBool::new(false));
-    let mut store = new_store(build_context(&options)?, closed.clone())?;
+    let mut store = new_store(build_context(&options)?, closed.clone(), &limits)?;
+    let started = Instant::now();
+    store
+        .data_mut()
+        .control
+        .begin(limits.timeout.map(|t| started + t), None);
     let _active = ActiveCall::start();
     let instance = instance_pre
         .instantiate_async(&mut store)
         .await
-        .map_err(|e| WasmError::from_wasm_failure(ErrorCode::InstantiateError, "start function failed", e))?;
+        .map_err(|e| {
+            classify_failure(
+                e,
+                ErrorCode::InstantiateError,
+                "instantiation failed",
+                started,
+                None,
+            )
+        })?;
     let exports = Exports::collect(&mut store, &instance);
     if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
         initialize.call_async(&mut store, ()).await.map_err(|e| {
-            WasmError::from_wasm_failure(ErrorCode::InstantiateError, "_initialize failed", e)
+            classify_failure(
+                e,
+                ErrorCode::InstantiateError,
+                "_initialize failed",
+                started,
+                None,
+            )
         })?;
     }
+    sync_fuel_tank(&mut store);
+    store.data_mut().control.begin(None, None);
     let entry = InstanceEntry {
         store: Arc::new(Mutex::new(Some(store))),
         closed,
         exports: Arc::new(exports),
+        default_timeout: limits.timeout,
+        metering,
+        ceilings,
     };
     let id = INSTANCES.next_id();
     Ok(INSTANCES.insert(id, Arc::new(entry)))
 }
 
+fn check_instance_count(ceilings: &Ceilings) -> WasmResult<()> {
+    match ceilings.max_instances {
+        Some(max) if INSTANCES.len() as u64 >= max => Err(WasmError::new(
+            ErrorCode::InstantiateError,
+            format!("the manifest allows at most {max} live instances (max_instances)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl InstanceEntry {
     /// Calls an exported function; resolves its results. Exit status 0 of a WASI program
     /// resolves with no results.
-    pub fn call(&self, func: &ExportFunc, params: Vec<Val>) -> impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static {
+    pub fn call(
+        &self,
+        func: &ExportFunc,
+        params: Vec<Val>,
+        limits: CallLimits,
+    ) -> WasmResult<impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static> {
+        let invoked = Instant::now();
+        let limits = self.ceilings.apply_to_call(limits);
+        if limits.fuel.is_some() && self.metering == Metering::Off {
+            return Err(unmetered_error());
+        }
+        let deadline = earliest(
+            limits.timeout.map(|t| invoked + t),
+            self.default_timeout.map(|t| invoked + t),
+        );
         let lock = self.lock();
         let function = func.func;
         let name = func.name.clone();
         let result_count = func.results.len();
-        async move {
-            let mut guard = lock.await?;
+        Ok(async move {
+            let cancel = limits.cancel;
+            let mut guard = wait_for_turn(lock, deadline, cancel.as_deref(), invoked).await?;
             let _active = ActiveCall::start();
-            let Some(store) = guard.as_mut() else {
-                return Err(dropped_error());
-            };
+            let store = guard.as_mut().ok_or_else(dropped_error)?;
+            let allowance = begin_fuel(store, limits.fuel);
+            store.data_mut().control.begin(deadline, cancel);
             store.set_epoch_deadline(FIRST_SLICE_TICKS);
             let mut results = vec![Val::I32(0); result_count];
-            let outcome = function.call_async(&mut *store, &params, &mut results).await;
+            let outcome = match store.data().control.check() {
+                Ok(()) => {
+                    function
+                        .call_async(&mut *store, &params, &mut results)
+                        .await
+                }
+                Err(interruption) => Err(wasmtime::Error::new(interruption)),
+            };
+            let consumed = end_fuel(store, allowance);
+            store.data_mut().control.begin(None, None);
             match outcome {
                 Ok(()) => Ok(results),
-                Err(e) if e.downcast_ref::<InstanceDropped>().is_some() => {
-                    guard.take();
-                    Err(dropped_error())
+                Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
+                Err(e) => {
+                    let context = format!("call to {name:?} failed");
+                    let error =
+                        classify_failure(e, ErrorCode::CallError, &context, invoked, consumed);
+                    if error.code == ErrorCode::InvalidInstanceHandle {
+                        guard.take();
+                    }
+                    Err(error)
                 }
-                Err(e) if matches!(e.downcast_ref::<wasmtime_wasi::I32Exit>(), Some(exit) if exit.0 == 0) => {
-                    Ok(Vec::new())
-                }
-                Err(e) => Err(WasmError::from_wasm_failure(
-                    ErrorCode::CallError,
-                    &format!("call to {name:?} failed"),
-                    e,
-                )),
             }
-        }
+        })
     }
 
     /// Runs `op` on the store, queued behind earlier operations on this instance.
@@ -118,9 +189,30 @@ impl InstanceEntry {
         }
     }
 
+    /// Fuel left, or `None` for an instance without fuel metering.
+    pub fn fuel(&self) -> impl Future<Output = WasmResult<Option<u64>>> + Send + 'static {
+        self.with_store(|store, _| Ok(store.data().fuel_tank))
+    }
+
+    /// Refills the fuel tank (clamped to the manifest's ceiling).
+    pub fn set_fuel(
+        &self,
+        fuel: u64,
+    ) -> WasmResult<impl Future<Output = WasmResult<()>> + Send + 'static> {
+        if self.metering == Metering::Off {
+            return Err(unmetered_error());
+        }
+        let fuel = self.ceilings.clamp_fuel(fuel);
+        Ok(self.with_store(move |store, _| {
+            store.data_mut().fuel_tank = Some(fuel);
+            let _ = store.set_fuel(fuel);
+            Ok(())
+        }))
+    }
+
     /// Takes this instance's place in its queue. A store found after the instance was
     /// dropped is freed here, by whichever operation sees it first.
-    fn lock(&self) -> impl Future<Output = WasmResult<OwnedMutexGuard<Option<Store<HostState>>>>> + Send + 'static {
+    fn lock(&self) -> impl Future<Output = WasmResult<StoreGuard>> + Send + 'static {
         let store = self.store.clone();
         let closed = self.closed.clone();
         async move {
@@ -132,6 +224,125 @@ impl InstanceEntry {
             Ok(guard)
         }
     }
+}
+
+/// Waits for the instance to be free, unless the call's deadline passes or it is aborted
+/// first. (Once running, wasm code is stopped by the epoch callback instead.)
+async fn wait_for_turn(
+    lock: impl Future<Output = WasmResult<StoreGuard>>,
+    deadline: Option<Instant>,
+    cancel: Option<&CancelToken>,
+    invoked: Instant,
+) -> WasmResult<StoreGuard> {
+    let timer = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => pending().await,
+        }
+    };
+    let aborted = async {
+        match cancel {
+            Some(token) => token.cancelled().await,
+            None => pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        guard = lock => guard,
+        _ = aborted => Err(interruption_error(Interruption::Aborted, invoked)),
+        _ = timer => Err(interruption_error(Interruption::TimedOut, invoked)),
+    }
+}
+
+/// Sets the fuel this call may burn: the tank, or less if the call asks for less.
+fn begin_fuel(store: &mut Store<HostState>, per_call: Option<u64>) -> Option<u64> {
+    let tank = store.data().fuel_tank?;
+    let allowance = per_call.map_or(tank, |asked| asked.min(tank));
+    let _ = store.set_fuel(allowance);
+    Some(allowance)
+}
+
+/// Charges what the call burnt to the tank; returns the fuel consumed.
+fn end_fuel(store: &mut Store<HostState>, allowance: Option<u64>) -> Option<u64> {
+    let allowance = allowance?;
+    let left = store.get_fuel().unwrap_or(0);
+    let consumed = allowance.saturating_sub(left);
+    let tank = store.data_mut().fuel_tank.as_mut()?;
+    *tank = tank.saturating_sub(consumed);
+    Some(consumed)
+}
+
+fn sync_fuel_tank(store: &mut Store<HostState>) {
+    if store.data().fuel_tank.is_some() {
+        let left = store.get_fuel().unwrap_or(0);
+        store.data_mut().fuel_tank = Some(left);
+    }
+}
+
+fn is_clean_exit(error: &wasmtime::Error) -> bool {
+    matches!(error.downcast_ref::<wasmtime_wasi::I32Exit>(), Some(exit) if exit.0 == 0)
+}
+
+/// Maps a failed call or instantiation to its error: a limit, a drop, an abort, a WASI
+/// exit or a trap.
+fn classify_failure(
+    error: wasmtime::Error,
+    code: ErrorCode,
+    context: &str,
+    started: Instant,
+    fuel_consumed: Option<u64>,
+) -> WasmError {
+    if let Some(interruption) = error.downcast_ref::<Interruption>() {
+        let mut classified = interruption_error(*interruption, started);
+        classified.message = format!("{context}: {}", classified.message);
+        return classified;
+    }
+    if matches!(error.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
+        let consumed = fuel_consumed.unwrap_or(0);
+        let mut classified = WasmError::new(
+            ErrorCode::FuelExhausted,
+            format!(
+                "{context}: execution limit reached: out of fuel after consuming {consumed} units"
+            ),
+        );
+        classified.details.reason = Some("fuel");
+        classified.details.fuel_consumed = Some(consumed);
+        classified.details.elapsed_ms = Some(elapsed_ms(started));
+        return classified;
+    }
+    WasmError::from_wasm_failure(code, context, error)
+}
+
+fn interruption_error(interruption: Interruption, started: Instant) -> WasmError {
+    let elapsed = elapsed_ms(started);
+    match interruption {
+        Interruption::InstanceDropped => dropped_error(),
+        Interruption::Aborted => {
+            let mut error = WasmError::new(ErrorCode::CallError, "the operation was aborted");
+            error.details.aborted = Some(true);
+            error
+        }
+        Interruption::TimedOut => {
+            let mut error = WasmError::new(
+                ErrorCode::FuelExhausted,
+                format!("execution limit reached: deadline passed after {elapsed:.1} ms"),
+            );
+            error.details.reason = Some("timeout");
+            error.details.elapsed_ms = Some(elapsed);
+            error
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+fn unmetered_error() -> WasmError {
+    WasmError::new(
+        ErrorCode::FuelExhausted,
+        "this instance has no fuel metering: pass limits.fuel to instantiate() to meter it",
+    )
 }
 
 fn dropped_error() -> WasmError {

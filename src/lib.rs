@@ -6,6 +6,7 @@ mod error;
 mod exports;
 mod instance;
 mod js;
+mod limits;
 mod linker;
 mod memory;
 mod module;
@@ -13,6 +14,8 @@ mod registry;
 mod store;
 mod values;
 mod wasi;
+
+use std::sync::Arc;
 
 use napi::bindgen_prelude::Uint8Array;
 use napi::{Env, Unknown};
@@ -48,23 +51,74 @@ pub fn instantiate<'env>(
     config: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
     let module = module::get(&module_id)?;
-    let options = decode::wasi_options(config)?;
-    spawn(env, instance::instantiate(module, options))
+    let (options, limits) = decode::instantiate_options(config)?;
+    let ceilings = limits::app_ceilings();
+    spawn(
+        env,
+        instance::instantiate(module, options, limits, ceilings),
+    )
 }
 
-/// Calls an exported function; resolves (or returns, when done in its first slice) its results.
+/// Stops a call when its AbortSignal fires.
+#[napi]
+pub struct CancelHandle {
+    token: Arc<limits::CancelToken>,
+}
+
+#[napi]
+impl CancelHandle {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelHandle {
+            token: Arc::default(),
+        }
+    }
+
+    #[napi]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+}
+
+/// Calls an exported function; resolves (or returns, when done in its first slice) its
+/// results. `fuel`, `timeout_ms` and `cancel` are the call's own limits.
 #[napi]
 pub fn call<'env>(
     env: &'env Env,
     instance_id: String,
     name: String,
     args: Vec<Unknown<'env>>,
+    fuel: Option<Unknown<'env>>,
+    timeout_ms: Option<Unknown<'env>>,
+    cancel: Option<&CancelHandle>,
 ) -> napi::Result<Unknown<'env>> {
     let entry = instance::get(&instance_id)?;
     let func = entry.exports.function(&name)?;
     let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
-    let call = entry.call(func, params);
+    let mut call_limits = decode::call_limits(fuel, timeout_ms)?;
+    call_limits.cancel = cancel.map(|handle| handle.token.clone());
+    let call = entry.call(func, params, call_limits)?;
     settle(env, async move { call.await.map(JsResults) })
+}
+
+/// Fuel left in an instance's tank, or null when it has no fuel metering.
+#[napi]
+pub fn instance_fuel<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let fuel = instance::get(&instance_id)?.fuel();
+    settle(env, async move { Ok(fuel.await?.map(|f| f as f64)) })
+}
+
+#[napi]
+pub fn set_instance_fuel<'env>(
+    env: &'env Env,
+    instance_id: String,
+    fuel: Unknown<'env>,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let fuel = decode::count(&fuel)
+        .map_err(|m| error::WasmError::new(error::ErrorCode::TypeError, format!("fuel {m}")))?;
+    settle(env, entry.set_fuel(fuel)?)
 }
 
 #[napi]
@@ -148,7 +202,10 @@ pub fn memory_grow<'env>(
 /// Validates a `types.*` value; throws a 5007 error when it is not representable.
 #[napi]
 pub fn check_value(value_type: String, value: Unknown) -> napi::Result<()> {
-    Ok(values::check_tagged(&value_type, &decode::arg_value(&value)?)?)
+    Ok(values::check_tagged(
+        &value_type,
+        &decode::arg_value(&value)?,
+    )?)
 }
 
 /// Live handle counts, for leak checks.

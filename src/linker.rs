@@ -3,15 +3,20 @@
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
 
-use crate::engine::engine;
+use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::store::HostState;
 
-static WASI_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
+static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
+static METERED_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
 
-fn wasi_linker() -> WasmResult<&'static Linker<HostState>> {
-    WASI_LINKER.get_or_try_init(|| {
-        let mut linker = Linker::new(engine()?);
+fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
+    let cell = match metering {
+        Metering::Off => &PLAIN_LINKER,
+        Metering::Fuel => &METERED_LINKER,
+    };
+    cell.get_or_try_init(|| {
+        let mut linker = Linker::new(engine(metering)?);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut HostState| {
             &mut state.wasi
         })
@@ -26,8 +31,8 @@ fn wasi_linker() -> WasmResult<&'static Linker<HostState>> {
 }
 
 /// Resolves every import of `module` once, so each instantiation only allocates.
-pub fn prelink(module: &Module) -> WasmResult<InstancePre<HostState>> {
-    wasi_linker()?.instantiate_pre(module).map_err(|e| {
+pub fn prelink(module: &Module, metering: Metering) -> WasmResult<InstancePre<HostState>> {
+    wasi_linker(metering)?.instantiate_pre(module).map_err(|e| {
         let message = match e.downcast_ref::<UnknownImportError>() {
             Some(unknown) => format!(
                 "unsatisfied import {}::{} ({}): no such host function or WASI import",

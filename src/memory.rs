@@ -25,13 +25,23 @@ pub fn exported_memory(exports: &Exports) -> WasmResult<Memory> {
         .ok_or_else(|| memory_error("the instance exports no memory".to_string()))
 }
 
-pub fn read(store: &Store<HostState>, memory: Memory, offset: u64, length: u64) -> WasmResult<Vec<u8>> {
+pub fn read(
+    store: &Store<HostState>,
+    memory: Memory,
+    offset: u64,
+    length: u64,
+) -> WasmResult<Vec<u8>> {
     let data = memory.data(store);
     let range = checked_range(data.len(), offset, length, "read")?;
     Ok(data[range].to_vec())
 }
 
-pub fn write(store: &mut Store<HostState>, memory: Memory, offset: u64, bytes: &[u8]) -> WasmResult<()> {
+pub fn write(
+    store: &mut Store<HostState>,
+    memory: Memory,
+    offset: u64,
+    bytes: &[u8],
+) -> WasmResult<()> {
     let data = memory.data_mut(store);
     let range = checked_range(data.len(), offset, bytes.len() as u64, "write")?;
     data[range].copy_from_slice(bytes);
@@ -57,7 +67,12 @@ pub fn grow(store: &mut Store<HostState>, memory: Memory, pages: u64) -> WasmRes
     })
 }
 
-fn checked_range(len: usize, offset: u64, length: u64, op: &str) -> WasmResult<std::ops::Range<usize>> {
+fn checked_range(
+    len: usize,
+    offset: u64,
+    length: u64,
+    op: &str,
+) -> WasmResult<std::ops::Range<usize>> {
     match offset.checked_add(length) {
         Some(end) if end <= len as u64 => Ok(offset as usize..end as usize),
         _ => Err(memory_error(format!(

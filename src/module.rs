@@ -6,33 +6,63 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Module};
 
-use crate::engine::engine;
+use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::linker::prelink;
 use crate::registry::MODULES;
 use crate::store::HostState;
 
 pub struct ModuleEntry {
-    pub module: Module,
-    /// The module linked against WASI, made on first instantiation and reused after.
+    /// The source, kept to compile the fuel-metered variant when an instance first needs it.
+    source: Arc<[u8]>,
+    plain: CompiledModule,
+    metered: OnceCell<CompiledModule>,
+}
+
+/// A module compiled for one engine, and its imports resolved once for every instance.
+struct CompiledModule {
+    module: Module,
     instance_pre: OnceCell<InstancePre<HostState>>,
 }
 
 impl ModuleEntry {
-    pub fn instance_pre(&self) -> WasmResult<&InstancePre<HostState>> {
-        self.instance_pre.get_or_try_init(|| prelink(&self.module))
+    /// The module linked against WASI for the engine of `metering`, made once and reused.
+    pub fn instance_pre(&self, metering: Metering) -> WasmResult<&InstancePre<HostState>> {
+        let compiled = match metering {
+            Metering::Off => &self.plain,
+            Metering::Fuel => self
+                .metered
+                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel))?,
+        };
+        compiled
+            .instance_pre
+            .get_or_try_init(|| prelink(&compiled.module, metering))
     }
 }
 
-/// Compiles binary wasm or WAT text. CPU-bound: call it off the JS thread.
-pub fn compile(source: &[u8]) -> WasmResult<String> {
-    let module = Module::new(engine()?, source).map_err(|e| {
+fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> {
+    let module = Module::new(engine(metering)?, source).map_err(|e| {
         WasmError::new(
             ErrorCode::CompileError,
             format!("invalid WebAssembly module: {e:#}"),
         )
     })?;
-    Ok(register(module))
+    Ok(CompiledModule {
+        module,
+        instance_pre: OnceCell::new(),
+    })
+}
+
+/// Compiles binary wasm or WAT text. CPU-bound: call it off the JS thread.
+pub fn compile(source: &[u8]) -> WasmResult<String> {
+    let plain = compile_for(source, Metering::Off)?;
+    let entry = ModuleEntry {
+        source: Arc::from(source),
+        plain,
+        metered: OnceCell::new(),
+    };
+    let id = MODULES.next_id();
+    Ok(MODULES.insert(id, Arc::new(entry)))
 }
 
 /// Reads and compiles a module file. Blocking: call it off the JS thread.
@@ -56,13 +86,4 @@ pub fn drop_module(id: &str) -> WasmResult<()> {
 
 pub fn get(id: &str) -> WasmResult<Arc<ModuleEntry>> {
     MODULES.get(id)
-}
-
-fn register(module: Module) -> String {
-    let entry = ModuleEntry {
-        module,
-        instance_pre: OnceCell::new(),
-    };
-    let id = MODULES.next_id();
-    MODULES.insert(id, Arc::new(entry))
 }

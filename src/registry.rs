@@ -52,7 +52,10 @@ impl<T> Registry<T> {
     pub fn get(&self, handle: &str) -> WasmResult<Arc<T>> {
         let id = self.parse(handle)?;
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(&id).cloned().ok_or_else(|| self.unknown(handle))
+        entries
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| self.unknown(handle))
     }
 
     pub fn remove(&self, handle: &str) -> WasmResult<Arc<T>> {

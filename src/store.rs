@@ -1,14 +1,15 @@
-//! The per-instance wasmtime `Store` and what it carries: WASI state and the drop flag that
-//! the epoch callback checks, so that dropping an instance also stops a running call.
+//! The per-instance wasmtime `Store` and what it carries: WASI state, the resource budget,
+//! the fuel tank, and the call control that the epoch callback checks.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
-use crate::engine::engine;
+use crate::engine::{engine, Metering};
 use crate::error::WasmResult;
+use crate::limits::{CallControl, InstanceLimits};
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
 /// the deadline is set does not yield at once).
@@ -16,30 +17,59 @@ pub const FIRST_SLICE_TICKS: u64 = 2;
 
 pub struct HostState {
     pub wasi: WasiP1Ctx,
-    closed: Arc<AtomicBool>,
+    pub control: CallControl,
+    budget: StoreLimits,
+    /// Fuel left for this instance; `None` when it is not metered.
+    pub fuel_tank: Option<u64>,
 }
 
-/// The error a call stops with when its instance is dropped under it.
-#[derive(Debug)]
-pub struct InstanceDropped;
-
-impl std::fmt::Display for InstanceDropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the instance was dropped")
+pub fn metering_for(limits: &InstanceLimits) -> Metering {
+    if limits.fuel.is_some() {
+        Metering::Fuel
+    } else {
+        Metering::Off
     }
 }
 
-impl std::error::Error for InstanceDropped {}
-
-pub fn new_store(wasi: WasiP1Ctx, closed: Arc<AtomicBool>) -> WasmResult<Store<HostState>> {
-    let mut store = Store::new(engine()?, HostState { wasi, closed });
+pub fn new_store(
+    wasi: WasiP1Ctx,
+    closed: Arc<AtomicBool>,
+    limits: &InstanceLimits,
+) -> WasmResult<Store<HostState>> {
+    let state = HostState {
+        wasi,
+        control: CallControl::new(closed),
+        budget: budget(limits),
+        fuel_tank: limits.fuel,
+    };
+    let mut store = Store::new(engine(metering_for(limits))?, state);
+    store.limiter(|state| &mut state.budget);
+    if let Some(fuel) = limits.fuel {
+        // Fuel is only spent by calls, each of which sets its own allowance; instantiation
+        // (start functions) draws from the tank the same way.
+        let _ = store.set_fuel(fuel);
+    }
     store.epoch_deadline_callback(|ctx| {
-        if ctx.data().closed.load(Ordering::Acquire) {
-            return Err(wasmtime::Error::new(InstanceDropped));
-        }
-        // Give the executor a turn every tick: other calls on the pool run in between.
-        Ok(UpdateDeadline::Yield(1))
+        let control = &ctx.data().control;
+        control.check().map_err(wasmtime::Error::new)?;
+        // Give the executor a turn every tick, so other calls on the pool run in between.
+        Ok(if control.may_yield {
+            UpdateDeadline::Yield(1)
+        } else {
+            UpdateDeadline::Continue(1)
+        })
     });
     store.set_epoch_deadline(FIRST_SLICE_TICKS);
     Ok(store)
+}
+
+fn budget(limits: &InstanceLimits) -> StoreLimits {
+    let mut builder = StoreLimitsBuilder::new();
+    if let Some(bytes) = limits.max_memory_bytes {
+        builder = builder.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    if let Some(elements) = limits.max_table_elements {
+        builder = builder.table_elements(usize::try_from(elements).unwrap_or(usize::MAX));
+    }
+    builder.build()
 }

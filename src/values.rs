@@ -11,7 +11,10 @@ pub enum ArgValue {
     BigInt(BigIntValue),
     Null,
     /// `{ type, value }`, as made by `types.i32(...)` and friends.
-    Tagged { ty: String, value: Box<ArgValue> },
+    Tagged {
+        ty: String,
+        value: Box<ArgValue>,
+    },
     /// Any other JS value; the string names its kind ("string", "boolean", ...).
     Other(&'static str),
 }
@@ -132,7 +135,11 @@ fn to_i32(arg: &ArgValue) -> Result<i32, String> {
     match arg {
         ArgValue::Number(n) if n.fract() == 0.0 && *n >= -TWO_POW_31 && *n < TWO_POW_32 => {
             // Values of 2^31 and above are taken as their unsigned bit pattern.
-            Ok(if *n >= TWO_POW_31 { (*n as u32) as i32 } else { *n as i32 })
+            Ok(if *n >= TWO_POW_31 {
+                (*n as u32) as i32
+            } else {
+                *n as i32
+            })
         }
         other => Err(format!("{expected}, got {}", describe(other))),
     }

@@ -27,7 +27,9 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<WasiP1Ctx> {
     }
     for arg in &options.args {
         if arg.contains('\0') {
-            return Err(wasi_error(format!("args: {arg:?} contains a NUL character")));
+            return Err(wasi_error(format!(
+                "args: {arg:?} contains a NUL character"
+            )));
         }
     }
     builder.args(&options.args);
@@ -62,7 +64,9 @@ fn check_env_entry(key: &str, value: &str) -> WasmResult<()> {
         )));
     }
     if value.contains('\0') {
-        return Err(wasi_error(format!("env: the value of {key:?} contains a NUL character")));
+        return Err(wasi_error(format!(
+            "env: the value of {key:?} contains a NUL character"
+        )));
     }
     Ok(())
 }
@@ -75,10 +79,7 @@ fn check_preopen_dir(guest: &str, host: &PathBuf) -> WasmResult<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
         Err(e) => format!("cannot be read: {e}"),
     };
-    Err(
-        wasi_error(format!("preopen {guest:?}: host path {shown:?} {problem}"))
-            .with_path(shown),
-    )
+    Err(wasi_error(format!("preopen {guest:?}: host path {shown:?} {problem}")).with_path(shown))
 }
 
 fn wasi_error(message: String) -> WasmError {

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use napi::bindgen_prelude::{BigInt, JsObjectValue, Object};
 use napi::{JsValue, Unknown, ValueType};
 
+use std::time::Duration;
+
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::limits::{CallLimits, InstanceLimits};
 use crate::values::{ArgValue, BigIntValue};
 use crate::wasi::WasiOptions;
 
@@ -80,14 +83,15 @@ fn kind_name(kind: ValueType) -> &'static str {
     }
 }
 
-/// Reads a WasiConfig object; `undefined` or `null` is the empty sandbox.
-pub fn wasi_options(config: Option<Unknown>) -> napi::Result<WasiOptions> {
+/// Reads the options of `instantiate`: a WasiConfig object, plus `limits`. `undefined` or
+/// `null` is the empty sandbox without limits.
+pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions, InstanceLimits)> {
     let mut options = WasiOptions::default();
     let Some(config) = config else {
-        return Ok(options);
+        return Ok((options, InstanceLimits::default()));
     };
     match config.get_type()? {
-        ValueType::Undefined | ValueType::Null => return Ok(options),
+        ValueType::Undefined | ValueType::Null => return Ok((options, InstanceLimits::default())),
         ValueType::Object => {}
         other => {
             return Err(wasi_error(format!(
@@ -107,10 +111,123 @@ pub fn wasi_options(config: Option<Unknown>) -> napi::Result<WasiOptions> {
     options.inherit_stdin = flag(&config, "inheritStdin")?;
     options.inherit_stdout = flag(&config, "inheritStdout")?;
     options.inherit_stderr = flag(&config, "inheritStderr")?;
-    Ok(options)
+    let limits = match optional_property(&config, "limits")? {
+        Some(limits) => instance_limits(&limits)?,
+        None => InstanceLimits::default(),
+    };
+    Ok((options, limits))
 }
 
-fn optional_property<'env>(config: &Object<'env>, key: &str) -> napi::Result<Option<Unknown<'env>>> {
+fn instance_limits(value: &Unknown) -> napi::Result<InstanceLimits> {
+    let limits_error = |message: String| -> napi::Error {
+        WasmError::new(ErrorCode::InstantiateError, format!("limits: {message}")).into()
+    };
+    if value.get_type()? != ValueType::Object {
+        return Err(limits_error("must be an object".into()));
+    }
+    // SAFETY: checked to be an object.
+    let limits: Object = unsafe { value.cast()? };
+    let read = |key: &str| -> napi::Result<Option<u64>> {
+        match optional_property(&limits, key)? {
+            Some(value) => count(&value)
+                .map(Some)
+                .map_err(|m| limits_error(format!("{key} {m}"))),
+            None => Ok(None),
+        }
+    };
+    Ok(InstanceLimits {
+        fuel: read("fuel")?,
+        timeout: match optional_property(&limits, "timeoutMs")? {
+            Some(value) => {
+                milliseconds(&value).map_err(|m| limits_error(format!("timeoutMs {m}")))?
+            }
+            None => None,
+        },
+        max_memory_bytes: read("maxMemoryBytes")?,
+        max_table_elements: read("maxTableElements")?,
+    })
+}
+
+/// Reads a call's `fuel` and `timeoutMs` options.
+pub fn call_limits(fuel: Option<Unknown>, timeout_ms: Option<Unknown>) -> napi::Result<CallLimits> {
+    let option_error =
+        |message: String| -> napi::Error { WasmError::new(ErrorCode::TypeError, message).into() };
+    let fuel = match fuel {
+        Some(value) if !is_nullish(&value)? => {
+            Some(count(&value).map_err(|m| option_error(format!("fuel {m}")))?)
+        }
+        _ => None,
+    };
+    let timeout = match timeout_ms {
+        Some(value) if !is_nullish(&value)? => {
+            milliseconds(&value).map_err(|m| option_error(format!("timeoutMs {m}")))?
+        }
+        _ => None,
+    };
+    Ok(CallLimits {
+        fuel,
+        timeout,
+        cancel: None,
+    })
+}
+
+fn is_nullish(value: &Unknown) -> napi::Result<bool> {
+    Ok(matches!(
+        value.get_type()?,
+        ValueType::Undefined | ValueType::Null
+    ))
+}
+
+/// A non-negative whole number (Number or BigInt); Infinity means "no limit" in practice.
+pub fn count(value: &Unknown) -> Result<u64, String> {
+    const MAX_SAFE_INTEGER: f64 = 9007199254740991.0;
+    let kind = value.get_type().map_err(|e| e.reason.clone())?;
+    match kind {
+        ValueType::Number => {
+            let n = number(value).map_err(|e| e.reason.clone())?;
+            if n == f64::INFINITY {
+                Ok(u64::MAX)
+            } else if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) {
+                Ok(n as u64)
+            } else {
+                Err(format!("must be a non-negative integer, got {n}"))
+            }
+        }
+        ValueType::BigInt => match bigint(value).map_err(|e| e.reason.clone())? {
+            BigIntValue {
+                negative: false,
+                magnitude: Some(m),
+            } if m <= u64::MAX as u128 => Ok(m as u64),
+            _ => Err("must be a BigInt from 0 to 2^64-1".into()),
+        },
+        other => Err(format!(
+            "must be a non-negative integer, got a {}",
+            kind_name(other)
+        )),
+    }
+}
+
+/// Milliseconds as a Duration; Infinity means no deadline.
+fn milliseconds(value: &Unknown) -> Result<Option<Duration>, String> {
+    if value.get_type().map_err(|e| e.reason.clone())? != ValueType::Number {
+        return Err("must be a number of milliseconds".into());
+    }
+    let ms = number(value).map_err(|e| e.reason.clone())?;
+    if ms == f64::INFINITY {
+        return Ok(None);
+    }
+    if !(ms >= 0.0 && ms.is_finite()) {
+        return Err(format!(
+            "must be a non-negative number of milliseconds, got {ms}"
+        ));
+    }
+    Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+}
+
+fn optional_property<'env>(
+    config: &Object<'env>,
+    key: &str,
+) -> napi::Result<Option<Unknown<'env>>> {
     let value: Unknown = config.get_named_property(key)?;
     Ok(match value.get_type()? {
         ValueType::Undefined => None,
@@ -204,7 +321,10 @@ pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
         ValueType::Object => Ok(unsafe { source.cast::<&[u8]>()? }.to_vec()),
         other => Err(napi::Error::new(
             napi::Status::InvalidArg,
-            format!("compile expects a Uint8Array or a string, got a {}", kind_name(other)),
+            format!(
+                "compile expects a Uint8Array or a string, got a {}",
+                kind_name(other)
+            ),
         )),
     }
 }

@@ -52,20 +52,35 @@ impl ToNapiValue for JsExports {
 fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
     let mut object = Object::new(env)?;
     match info {
-        ExportInfo::Function { name, params, results } => {
+        ExportInfo::Function {
+            name,
+            params,
+            results,
+        } => {
             object.set_named_property("name", name)?;
             object.set_named_property("kind", "function")?;
             object.set_named_property("params", params)?;
             object.set_named_property("results", results)?;
         }
-        ExportInfo::Memory { name, pages, minimum, maximum } => {
+        ExportInfo::Memory {
+            name,
+            pages,
+            minimum,
+            maximum,
+        } => {
             object.set_named_property("name", name)?;
             object.set_named_property("kind", "memory")?;
             object.set_named_property("pages", pages as f64)?;
             object.set_named_property("minimum", minimum as f64)?;
             object.set_named_property("maximum", maximum.map(|m| m as f64))?;
         }
-        ExportInfo::Table { name, element, size, minimum, maximum } => {
+        ExportInfo::Table {
+            name,
+            element,
+            size,
+            minimum,
+            maximum,
+        } => {
             object.set_named_property("name", name)?;
             object.set_named_property("kind", "table")?;
             object.set_named_property("element", element)?;
@@ -73,7 +88,12 @@ fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
             object.set_named_property("minimum", minimum as f64)?;
             object.set_named_property("maximum", maximum.map(|m| m as f64))?;
         }
-        ExportInfo::Global { name, value_type, mutable, value } => {
+        ExportInfo::Global {
+            name,
+            value_type,
+            mutable,
+            value,
+        } => {
             object.set_named_property("name", name)?;
             object.set_named_property("kind", "global")?;
             object.set_named_property("type", value_type)?;

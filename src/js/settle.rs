@@ -44,12 +44,14 @@ where
     F: FnOnce() -> WasmResult<T> + Send + 'static,
 {
     spawn(env, async move {
-        tokio::task::spawn_blocking(work).await.unwrap_or_else(|join_error| {
-            Err(crate::error::WasmError::new(
-                crate::error::ErrorCode::CompileError,
-                format!("the background task failed: {join_error}"),
-            ))
-        })
+        tokio::task::spawn_blocking(work)
+            .await
+            .unwrap_or_else(|join_error| {
+                Err(crate::error::WasmError::new(
+                    crate::error::ErrorCode::CompileError,
+                    format!("the background task failed: {join_error}"),
+                ))
+            })
     })
 }
 
@@ -61,13 +63,16 @@ fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<Unknown<'_>> 
     }
 }
 
-
 /// Memory transfers above this size go straight to the pool, so that copying them never
 /// holds the JS thread.
 const INLINE_TRANSFER_LIMIT: u64 = 1 << 20;
 
 /// `settle` for an operation that moves `bytes` bytes.
-pub fn settle_large<'env, T, F>(env: &'env Env, bytes: u64, future: F) -> napi::Result<Unknown<'env>>
+pub fn settle_large<'env, T, F>(
+    env: &'env Env,
+    bytes: u64,
+    future: F,
+) -> napi::Result<Unknown<'env>>
 where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = WasmResult<T>> + Send + 'static,

@@ -1,0 +1,176 @@
+//! Execution limits: fuel, deadlines, memory and table budgets, cancellation, and the
+//! ceilings an app may set for all of them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+/// Limits asked for at instantiation (`limits` in the instantiate options).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InstanceLimits {
+    /// Fuel the instance starts with; `Some` makes the instance metered.
+    pub fuel: Option<u64>,
+    /// The default deadline of each call.
+    pub timeout: Option<Duration>,
+    pub max_memory_bytes: Option<u64>,
+    pub max_table_elements: Option<u64>,
+}
+
+/// Limits of one call (`invoke(name, args, { fuel, timeoutMs, signal })`).
+#[derive(Debug, Default, Clone)]
+pub struct CallLimits {
+    pub fuel: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub cancel: Option<Arc<CancelToken>>,
+}
+
+/// App-wide ceilings; a request above one is clamped to it, and an absent request gets it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ceilings {
+    pub max_fuel: Option<u64>,
+    pub max_timeout: Option<Duration>,
+    pub max_memory_bytes: Option<u64>,
+    pub max_instances: Option<u64>,
+}
+
+impl Ceilings {
+    pub fn apply_to_instance(&self, asked: InstanceLimits) -> InstanceLimits {
+        InstanceLimits {
+            fuel: clamp(asked.fuel, self.max_fuel),
+            timeout: clamp(asked.timeout, self.max_timeout),
+            max_memory_bytes: clamp(asked.max_memory_bytes, self.max_memory_bytes),
+            max_table_elements: asked.max_table_elements,
+        }
+    }
+
+    pub fn apply_to_call(&self, asked: CallLimits) -> CallLimits {
+        CallLimits {
+            fuel: clamp(asked.fuel, self.max_fuel),
+            timeout: clamp(asked.timeout, self.max_timeout),
+            cancel: asked.cancel,
+        }
+    }
+
+    pub fn clamp_fuel(&self, fuel: u64) -> u64 {
+        self.max_fuel.map_or(fuel, |max| fuel.min(max))
+    }
+}
+
+fn clamp<T: Ord + Copy>(asked: Option<T>, ceiling: Option<T>) -> Option<T> {
+    match (asked, ceiling) {
+        (Some(asked), Some(ceiling)) => Some(asked.min(ceiling)),
+        (asked, ceiling) => asked.or(ceiling),
+    }
+}
+
+/// The earlier of two optional deadlines.
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Set from JS when a call's AbortSignal fires.
+#[derive(Debug, Default)]
+pub struct CancelToken {
+    cancelled: AtomicBool,
+    notify: Notify,
+}
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the token is cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Why running wasm code was stopped from the outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interruption {
+    InstanceDropped,
+    Aborted,
+    TimedOut,
+}
+
+impl std::fmt::Display for Interruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Interruption::InstanceDropped => "the instance was dropped",
+            Interruption::Aborted => "the call was aborted",
+            Interruption::TimedOut => "the call ran past its deadline",
+        })
+    }
+}
+
+impl std::error::Error for Interruption {}
+
+/// What the epoch callback checks while a call runs.
+#[derive(Debug)]
+pub struct CallControl {
+    closed: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+    cancel: Option<Arc<CancelToken>>,
+    /// Whether a long call may yield to the executor (false for calls run to completion on
+    /// the JS thread).
+    pub may_yield: bool,
+}
+
+impl CallControl {
+    pub fn new(closed: Arc<AtomicBool>) -> Self {
+        CallControl {
+            closed,
+            deadline: None,
+            cancel: None,
+            may_yield: true,
+        }
+    }
+
+    pub fn begin(&mut self, deadline: Option<Instant>, cancel: Option<Arc<CancelToken>>) {
+        self.deadline = deadline;
+        self.cancel = cancel;
+    }
+
+    pub fn check(&self) -> Result<(), Interruption> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Interruption::InstanceDropped);
+        }
+        if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(Interruption::Aborted);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Interruption::TimedOut);
+        }
+        Ok(())
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub fn cancel_token(&self) -> Option<Arc<CancelToken>> {
+        self.cancel.clone()
+    }
+}
+
+/// The app-wide ceilings in force.
+pub fn app_ceilings() -> Ceilings {
+    Ceilings::default()
+}
