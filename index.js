@@ -2,6 +2,7 @@
 // The public API: thin JS classes over the native binding. Arguments of the wrong JS kind are
 // rejected here; everything else (value rules, bounds, handles) is checked by the core.
 
+const { AsyncLocalStorage } = require('node:async_hooks')
 const native = require('./binding.js')
 
 const ErrorCode = Object.freeze({
@@ -32,11 +33,20 @@ class WasmError extends Error {
   }
 }
 
+// Values thrown by host functions wait here, under a token, until the wasm call they failed
+// rejects: they become that rejection's `cause`.
+const thrownByHost = new Map()
+let nextThrownToken = 1
+
 // The core encodes its errors as a prefix plus JSON (see src/error.rs); decode them here.
 function toPublicError(error) {
   const message = error?.message
   if (typeof message !== 'string' || !message.startsWith(ENCODED_PREFIX)) return error
-  const { code, name: _name, message: text, ...details } = JSON.parse(message.slice(ENCODED_PREFIX.length))
+  const { code, name: _name, message: text, hostError, ...details } = JSON.parse(message.slice(ENCODED_PREFIX.length))
+  if (hostError !== undefined) {
+    details.cause = thrownByHost.get(hostError)
+    thrownByHost.delete(hostError)
+  }
   return new WasmError(code, text, details)
 }
 
@@ -125,15 +135,110 @@ async function dropModule(moduleId) {
 
 // --- instances (low-level API: by id) ---
 
-async function instantiate(moduleId, wasiConfig) {
+async function instantiate(moduleId, options) {
   requireHandle(moduleId, ErrorCode.InvalidModuleHandle, 'module')
-  const instanceId = await invokeAsync(native.instantiate, moduleId, wasiConfig)
+  // Anything but an object goes to the core as it is, which says what is wrong with it.
+  const isObject = options !== null && typeof options === 'object'
+  const { imports, stdin, ...config } = isObject ? options : {}
+  if (stdin !== undefined) config.stdin = typeof stdin === 'string' ? stdin : toBytes(stdin, 'stdin')
+  const self = { id: null }
+  const host = hostImports(imports, self)
+  const instanceId = await invokeAsync(native.instantiate, moduleId, isObject ? config : options, host)
+  self.id = instanceId
   return new Instance(instanceId)
+}
+
+// --- host functions ---
+
+// The instances whose host functions are running in the current async context: a call into
+// one of them from there would wait for itself.
+const hostCallChain = new AsyncLocalStorage()
+
+function hostImports(imports, self) {
+  if (imports === undefined || imports === null) return undefined
+  if (typeof imports !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(imports)}`)
+  const functions = []
+  const implementations = []
+  const linked = []
+  for (const [moduleName, namespace] of Object.entries(imports)) {
+    if (namespace instanceof Instance) {
+      linked.push([moduleName, namespace.id])
+      continue
+    }
+    if (namespace === null || typeof namespace !== 'object') {
+      throw new WasmError(ErrorCode.InstantiateError, `imports.${moduleName} must be an object of functions or an Instance, got ${describe(namespace)}`)
+    }
+    for (const [name, implementation] of Object.entries(namespace)) {
+      if (typeof implementation !== 'function') {
+        throw new WasmError(ErrorCode.InstantiateError, `imports.${moduleName}.${name} must be a function, got ${describe(implementation)}`)
+      }
+      functions.push([moduleName, name])
+      implementations.push(implementation)
+    }
+  }
+  const dispatch = (index, callId, args) => runHostFunction(implementations[index], callId, args, self)
+  return { functions, dispatch, linked }
+}
+
+function runHostFunction(implementation, callId, args, self) {
+  const chain = new Set(hostCallChain.getStore())
+  if (self.id !== null) chain.add(self.id)
+  const context = new HostCallContext(callId)
+  let returned
+  try {
+    returned = hostCallChain.run(chain, () => implementation.apply(context, args))
+  } catch (error) {
+    return failHostCall(callId, error)
+  }
+  if (returned !== null && typeof returned?.then === 'function') {
+    Promise.resolve(returned).then(
+      (value) => native.hostReturn(callId, value),
+      (error) => failHostCall(callId, error),
+    )
+  } else {
+    native.hostReturn(callId, returned)
+  }
+}
+
+function failHostCall(callId, error) {
+  const token = nextThrownToken++
+  thrownByHost.set(token, error)
+  native.hostThrow(callId, token)
+}
+
+// `this` inside a host function: the calling instance, reachable while the call waits.
+class HostCallContext {
+  #callId
+  constructor(callId) {
+    this.#callId = callId
+    const id = callId
+    this.memory = Object.freeze({
+      read: (offset, length) => invokeAsync(native.hostMemoryRead, id, requireNumber(offset, 'offset'), requireNumber(length, 'length')),
+      write: (offset, data) => invokeAsync(native.hostMemoryWrite, id, requireNumber(offset, 'offset'), toWritableBytes(data)),
+      size: () => invokeAsync(native.hostMemorySize, id),
+    })
+  }
+  // Calls another export of the calling instance, re-entrantly.
+  call(name, ...args) {
+    requireString(name, 'export name')
+    return invokeAsync(native.hostCall, this.#callId, name, args)
+  }
+}
+
+function refuseReentry(instanceId) {
+  if (hostCallChain.getStore()?.has(instanceId)) {
+    throw new WasmError(
+      ErrorCode.CallError,
+      `instance ${instanceId} is waiting for the host function that makes this call; ` +
+        'use this.call(...) inside the host function to call back into it',
+    )
+  }
 }
 
 async function call(instanceId, name, args = [], options = undefined) {
   requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
   requireString(name, 'export name')
+  refuseReentry(instanceId)
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
   if (options === undefined || options === null) return invokeAsync(native.call, instanceId, name, args)
   return callWithOptions(instanceId, name, args, options)
@@ -157,6 +262,43 @@ async function callWithOptions(instanceId, name, args, options) {
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
+}
+
+async function readStdout(instanceId) {
+  return invoke(native.readStdout, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+}
+
+async function readStderr(instanceId) {
+  return invoke(native.readStderr, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+}
+
+// Runs a WASI command to its end, like child_process.execFile: resolves { exitCode, stdout,
+// stderr }. A non-zero exit status is data here, not an error.
+async function run(pathOrModuleId, options = {}) {
+  const { args, env, preopens, stdin, limits, outputLimitBytes, imports } = options
+  const ownModule = !isModuleId(pathOrModuleId)
+  const moduleId = ownModule ? await compileFile(pathOrModuleId) : pathOrModuleId
+  try {
+    const instance = await instantiate(moduleId, { args, env, preopens, stdin, limits, outputLimitBytes, imports, stdout: 'pipe', stderr: 'pipe' })
+    try {
+      let exitCode = 0
+      try {
+        await instance.call('_start')
+      } catch (error) {
+        if (!(error instanceof WasmError) || error.exitCode === undefined) throw error
+        exitCode = error.exitCode
+      }
+      return { exitCode, stdout: await instance.readStdout(), stderr: await instance.readStderr() }
+    } finally {
+      await instance.drop()
+    }
+  } finally {
+    if (ownModule) await dropModule(moduleId)
+  }
+}
+
+function isModuleId(value) {
+  return typeof value === 'string' && value.startsWith('module:')
 }
 
 async function fuel(instanceId) {
@@ -256,6 +398,13 @@ class Instance {
     await setFuel(this.#id, amount)
     keepAlive(this)
   }
+  // What the program wrote to its piped stdout (stderr) since the last read.
+  readStdout() {
+    return readStdout(this.#id)
+  }
+  readStderr() {
+    return readStderr(this.#id)
+  }
   async getExports() {
     const exports = await getExports(this.#id)
     keepAlive(this)
@@ -266,8 +415,14 @@ class Instance {
     this.#dropped = true
     unreachableInstances.unregister(this)
   }
+  // Like drop(), but silent when the instance is already gone (also when dropped by id).
   async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
-    if (!this.#dropped) await this.drop()
+    if (this.#dropped) return
+    try {
+      await this.drop()
+    } catch (error) {
+      if (error?.code !== ErrorCode.InvalidInstanceHandle) throw error
+    }
   }
 }
 
@@ -298,6 +453,9 @@ module.exports = {
   dropInstance,
   fuel,
   setFuel,
+  readStdout,
+  readStderr,
+  run,
   memory,
   types,
   Instance,

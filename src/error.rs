@@ -44,7 +44,7 @@ impl ErrorCode {
 }
 
 /// Machine-readable facts attached to an error, beside its message.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetails {
     /// A WASI program's non-zero exit status.
@@ -66,9 +66,12 @@ pub struct ErrorDetails {
     /// The call was stopped by its AbortSignal (shown to JS as an AbortError).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aborted: Option<bool>,
+    /// The value a host function threw is kept in JS under this token (it becomes `cause`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_error: Option<f64>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WasmError {
     pub code: ErrorCode,
     pub message: String,
@@ -149,6 +152,8 @@ impl std::fmt::Display for WasmError {
         write!(f, "[{}] {}", self.code as u32, self.message)
     }
 }
+
+impl std::error::Error for WasmError {}
 
 impl From<WasmError> for napi::Error {
     fn from(error: WasmError) -> Self {

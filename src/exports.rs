@@ -9,6 +9,7 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::store::HostState;
 use crate::values::{from_wasm, type_name, ResultValue};
 
+#[derive(Clone)]
 pub struct ExportFunc {
     pub name: Arc<str>,
     pub func: Func,

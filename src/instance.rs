@@ -6,7 +6,6 @@
 //! made, while different instances run in parallel on the pool.
 
 use std::future::{pending, Future};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,18 +15,21 @@ use wasmtime::{Store, Trap, Val};
 use crate::engine::{ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
+use crate::host::HostImports;
 use crate::limits::{earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption};
+use crate::linker::prelink;
 use crate::module::ModuleEntry;
 use crate::registry::INSTANCES;
 use crate::store::{metering_for, new_store, HostState, FIRST_SLICE_TICKS};
-use crate::wasi::{build_context, WasiOptions};
+use crate::wasi::{build_context, OutputPipes, WasiOptions};
 
 type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
 type StoreGuard = OwnedMutexGuard<Option<Store<HostState>>>;
 
 pub struct InstanceEntry {
     store: SharedStore,
-    closed: Arc<AtomicBool>,
+    closed: Arc<CancelToken>,
+    pipes: OutputPipes,
     pub exports: Arc<Exports>,
     /// The deadline of every call, unless the call asks for an earlier one.
     default_timeout: Option<Duration>,
@@ -43,7 +45,7 @@ pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
 /// epoch tick, and queued operations settle with 5005.
 pub fn drop_instance(id: &str) -> WasmResult<()> {
     let entry = INSTANCES.remove(id)?;
-    entry.closed.store(true, Ordering::Release);
+    entry.closed.cancel();
     if let Ok(mut idle_store) = entry.store.try_lock() {
         idle_store.take();
     }
@@ -55,13 +57,19 @@ pub async fn instantiate(
     options: WasiOptions,
     asked: InstanceLimits,
     ceilings: Ceilings,
+    host: HostImports,
 ) -> WasmResult<String> {
     check_instance_count(&ceilings)?;
     let limits = ceilings.apply_to_instance(asked);
     let metering = metering_for(&limits);
-    let instance_pre = module.instance_pre(metering)?.clone();
-    let closed = Arc::new(AtomicBool::new(false));
-    let mut store = new_store(build_context(&options)?, closed.clone(), &limits)?;
+    let instance_pre = if host.is_empty() {
+        module.instance_pre(metering)?.clone()
+    } else {
+        prelink(module.module(metering)?, metering, Some(&host))?
+    };
+    let closed = Arc::new(CancelToken::default());
+    let (wasi, pipes) = build_context(&options)?;
+    let mut store = new_store(wasi, closed.clone(), &limits)?;
     let started = Instant::now();
     store
         .data_mut()
@@ -81,6 +89,7 @@ pub async fn instantiate(
             )
         })?;
     let exports = Exports::collect(&mut store, &instance);
+    store.data_mut().memory = exports.memory;
     if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
         initialize.call_async(&mut store, ()).await.map_err(|e| {
@@ -98,6 +107,7 @@ pub async fn instantiate(
     let entry = InstanceEntry {
         store: Arc::new(Mutex::new(Some(store))),
         closed,
+        pipes,
         exports: Arc::new(exports),
         default_timeout: limits.timeout,
         metering,
@@ -210,6 +220,24 @@ impl InstanceEntry {
         }))
     }
 
+    /// What the program wrote to a piped stdout (or stderr) since the last read.
+    pub fn read_output(&self, stderr: bool) -> WasmResult<Vec<u8>> {
+        let pipe = if stderr {
+            &self.pipes.stderr
+        } else {
+            &self.pipes.stdout
+        };
+        let stream = if stderr { "stderr" } else { "stdout" };
+        pipe.as_ref().map(|p| p.drain()).ok_or_else(|| {
+            WasmError::new(
+                ErrorCode::WasiError,
+                format!(
+                    "{stream} is not piped: instantiate with {{ {stream}: \"pipe\" }} to read it"
+                ),
+            )
+        })
+    }
+
     /// Takes this instance's place in its queue. A store found after the instance was
     /// dropped is freed here, by whichever operation sees it first.
     fn lock(&self) -> impl Future<Output = WasmResult<StoreGuard>> + Send + 'static {
@@ -217,7 +245,7 @@ impl InstanceEntry {
         let closed = self.closed.clone();
         async move {
             let mut guard = store.lock_owned().await;
-            if closed.load(Ordering::Acquire) {
+            if closed.is_cancelled() {
                 guard.take();
                 return Err(dropped_error());
             }
@@ -292,6 +320,14 @@ fn classify_failure(
     started: Instant,
     fuel_consumed: Option<u64>,
 ) -> WasmError {
+    let error = match error.downcast::<WasmError>() {
+        // A host function's failure (it threw, or returned a value that does not convert).
+        Ok(mut host_failure) => {
+            host_failure.message = format!("{context}: {}", host_failure.message);
+            return host_failure;
+        }
+        Err(error) => error,
+    };
     if let Some(interruption) = error.downcast_ref::<Interruption>() {
         let mut classified = interruption_error(*interruption, started);
         classified.message = format!("{context}: {}", classified.message);

@@ -4,6 +4,7 @@
 mod engine;
 mod error;
 mod exports;
+mod host;
 mod instance;
 mod js;
 mod limits;
@@ -11,6 +12,7 @@ mod linker;
 mod memory;
 mod module;
 mod registry;
+mod stdio;
 mod store;
 mod values;
 mod wasi;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::Uint8Array;
 use napi::{Env, Unknown};
 use napi_derive::napi;
+use tokio::sync::oneshot;
 
 use crate::js::decode;
 use crate::js::encode::{JsBytes, JsExports, JsResults};
@@ -49,14 +52,140 @@ pub fn instantiate<'env>(
     env: &'env Env,
     module_id: String,
     config: Option<Unknown<'env>>,
+    host: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
     let module = module::get(&module_id)?;
     let (options, limits) = decode::instantiate_options(config)?;
+    let host = decode::host_imports(host)?;
     let ceilings = limits::app_ceilings();
     spawn(
         env,
-        instance::instantiate(module, options, limits, ceilings),
+        instance::instantiate(module, options, limits, ceilings, host),
     )
+}
+
+/// Answers a pending host call with what the JS host function returned.
+#[napi]
+pub fn host_return(call_id: f64, value: Unknown) -> napi::Result<()> {
+    let call_id = call_id as u64;
+    let Ok((types, import)) = host::result_types(call_id) else {
+        return Ok(()); // the call already stopped waiting
+    };
+    let reply = decode::host_results(&value, types.len(), &import)
+        .and_then(|returned| values::to_wasm_results(&import, &types, &returned));
+    host::complete(
+        call_id,
+        match reply {
+            Ok(results) => host::HostReply::Results(results),
+            Err(error) => host::HostReply::Failed(error),
+        },
+    );
+    Ok(())
+}
+
+/// Fails a pending host call: its JS function threw `token`'s value.
+#[napi]
+pub fn host_throw(call_id: f64, token: f64) -> napi::Result<()> {
+    let call_id = call_id as u64;
+    if let Ok((_, import)) = host::result_types(call_id) {
+        let mut error = error::WasmError::new(
+            error::ErrorCode::CallError,
+            format!("host function {import} threw"),
+        );
+        error.details.host_error = Some(token);
+        host::complete(call_id, host::HostReply::Failed(error));
+    }
+    Ok(())
+}
+
+#[napi]
+pub fn host_memory_read<'env>(
+    env: &'env Env,
+    call_id: f64,
+    offset: f64,
+    length: f64,
+) -> napi::Result<Unknown<'env>> {
+    let (offset, length) = (
+        decode::index("offset", offset)?,
+        decode::index("length", length)?,
+    );
+    let (reply, answer) = oneshot::channel();
+    host::request(
+        call_id as u64,
+        host::HostRequest::Read {
+            offset,
+            length,
+            reply,
+        },
+    )?;
+    spawn(env, async move { host_answer(answer).await.map(JsBytes) })
+}
+
+#[napi]
+pub fn host_memory_write<'env>(
+    env: &'env Env,
+    call_id: f64,
+    offset: f64,
+    data: Uint8Array,
+) -> napi::Result<Unknown<'env>> {
+    let offset = decode::index("offset", offset)?;
+    let (reply, answer) = oneshot::channel();
+    host::request(
+        call_id as u64,
+        host::HostRequest::Write {
+            offset,
+            bytes: data.to_vec(),
+            reply,
+        },
+    )?;
+    spawn(env, host_answer(answer))
+}
+
+#[napi]
+pub fn host_memory_size<'env>(env: &'env Env, call_id: f64) -> napi::Result<Unknown<'env>> {
+    let (reply, answer) = oneshot::channel();
+    host::request(call_id as u64, host::HostRequest::Size { reply })?;
+    spawn(env, async move {
+        host_answer(answer).await.map(|pages| pages as f64)
+    })
+}
+
+/// A re-entrant call from a host function into the instance that is waiting for it.
+#[napi]
+pub fn host_call<'env>(
+    env: &'env Env,
+    call_id: f64,
+    name: String,
+    args: Vec<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let args = decode::arg_values(&args)?;
+    let (reply, answer) = oneshot::channel();
+    host::request(
+        call_id as u64,
+        host::HostRequest::Call { name, args, reply },
+    )?;
+    spawn(env, async move { host_answer(answer).await.map(JsResults) })
+}
+
+async fn host_answer<T>(answer: oneshot::Receiver<error::WasmResult<T>>) -> error::WasmResult<T> {
+    answer.await.unwrap_or_else(|_| {
+        Err(error::WasmError::new(
+            error::ErrorCode::CallError,
+            "the host call returned before this request was served",
+        ))
+    })
+}
+
+/// What the program wrote to its piped stdout since the last read.
+#[napi]
+pub fn read_stdout(instance_id: String) -> napi::Result<Uint8Array> {
+    Ok(instance::get(&instance_id)?.read_output(false)?.into())
+}
+
+/// What the program wrote to its piped stderr since the last read.
+#[napi]
+pub fn read_stderr(instance_id: String) -> napi::Result<Uint8Array> {
+    Ok(instance::get(&instance_id)?.read_output(true)?.into())
 }
 
 /// Stops a call when its AbortSignal fires.

@@ -125,7 +125,7 @@ impl std::error::Error for Interruption {}
 /// What the epoch callback checks while a call runs.
 #[derive(Debug)]
 pub struct CallControl {
-    closed: Arc<AtomicBool>,
+    closed: Arc<CancelToken>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
     /// Whether a long call may yield to the executor (false for calls run to completion on
@@ -134,7 +134,7 @@ pub struct CallControl {
 }
 
 impl CallControl {
-    pub fn new(closed: Arc<AtomicBool>) -> Self {
+    pub fn new(closed: Arc<CancelToken>) -> Self {
         CallControl {
             closed,
             deadline: None,
@@ -149,7 +149,7 @@ impl CallControl {
     }
 
     pub fn check(&self) -> Result<(), Interruption> {
-        if self.closed.load(Ordering::Acquire) {
+        if self.closed.is_cancelled() {
             return Err(Interruption::InstanceDropped);
         }
         if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
@@ -167,6 +167,11 @@ impl CallControl {
 
     pub fn cancel_token(&self) -> Option<Arc<CancelToken>> {
         self.cancel.clone()
+    }
+
+    /// Cancelled when the instance is dropped.
+    pub fn closed_token(&self) -> Arc<CancelToken> {
+        self.closed.clone()
     }
 }
 

@@ -5,6 +5,7 @@ use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
 
 use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::host::{define, HostImports};
 use crate::store::HostState;
 
 static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
@@ -30,9 +31,24 @@ fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
     })
 }
 
-/// Resolves every import of `module` once, so each instantiation only allocates.
-pub fn prelink(module: &Module, metering: Metering) -> WasmResult<InstancePre<HostState>> {
-    wasi_linker(metering)?.instantiate_pre(module).map_err(|e| {
+/// Resolves every import of `module`: WASI, plus the host's imports when given.
+pub fn prelink(
+    module: &Module,
+    metering: Metering,
+    host: Option<&HostImports>,
+) -> WasmResult<InstancePre<HostState>> {
+    let wasi = wasi_linker(metering)?;
+    let with_host;
+    let linker = match host {
+        Some(imports) => {
+            let mut linker = wasi.clone();
+            define(&mut linker, module, imports)?;
+            with_host = linker;
+            &with_host
+        }
+        None => wasi,
+    };
+    linker.instantiate_pre(module).map_err(|e| {
         let message = match e.downcast_ref::<UnknownImportError>() {
             Some(unknown) => format!(
                 "unsatisfied import {}::{} ({}): no such host function or WASI import",

@@ -1,7 +1,7 @@
 //! Bounds-checked operations on an instance's linear memory. A range that does not fit is an
 //! error before anything is copied, so a write is never partial.
 
-use wasmtime::{Memory, Store};
+use wasmtime::{AsContext, AsContextMut, Memory};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::Exports;
@@ -26,37 +26,41 @@ pub fn exported_memory(exports: &Exports) -> WasmResult<Memory> {
 }
 
 pub fn read(
-    store: &Store<HostState>,
+    store: impl AsContext<Data = HostState>,
     memory: Memory,
     offset: u64,
     length: u64,
 ) -> WasmResult<Vec<u8>> {
-    let data = memory.data(store);
+    let data = memory.data(store.as_context());
     let range = checked_range(data.len(), offset, length, "read")?;
     Ok(data[range].to_vec())
 }
 
 pub fn write(
-    store: &mut Store<HostState>,
+    mut store: impl AsContextMut<Data = HostState>,
     memory: Memory,
     offset: u64,
     bytes: &[u8],
 ) -> WasmResult<()> {
-    let data = memory.data_mut(store);
+    let data = memory.data_mut(&mut store);
     let range = checked_range(data.len(), offset, bytes.len() as u64, "write")?;
     data[range].copy_from_slice(bytes);
     Ok(())
 }
 
-pub fn size(store: &Store<HostState>, memory: Memory) -> u64 {
+pub fn size(store: impl AsContext<Data = HostState>, memory: Memory) -> u64 {
     memory.size(store)
 }
 
 /// Grows by `pages`; returns the previous size in pages.
-pub fn grow(store: &mut Store<HostState>, memory: Memory, pages: u64) -> WasmResult<u64> {
-    let current = memory.size(&*store);
-    let maximum = memory.ty(&*store).maximum();
-    memory.grow(&mut *store, pages).map_err(|e| {
+pub fn grow(
+    mut store: impl AsContextMut<Data = HostState>,
+    memory: Memory,
+    pages: u64,
+) -> WasmResult<u64> {
+    let current = memory.size(&store);
+    let maximum = memory.ty(&store).maximum();
+    memory.grow(&mut store, pages).map_err(|e| {
         let limit = match maximum {
             Some(max) => format!("maximum {max} pages"),
             None => "no declared maximum".to_string(),

@@ -28,15 +28,24 @@ struct CompiledModule {
 impl ModuleEntry {
     /// The module linked against WASI for the engine of `metering`, made once and reused.
     pub fn instance_pre(&self, metering: Metering) -> WasmResult<&InstancePre<HostState>> {
-        let compiled = match metering {
-            Metering::Off => &self.plain,
-            Metering::Fuel => self
-                .metered
-                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel))?,
-        };
+        let compiled = self.compiled(metering)?;
         compiled
             .instance_pre
-            .get_or_try_init(|| prelink(&compiled.module, metering))
+            .get_or_try_init(|| prelink(&compiled.module, metering, None))
+    }
+
+    /// The module compiled for the engine of `metering`.
+    pub fn module(&self, metering: Metering) -> WasmResult<&Module> {
+        Ok(&self.compiled(metering)?.module)
+    }
+
+    fn compiled(&self, metering: Metering) -> WasmResult<&CompiledModule> {
+        match metering {
+            Metering::Off => Ok(&self.plain),
+            Metering::Fuel => self
+                .metered
+                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel)),
+        }
     }
 }
 

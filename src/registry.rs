@@ -69,8 +69,10 @@ impl<T> Registry<T> {
     }
 
     fn parse(&self, handle: &str) -> WasmResult<u64> {
+        // Only the exact spelling handed out reaches an entry ("+7" or "07" do not).
         handle
             .strip_prefix(self.prefix)
+            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
             .and_then(|digits| digits.parse::<u64>().ok())
             .ok_or_else(|| self.unknown(handle))
     }

@@ -1,15 +1,14 @@
 //! The per-instance wasmtime `Store` and what it carries: WASI state, the resource budget,
 //! the fuel tank, and the call control that the epoch callback checks.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Memory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::engine::{engine, Metering};
 use crate::error::WasmResult;
-use crate::limits::{CallControl, InstanceLimits};
+use crate::limits::{CallControl, CancelToken, InstanceLimits};
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
 /// the deadline is set does not yield at once).
@@ -21,6 +20,8 @@ pub struct HostState {
     budget: StoreLimits,
     /// Fuel left for this instance; `None` when it is not metered.
     pub fuel_tank: Option<u64>,
+    /// The memory host functions see, once the instance exists.
+    pub memory: Option<Memory>,
 }
 
 pub fn metering_for(limits: &InstanceLimits) -> Metering {
@@ -33,7 +34,7 @@ pub fn metering_for(limits: &InstanceLimits) -> Metering {
 
 pub fn new_store(
     wasi: WasiP1Ctx,
-    closed: Arc<AtomicBool>,
+    closed: Arc<CancelToken>,
     limits: &InstanceLimits,
 ) -> WasmResult<Store<HostState>> {
     let state = HostState {
@@ -41,6 +42,7 @@ pub fn new_store(
         control: CallControl::new(closed),
         budget: budget(limits),
         fuel_tank: limits.fuel,
+        memory: None,
     };
     let mut store = Store::new(engine(metering_for(limits))?, state);
     store.limiter(|state| &mut state.budget);

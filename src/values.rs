@@ -85,6 +85,27 @@ pub fn to_wasm_args(export: &str, params: &[ValType], args: &[ArgValue]) -> Wasm
         .collect()
 }
 
+/// Converts what a host function returned into its import's result types.
+pub fn to_wasm_results(
+    import: &str,
+    results: &[ValType],
+    values: &[ArgValue],
+) -> WasmResult<Vec<Val>> {
+    results
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(index, (ty, value))| {
+            to_wasm(value, ty).map_err(|problem| {
+                WasmError::new(
+                    ErrorCode::TypeError,
+                    format!("result {} of host function {import}: {problem}", index + 1),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Checks a `types.*` value on its own, for the helpers that build tagged values.
 pub fn check_tagged(ty: &str, value: &ArgValue) -> WasmResult<()> {
     let param = match ty {

@@ -1,6 +1,9 @@
 //! Reading JS arguments into core types, with errors that name what was wrong.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Function;
 
 use napi::bindgen_prelude::{BigInt, JsObjectValue, Object};
 use napi::{JsValue, Unknown, ValueType};
@@ -8,7 +11,11 @@ use napi::{JsValue, Unknown, ValueType};
 use std::time::Duration;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::host::{HostDispatcher, HostImports};
+use crate::instance;
+use crate::js::dispatch::{JsChunkSink, JsDispatcher};
 use crate::limits::{CallLimits, InstanceLimits};
+use crate::stdio::{ChunkSink, OutputTarget};
 use crate::values::{ArgValue, BigIntValue};
 use crate::wasi::WasiOptions;
 
@@ -109,8 +116,15 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions
     options.env = string_record(&config, "env")?;
     options.args = string_list(&config, "args")?;
     options.inherit_stdin = flag(&config, "inheritStdin")?;
-    options.inherit_stdout = flag(&config, "inheritStdout")?;
-    options.inherit_stderr = flag(&config, "inheritStderr")?;
+    options.stdin = optional_property(&config, "stdin")?
+        .map(|value| input_bytes(&value))
+        .transpose()?;
+    options.stdout = output_target(&config, "stdout", flag(&config, "inheritStdout")?)?;
+    options.stderr = output_target(&config, "stderr", flag(&config, "inheritStderr")?)?;
+    if let Some(limit) = optional_property(&config, "outputLimitBytes")? {
+        let limit = count(&limit).map_err(|m| wasi_error(format!("outputLimitBytes {m}")))?;
+        options.output_limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    }
     let limits = match optional_property(&config, "limits")? {
         Some(limits) => instance_limits(&limits)?,
         None => InstanceLimits::default(),
@@ -224,6 +238,85 @@ fn milliseconds(value: &Unknown) -> Result<Option<Duration>, String> {
     Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
 }
 
+fn input_bytes(value: &Unknown) -> napi::Result<Vec<u8>> {
+    match value.get_type()? {
+        // SAFETY: checked to be a string.
+        ValueType::String => Ok(unsafe { value.cast::<String>()? }.into_bytes()),
+        ValueType::Object if value.is_typedarray()? => {
+            Ok(unsafe { value.cast::<&[u8]>()? }.to_vec())
+        }
+        other => Err(wasi_error(format!(
+            "stdin must be a string or a Uint8Array, got a {}",
+            kind_name(other)
+        ))),
+    }
+}
+
+/// `stdout` / `stderr`: "inherit" | "ignore" | "pipe" | a callback; absent means the
+/// `inheritStdout` / `inheritStderr` flag decides.
+fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<OutputTarget> {
+    let Some(value) = optional_property(config, key)? else {
+        return Ok(if inherit {
+            OutputTarget::Inherit
+        } else {
+            OutputTarget::Ignore
+        });
+    };
+    match value.get_type()? {
+        ValueType::String => match unsafe { value.cast::<String>()? }.as_str() {
+            "inherit" => Ok(OutputTarget::Inherit),
+            "ignore" => Ok(OutputTarget::Ignore),
+            "pipe" => Ok(OutputTarget::Pipe),
+            other => Err(wasi_error(format!(
+                "{key} must be \"inherit\", \"ignore\", \"pipe\" or a function, got {other:?}"
+            ))),
+        },
+        ValueType::Function => {
+            // SAFETY: checked to be a function.
+            let function: Function<crate::js::encode::JsBytes, Unknown<'static>> =
+                unsafe { value.cast()? };
+            let sink: Arc<dyn ChunkSink> = Arc::new(JsChunkSink::new(&function)?);
+            Ok(OutputTarget::Callback(sink))
+        }
+        other => Err(wasi_error(format!(
+            "{key} must be \"inherit\", \"ignore\", \"pipe\" or a function, got a {}",
+            kind_name(other)
+        ))),
+    }
+}
+
+/// The host imports prepared by index.js: `{ functions: [[module, name]], dispatch, linked:
+/// [[module, instanceId]] }`.
+pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
+    let mut imports = HostImports::default();
+    let Some(host) = host else {
+        return Ok(imports);
+    };
+    if is_nullish(&host)? {
+        return Ok(imports);
+    }
+    // SAFETY: index.js passes an object.
+    let host: Object = unsafe { host.cast()? };
+    let functions: Vec<Vec<String>> = host.get_named_property("functions")?;
+    imports.functions = functions.into_iter().filter_map(pair).collect();
+    if !imports.functions.is_empty() {
+        let dispatch: Function<_, Unknown<'static>> = host.get_named_property("dispatch")?;
+        let dispatcher: Arc<dyn HostDispatcher> = Arc::new(JsDispatcher::new(&dispatch)?);
+        imports.dispatcher = Some(dispatcher);
+    }
+    let linked: Vec<Vec<String>> = host.get_named_property("linked")?;
+    for (module, instance_id) in linked.into_iter().filter_map(pair) {
+        imports.linked.push((module, instance::get(&instance_id)?));
+    }
+    Ok(imports)
+}
+
+fn pair(mut items: Vec<String>) -> Option<(String, String)> {
+    let second = items.pop()?;
+    let first = items.pop()?;
+    Some((first, second))
+}
+
 fn optional_property<'env>(
     config: &Object<'env>,
     key: &str,
@@ -304,6 +397,40 @@ fn string_list(config: &Object, key: &str) -> napi::Result<Vec<String>> {
 
 fn wasi_error(message: String) -> napi::Error {
     WasmError::new(ErrorCode::WasiError, message).into()
+}
+
+/// What a host function returned, as one value per result of its import.
+pub fn host_results(value: &Unknown, count: usize, import: &str) -> WasmResult<Vec<ArgValue>> {
+    let wrong = |what: String| {
+        WasmError::new(
+            ErrorCode::TypeError,
+            format!("host function {import} {what}"),
+        )
+    };
+    let unreadable = |e: napi::Error| {
+        wrong(format!(
+            "returned a value that cannot be read: {}",
+            e.reason
+        ))
+    };
+    match count {
+        0 => Ok(Vec::new()),
+        1 => Ok(vec![arg_value(value).map_err(unreadable)?]),
+        _ => {
+            if !value.is_array().map_err(unreadable)? {
+                return Err(wrong(format!("must return an array of {count} values")));
+            }
+            // SAFETY: checked to be an array.
+            let items: Vec<Unknown> = unsafe { value.cast().map_err(unreadable)? };
+            if items.len() != count {
+                return Err(wrong(format!(
+                    "must return {count} values, returned {}",
+                    items.len()
+                )));
+            }
+            arg_values(&items).map_err(unreadable)
+        }
+    }
 }
 
 /// A JS number that must be an offset, length or page count.

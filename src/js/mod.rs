@@ -2,5 +2,6 @@
 //! operations as values or Promises. Only `lib.rs` uses this module.
 
 pub mod decode;
+pub mod dispatch;
 pub mod encode;
 pub mod settle;

@@ -1,0 +1,139 @@
+// instantiate: handles, imports, start functions, reactors and WasiConfig validation.
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+
+import { compile, compileFile, Instance, instantiate } from '../index.mjs'
+import { fixture, fromWat, rejectsWith, tempDir } from './core-helpers.mjs'
+
+test('instantiate resolves an Instance with a string id', async () => {
+  const instance = await instantiate(await compileFile(fixture('arith.wat')))
+  assert.ok(instance instanceof Instance)
+  assert.equal(typeof instance.id, 'string')
+  assert.deepEqual(await instance.call('add', 1, 2), [3])
+  await instance.drop()
+})
+
+test('one module gives independent instances with different ids', async () => {
+  const moduleId = await compile(`(module
+    (global $n (mut i32) (i32.const 0))
+    (func (export "bump") (result i32)
+      (global.set $n (i32.add (global.get $n) (i32.const 1)))
+      (global.get $n)))`)
+  const a = await instantiate(moduleId)
+  const b = await instantiate(moduleId)
+  assert.notEqual(a.id, b.id)
+  assert.deepEqual(await a.call('bump'), [1])
+  assert.deepEqual(await a.call('bump'), [2])
+  assert.deepEqual(await b.call('bump'), [1])
+  await a.drop()
+  await b.drop()
+})
+
+test('instantiate with an unknown module id is 5004', async () => {
+  await rejectsWith(() => instantiate('module:999999999'), 5004)
+  await rejectsWith(() => instantiate('instance:1'), 5004)
+  await rejectsWith(() => instantiate('garbage'), 5004)
+})
+
+test('instantiate with a non-string module id is 5004', async () => {
+  for (const bad of [1, undefined, null, {}]) {
+    await rejectsWith(() => instantiate(bad), 5004)
+  }
+})
+
+test('an import nothing provides is 5001 naming env::<name>', async () => {
+  const moduleId = await compileFile(fixture('needs_import.wat'))
+  await rejectsWith(() => instantiate(moduleId), 5001, 'env::host_log')
+  const other = await compile('(module (import "host" "get_time" (func (result i64))))')
+  await rejectsWith(() => instantiate(other), 5001, 'host::get_time')
+})
+
+test('an unknown WASI function is 5001 naming it', async () => {
+  const moduleId = await compile('(module (import "wasi_snapshot_preview1" "no_such_call" (func)))')
+  await rejectsWith(() => instantiate(moduleId), 5001, 'wasi_snapshot_preview1::no_such_call')
+})
+
+test('a start function that traps is 5001 naming the trap', async () => {
+  const moduleId = await compileFile(fixture('start_trap.wat'))
+  const error = await rejectsWith(() => instantiate(moduleId), 5001, 'unreachable')
+  assert.equal(error.exitCode, undefined)
+  const divide = await compile(`(module
+    (func $start (drop (i32.div_u (i32.const 1) (i32.const 0))))
+    (start $start))`)
+  await rejectsWith(() => instantiate(divide), 5001, 'integer divide by zero')
+})
+
+test('a start function that succeeds runs before instantiate resolves', async () => {
+  const instance = await fromWat(`(module
+    (global $g (mut i32) (i32.const 0))
+    (func $start (global.set $g (i32.const 7)))
+    (start $start)
+    (func (export "get") (result i32) (global.get $g)))`)
+  assert.deepEqual(await instance.call('get'), [7])
+  await instance.drop()
+})
+
+test('_initialize is called at instantiation for reactors', async () => {
+  const instance = await instantiate(await compileFile(fixture('reactor.wat')))
+  assert.deepEqual(await instance.call('get'), [42])
+  await instance.drop()
+})
+
+test('an _initialize that traps is 5001', async () => {
+  const moduleId = await compile('(module (func (export "_initialize") (unreachable)))')
+  await rejectsWith(() => instantiate(moduleId), 5001, 'unreachable')
+})
+
+test('a preopen whose host path does not exist is 5010 naming it', async (t) => {
+  const moduleId = await compileFile(fixture('wasi_file.wat'))
+  const missing = join(tempDir(t), 'no-such-dir')
+  await rejectsWith(() => instantiate(moduleId, { preopens: { '/data': missing } }), 5010, missing)
+})
+
+test('a preopen whose host path is a file, not a directory, is 5010 naming it', async (t) => {
+  const moduleId = await compileFile(fixture('wasi_file.wat'))
+  const file = join(tempDir(t), 'plain-file.txt')
+  writeFileSync(file, 'not a directory')
+  await rejectsWith(() => instantiate(moduleId, { preopens: { '/data': file } }), 5010, file)
+})
+
+test('an env value that is not a string is 5010', async () => {
+  const moduleId = await compileFile(fixture('wasi_env.wat'))
+  await rejectsWith(() => instantiate(moduleId, { env: { DEBUG: 1 } }), 5010, 'DEBUG')
+  await rejectsWith(() => instantiate(moduleId, { env: { FLAG: true } }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { env: { OBJ: {} } }), 5010)
+})
+
+test('args that are not strings, and a preopen host path that is not a string, are 5010', async () => {
+  const moduleId = await compileFile(fixture('wasi_env.wat'))
+  await rejectsWith(() => instantiate(moduleId, { args: ['prog', 1] }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { args: 'prog' }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { preopens: { '/data': 5 } }), 5010)
+})
+
+test('an empty or absent WasiConfig is an empty sandbox', async () => {
+  const moduleId = await compileFile(fixture('wasi_env.wat'))
+  for (const config of [undefined, null, {}]) {
+    const instance = await instantiate(moduleId, config)
+    // wasi_env exits with argc * 10 + envc: status 0 means no args and no env.
+    assert.deepEqual(await instance.call('_start'), [])
+    await instance.drop()
+  }
+})
+
+test('env names and values, and args, that WASI cannot carry are 5010, not a crash', async () => {
+  const moduleId = await compileFile(fixture('wasi_env.wat'))
+  await rejectsWith(() => instantiate(moduleId, { env: { 'A=B': 'x' } }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { env: { '': 'x' } }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { env: { A: 'x\0y' } }), 5010)
+  await rejectsWith(() => instantiate(moduleId, { args: ['a\0b'] }), 5010)
+})
+
+test('a WasiConfig that is not an object is 5010, not silently an empty sandbox', async () => {
+  const moduleId = await compileFile(fixture('wasi_env.wat'))
+  for (const bad of ['not a config', 42, true]) {
+    await rejectsWith(() => instantiate(moduleId, bad), 5010)
+  }
+})

@@ -1,0 +1,107 @@
+// Traps: 5002 with the trap's kind (err.trap) and a wasm backtrace; the instance stays usable.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+
+import { fromFixture, fromWat, rejectsWith } from './core-helpers.mjs'
+
+let arith
+before(async () => {
+  arith = await fromFixture('arith.wat')
+})
+after(async () => {
+  await arith.drop()
+})
+
+// The function names come from the name section (wasmtime prints them in backtraces), so traps
+// are also triggered from an inline module whose functions are named.
+const NAMED = `(module
+  (memory (export "memory") 1)
+  (func $crash_here (export "crash") (unreachable))
+  (func $outer (export "outer") (call $crash_here))
+  (func $divide (export "divide") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+  (func $overflow (export "overflow") (result i32) (i32.trunc_f64_s (f64.const 1e100)))
+  (func $bad_load (export "bad_load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func $forever (export "forever") (param i32) (result i32) (call $forever (local.get 0))))`
+
+function checkTrap(error, kindPattern) {
+  assert.equal(typeof error.trap, 'string', 'err.trap holds the trap kind')
+  assert.match(error.trap, kindPattern)
+  assert.ok(error.message.includes(error.trap), 'the message contains the trap kind')
+  assert.equal(error.exitCode, undefined)
+}
+
+function checkBacktrace(error, ...functionNames) {
+  assert.match(error.message, /wasm backtrace/i)
+  for (const name of functionNames) assert.ok(error.message.includes(name), `backtrace names ${name}: ${error.message}`)
+}
+
+test('unreachable is 5002 with the trap kind and a backtrace', async () => {
+  const error = await rejectsWith(() => arith.call('unreachable'), 5002, 'unreachable')
+  checkTrap(error, /unreachable/)
+  checkBacktrace(error)
+})
+
+test('integer divide by zero is 5002', async () => {
+  const error = await rejectsWith(() => arith.call('div_s', 1, 0), 5002, 'div_s')
+  checkTrap(error, /integer divide by zero/)
+  checkBacktrace(error)
+})
+
+test('integer overflow (INT_MIN / -1) is 5002', async () => {
+  const error = await rejectsWith(() => arith.call('div_s', -(2 ** 31), -1), 5002)
+  checkTrap(error, /integer overflow/)
+})
+
+test('out of bounds memory access is 5002', async () => {
+  const error = await rejectsWith(() => arith.call('oob'), 5002, 'oob')
+  checkTrap(error, /out of bounds memory access/)
+  checkBacktrace(error)
+})
+
+test('call stack exhausted (infinite recursion) is 5002', async () => {
+  const error = await rejectsWith(() => arith.call('recurse', 0), 5002, 'recurse')
+  checkTrap(error, /call stack exhausted/)
+  checkBacktrace(error, 'recurse')
+})
+
+test('the backtrace names the wasm functions on the stack', async () => {
+  const instance = await fromWat(NAMED)
+  const crash = await rejectsWith(() => instance.call('outer'), 5002)
+  checkTrap(crash, /unreachable/)
+  checkBacktrace(crash, 'crash_here', 'outer')
+  const divide = await rejectsWith(() => instance.call('divide', 1, 0), 5002)
+  checkTrap(divide, /integer divide by zero/)
+  checkBacktrace(divide, 'divide')
+  const overflow = await rejectsWith(() => instance.call('overflow'), 5002)
+  checkTrap(overflow, /invalid conversion to integer|integer overflow/)
+  const load = await rejectsWith(() => instance.call('bad_load', 65535), 5002)
+  checkTrap(load, /out of bounds memory access/)
+  checkBacktrace(load, 'bad_load')
+  const forever = await rejectsWith(() => instance.call('forever', 1), 5002)
+  checkTrap(forever, /call stack exhausted/)
+  checkBacktrace(forever, 'forever')
+  await instance.drop()
+})
+
+test('the instance stays usable after each kind of trap', async () => {
+  const instance = await fromFixture('arith.wat')
+  await instance.call('store8', 10, 99)
+  for (const [name, ...args] of [['unreachable'], ['div_s', 1, 0], ['oob'], ['recurse', 0]]) {
+    await rejectsWith(() => instance.call(name, ...args), 5002)
+    assert.deepEqual(await instance.call('add', 40, 2), [42], `usable after ${name}`)
+    assert.deepEqual(await instance.call('load8', 10), [99], `memory intact after ${name}`)
+    assert.equal(await instance.memory.size(), 1)
+    assert.ok((await instance.getExports()).length > 0)
+  }
+  // And deep recursion works again after a stack overflow.
+  assert.deepEqual(await instance.call('div_s', 84, 2), [42])
+  await instance.drop()
+})
+
+test('a trap in one instance does not affect another', async () => {
+  const other = await fromFixture('arith.wat')
+  const results = await Promise.allSettled([arith.call('recurse', 0), other.call('add', 1, 2)])
+  assert.equal(results[0].status, 'rejected')
+  assert.deepEqual(results[1], { status: 'fulfilled', value: [3] })
+  await other.drop()
+})

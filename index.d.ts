@@ -1,0 +1,738 @@
+/// <reference lib="es2015.symbol.wellknown" />
+/// <reference lib="esnext.disposable" />
+/**
+ * runtime-wasm: sandboxed WebAssembly plugins for Node.js, on wasmtime.
+ *
+ * Every function here (apart from the {@link types} helpers) is asynchronous and does its work
+ * off the JS thread: a call, `getExports`, fuel or memory operation first runs on the calling
+ * thread for a short slice (two ticks of a 1 ms clock) and settles from there when it finishes
+ * within it; anything longer moves to a worker thread. Every rejection is a {@link WasmError}
+ * with a numeric {@link WasmError.code}, except arguments of the wrong JS kind (noted on each
+ * function), which reject with a standard `TypeError`, and a call stopped by its `signal`,
+ * which rejects with an {@link AbortError}.
+ *
+ * @packageDocumentation
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Handles
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A compiled module's handle, e.g. `"module:1"`: an opaque string, never reused within a
+ * process, so a stale id can only fail with {@link ErrorCode.InvalidModuleHandle} (5004).
+ */
+export type ModuleId = string
+
+/**
+ * An instance's handle, e.g. `"instance:1"`: an opaque string, never reused within a process,
+ * so a stale id can only fail with {@link ErrorCode.InvalidInstanceHandle} (5005).
+ */
+export type InstanceId = string
+
+// ---------------------------------------------------------------------------------------------
+// Value types and values
+// ---------------------------------------------------------------------------------------------
+
+/** The numeric WebAssembly value types, the ones {@link types} can tag. */
+export type NumericTypeName = 'i32' | 'i64' | 'f32' | 'f64'
+
+/**
+ * A reference type's name: `funcref`, `externref` and `anyref` for the nullable abstract
+ * types, and the text format for any other (e.g. `"(ref func)"`, `"(ref null eq)"`).
+ */
+export type ReferenceTypeName = 'funcref' | 'externref' | 'anyref' | `(ref ${string})`
+
+/** A WebAssembly value type's name, as reported by {@link getExports}. */
+export type ValueTypeName = NumericTypeName | 'v128' | ReferenceTypeName
+
+/** The kind of a non-null reference returned to JS (which cannot hold the reference itself). */
+export type OpaqueReferenceKind = 'funcref' | 'externref' | 'anyref' | 'exnref' | 'contref'
+
+/**
+ * A non-null reference result: JS cannot hold a wasm reference, so it is shown as an object
+ * naming its kind, e.g. `{ type: "funcref" }`.
+ */
+export interface OpaqueReference {
+  type: OpaqueReferenceKind
+}
+
+/**
+ * A value coming out of wasm (a call's result or a global's value):
+ * - i32, f32, f64: `number` (i32 is signed);
+ * - i64: `bigint` (signed); v128: `bigint` (the 128 bits, unsigned);
+ * - a null reference: `null`; a non-null reference: an {@link OpaqueReference}.
+ */
+export type WasmValue = number | bigint | null | OpaqueReference
+
+/** An i32 argument tagged with its type, made by {@link types}.i32. */
+export type TypedI32 = Readonly<{ type: 'i32'; value: number }>
+/** An i64 argument tagged with its type, made by {@link types}.i64. */
+export type TypedI64 = Readonly<{ type: 'i64'; value: number | bigint }>
+/** An f32 argument tagged with its type, made by {@link types}.f32. */
+export type TypedF32 = Readonly<{ type: 'f32'; value: number }>
+/** An f64 argument tagged with its type, made by {@link types}.f64. */
+export type TypedF64 = Readonly<{ type: 'f64'; value: number }>
+/** A v128 argument tagged with its type: a `bigint` from -2^127 to 2^128-1. */
+export type TypedV128 = Readonly<{ type: 'v128'; value: bigint }>
+/** A null reference argument tagged with its reference type (which must match the parameter's). */
+export type TypedNullReference = Readonly<{ type: ReferenceTypeName; value: null }>
+
+/**
+ * An argument tagged with its WebAssembly type. The tag must name the parameter's type
+ * exactly, or the call rejects with {@link ErrorCode.TypeError} (5007).
+ */
+export type TypedValue = TypedI32 | TypedI64 | TypedF32 | TypedF64 | TypedV128 | TypedNullReference
+
+/**
+ * A value going into wasm. It is converted by the parameter's type (not by its JS shape):
+ * - i32: an integer `number` from -2^31 to 2^32-1 (2^31 and above are taken as their unsigned
+ *   bit pattern, so `0xFFFFFFFF` is -1);
+ * - i64: a `bigint` from -2^63 to 2^64-1 (unsigned values likewise) or a safe-integer `number`;
+ * - f32, f64: any `number` (f32 rounds like `Math.fround`; NaN, infinities and -0 pass through);
+ * - v128: a `bigint` from -2^127 to 2^128-1;
+ * - a reference type: `null`;
+ * - or a {@link TypedValue} whose tag matches the parameter's type.
+ *
+ * Anything else (a fraction or NaN for an integer, an integer out of range, an unsafe-integer
+ * `number` for i64, a string, a boolean, another object) rejects with
+ * {@link ErrorCode.TypeError} (5007): values are never silently truncated or wrapped.
+ */
+export type WasmArg = number | bigint | null | TypedValue
+
+// ---------------------------------------------------------------------------------------------
+// Exports
+// ---------------------------------------------------------------------------------------------
+
+/** An exported function and its signature. */
+export interface FunctionExportInfo {
+  name: string
+  kind: 'function'
+  /** The parameter types, in order. */
+  params: ValueTypeName[]
+  /** The result types, in order (a call always resolves to an array of this length). */
+  results: ValueTypeName[]
+}
+
+/** An exported linear memory; sizes are in pages of 64 KiB. */
+export interface MemoryExportInfo {
+  name: string
+  kind: 'memory'
+  /** The current size in pages. */
+  pages: number
+  /** The declared minimum size in pages. */
+  minimum: number
+  /** The declared maximum size in pages, or `null` when the memory declares none. */
+  maximum: number | null
+}
+
+/** An exported table. */
+export interface TableExportInfo {
+  name: string
+  kind: 'table'
+  /** The element type, e.g. `"funcref"` or `"externref"`. */
+  element: ReferenceTypeName
+  /** The current number of elements. */
+  size: number
+  /** The declared minimum number of elements. */
+  minimum: number
+  /** The declared maximum number of elements, or `null` when the table declares none. */
+  maximum: number | null
+}
+
+/** An exported global and its value at the time of the {@link getExports} call. */
+export interface GlobalExportInfo {
+  name: string
+  kind: 'global'
+  /** The global's value type. */
+  type: ValueTypeName
+  /** Whether the global is mutable (`(mut ...)`). */
+  mutable: boolean
+  /** The current value, converted like a call result. */
+  value: WasmValue
+}
+
+/** An exported exception tag. */
+export interface TagExportInfo {
+  name: string
+  kind: 'tag'
+}
+
+/** One export of an instance, discriminated by `kind`. */
+export type ExportInfo =
+  | FunctionExportInfo
+  | MemoryExportInfo
+  | TableExportInfo
+  | GlobalExportInfo
+  | TagExportInfo
+
+/** The kinds of export {@link ExportInfo} describes. */
+export type ExportKind = ExportInfo['kind']
+
+// ---------------------------------------------------------------------------------------------
+// WASI
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a module's WASI (preview 1, `wasi_snapshot_preview1`) imports may see. Every option is
+ * optional: without any, the instance is an empty sandbox (no directories, no environment
+ * variables, no arguments, stdin empty, stdout and stderr discarded).
+ *
+ * A malformed config (an option of the wrong type, a variable name that is empty or contains
+ * `=` or NUL, a NUL in a value or argument, a preopen whose host path is missing or not a
+ * directory) makes {@link instantiate} reject with {@link ErrorCode.WasiError} (5010).
+ */
+export interface WasiConfig {
+  /**
+   * Directories to mount: guest path -> host path, e.g. `{ "/data": "./app-data" }`. The
+   * module can reach these directories (read and write) and nothing else of the host file
+   * system. A host path that does not exist or is not a directory is a 5010 error whose
+   * `path` property names it.
+   */
+  preopens?: Readonly<Record<string, string>>
+  /** Environment variables the module sees, e.g. `{ APP_MODE: "production" }`. None by default. */
+  env?: Readonly<Record<string, string>>
+  /**
+   * The command-line arguments, verbatim: `args[0]` is the program name, as in C's `argv`.
+   * None by default.
+   */
+  args?: readonly string[]
+  /** Let the module read this process's stdin. Default `false`: stdin is empty. */
+  inheritStdin?: boolean
+  /** Let the module write to this process's stdout. Default `false`: output is discarded. */
+  inheritStdout?: boolean
+  /** Let the module write to this process's stderr. Default `false`: output is discarded. */
+  inheritStderr?: boolean
+}
+
+/**
+ * Resource limits of one instance, given as `limits` to {@link instantiate}. Each is optional;
+ * a count may be a non-negative integer `number` (or `Infinity`) or a `bigint` up to 2^64-1.
+ * A malformed value makes {@link instantiate} reject with {@link ErrorCode.InstantiateError}
+ * (5001).
+ */
+export interface InstanceLimits {
+  /**
+   * The instance's fuel tank: roughly one unit per wasm instruction executed. Giving it makes
+   * the instance metered (its code is compiled with fuel counting; instances without it run
+   * unmetered code). Every call, and the start function and `_initialize`, burn fuel from the
+   * tank; when it runs dry the operation rejects with {@link ErrorCode.FuelExhausted} (5011,
+   * `reason: "fuel"`). Read it with {@link Instance.fuel}, refill it with
+   * {@link Instance.setFuel}.
+   */
+  fuel?: number | bigint
+  /**
+   * The default deadline of every call on this instance (and of the start function and
+   * `_initialize`), in milliseconds from the moment the operation is made, waiting in the
+   * instance's queue included. Past it the call stops and rejects with
+   * {@link ErrorCode.FuelExhausted} (5011, `reason: "timeout"`); the instance stays usable.
+   * `Infinity` means no deadline.
+   */
+  timeoutMs?: number
+  /**
+   * The most bytes each of the instance's linear memories may grow to. A module that declares
+   * more fails to instantiate (5001); past it, `memory.grow` from JS rejects with
+   * {@link ErrorCode.MemoryError} (5006) and the wasm `memory.grow` instruction returns -1.
+   */
+  maxMemoryBytes?: number | bigint
+  /**
+   * The most elements each of the instance's tables may grow to; like
+   * {@link InstanceLimits.maxMemoryBytes}.
+   */
+  maxTableElements?: number | bigint
+}
+
+/** The options of {@link instantiate}: the {@link WasiConfig} fields, plus `limits`. */
+export interface InstantiateOptions extends WasiConfig {
+  /** Resource limits for the instance; none by default. */
+  limits?: InstanceLimits
+}
+
+/**
+ * Limits of one call, for {@link Instance.invoke} and the low-level {@link call}. `null` or a
+ * missing field means "not set".
+ */
+export interface CallOptions {
+  /**
+   * The most fuel this call may burn (the instance's tank still applies: the call gets the
+   * smaller of the two, and what it burns is taken from the tank). Only for instances made
+   * with `limits.fuel`; otherwise the call rejects with {@link ErrorCode.FuelExhausted} (5011).
+   * A non-negative integer `number` or a `bigint`; anything else rejects with
+   * {@link ErrorCode.TypeError} (5007).
+   */
+  fuel?: number | bigint | null
+  /**
+   * A deadline for this call in milliseconds from the moment it is made (waiting in the
+   * instance's queue included); the earlier of this and the instance's `limits.timeoutMs`
+   * applies. Past it the call rejects with {@link ErrorCode.FuelExhausted} (5011,
+   * `reason: "timeout"`). A negative or non-number value rejects with
+   * {@link ErrorCode.TypeError} (5007).
+   */
+  timeoutMs?: number | null
+  /**
+   * Stops the call (running or still queued) when the signal aborts; the call then rejects
+   * with an {@link AbortError} whose `cause` is the signal's reason. An already aborted signal
+   * rejects at once. A value that is not an `AbortSignal` rejects with a standard `TypeError`.
+   */
+  signal?: AbortSignal | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modules
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Compiles a module, off the JS thread.
+ *
+ * @param source The binary module (a `Uint8Array`, `Buffer`, any other typed array or
+ *   `DataView`, or an `ArrayBuffer`; its bytes are copied), or WebAssembly text (WAT) as a
+ *   string.
+ * @returns The new module's id.
+ * @throws Rejects with {@link ErrorCode.CompileError} (5000) when the bytes or text are not a
+ *   valid module, and with a standard `TypeError` when `source` is neither a string nor binary
+ *   data.
+ */
+export declare function compile(source: string | ArrayBufferView | ArrayBufferLike): Promise<ModuleId>
+
+/**
+ * Reads and compiles a module file (binary wasm or WAT text), off the JS thread.
+ *
+ * @param path The file's path, resolved against the current working directory.
+ * @returns The new module's id.
+ * @throws Rejects with {@link ErrorCode.IoError} (5008) when the file cannot be read (the
+ *   error's `path` names it), with {@link ErrorCode.CompileError} (5000) when its contents are
+ *   not a valid module (the message starts with the path), and with a standard `TypeError`
+ *   when `path` is not a string.
+ */
+export declare function compileFile(path: string): Promise<ModuleId>
+
+/**
+ * Frees a compiled module. Instances already made from it keep working.
+ *
+ * @throws Rejects with {@link ErrorCode.InvalidModuleHandle} (5004) when the id is unknown,
+ *   already dropped, or not a string.
+ */
+export declare function dropModule(moduleId: ModuleId): Promise<void>
+
+/**
+ * Instantiates a compiled module, off the JS thread. WASI preview 1 is always linked: without
+ * a config the instance gets an empty sandbox. When the module exports `_initialize` (a WASI
+ * reactor), it is called before the promise resolves.
+ *
+ * @param moduleId A module id from {@link compile} or {@link compileFile}.
+ * @param options What the module's WASI imports may see, and its `limits`; `undefined` or
+ *   `null` for the empty sandbox without limits.
+ * @throws Rejects with {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown, dropped or
+ *   non-string id; {@link ErrorCode.InstantiateError} (5001) for an import that neither WASI nor
+ *   the runtime provides, a trap in the start function or `_initialize` (with `trap` set), a
+ *   memory or table that does not fit the limits, or malformed `limits`;
+ *   {@link ErrorCode.FuelExhausted} (5011) when the start function or `_initialize` runs out of
+ *   fuel or time; {@link ErrorCode.WasiError} (5010) for a malformed config or a preopen that
+ *   is not an existing directory (with `path` set).
+ */
+export declare function instantiate(moduleId: ModuleId, options?: InstantiateOptions | null): Promise<Instance>
+
+// ---------------------------------------------------------------------------------------------
+// Low-level API: the same operations as Instance, by instance id
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Calls an exported function. Calls on one instance run one at a time in the order they were
+ * made; calls on different instances run in parallel.
+ *
+ * @param instanceId An instance's {@link Instance.id}.
+ * @param name The export's name.
+ * @param args The arguments, one per parameter (default `[]`), converted by the parameter types
+ *   (see {@link WasmArg}).
+ * @param options Limits for this call (see {@link CallOptions}).
+ * @returns The results, always an array (empty for a function without results, and for a WASI
+ *   program that exits with status 0).
+ * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped
+ *   or non-string id, or when the instance is dropped before or while the call runs;
+ *   {@link ErrorCode.ExportNotFound} (5003) when there is no function of that name (the message
+ *   lists the exported functions); {@link ErrorCode.TypeError} (5007) for a wrong number of
+ *   arguments, a value that does not fit its parameter, or a malformed `fuel` or `timeoutMs`;
+ *   {@link ErrorCode.CallError} (5002) for a trap (with `trap` set and the wasm backtrace in
+ *   the message) or a WASI exit with a non-zero status (with `exitCode` set);
+ *   {@link ErrorCode.FuelExhausted} (5011) when the call runs out of fuel or time (with
+ *   `reason` set); an {@link AbortError} when `options.signal` aborts; a standard `TypeError`
+ *   when `name` is not a string, `args` is not an array, `options` is not an object or
+ *   `options.signal` is not an `AbortSignal`.
+ */
+export declare function call(
+  instanceId: InstanceId,
+  name: string,
+  args?: readonly WasmArg[],
+  options?: CallOptions | null,
+): Promise<WasmValue[]>
+
+/**
+ * The fuel left in an instance's tank (see {@link InstanceLimits.fuel}).
+ *
+ * @returns The fuel left, or `null` for an instance made without `limits.fuel`.
+ * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped
+ *   or non-string id.
+ */
+export declare function fuel(instanceId: InstanceId): Promise<number | null>
+
+/**
+ * Sets the fuel in an instance's tank (see {@link InstanceLimits.fuel}), after the operations
+ * already queued on the instance.
+ *
+ * @param amount A non-negative integer `number` (or `Infinity`) or a `bigint` up to 2^64-1.
+ * @throws Rejects with {@link ErrorCode.FuelExhausted} (5011) for an instance made without
+ *   `limits.fuel`; {@link ErrorCode.TypeError} (5007) for a malformed amount;
+ *   {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped or non-string id.
+ */
+export declare function setFuel(instanceId: InstanceId, amount: number | bigint): Promise<void>
+
+/**
+ * Describes every export of an instance, in declaration order.
+ *
+ * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped
+ *   or non-string id.
+ */
+export declare function getExports(instanceId: InstanceId): Promise<ExportInfo[]>
+
+/**
+ * Drops an instance at once: a call running on it stops, operations queued behind it reject
+ * with 5005, and later uses of the id reject with 5005.
+ *
+ * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) when the id is unknown,
+ *   already dropped, or not a string.
+ */
+export declare function dropInstance(instanceId: InstanceId): Promise<void>
+
+/**
+ * The low-level linear memory operations, by instance id. They work on the export named
+ * `"memory"`, else on the instance's first exported memory. Sizes are in pages of 64 KiB.
+ *
+ * Every operation rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown,
+ * dropped or non-string id, and with {@link ErrorCode.MemoryError} (5006) when the instance
+ * exports no memory or an offset, length or page count is not a non-negative integer.
+ */
+export interface LowLevelMemory {
+  /**
+   * Copies `length` bytes starting at `offset` out of linear memory.
+   *
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the range does not fit in the
+   *   memory (the message gives the offset, length and memory size).
+   */
+  read(instanceId: InstanceId, offset: number, length: number): Promise<Uint8Array>
+  /**
+   * Copies `data` into linear memory at `offset`. The write is all or nothing.
+   *
+   * @param data Bytes: a `Uint8Array`, `Buffer`, any other typed array or `DataView` (its raw
+   *   bytes), an `ArrayBuffer`, or an array of integers from 0 to 255.
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the range does not fit in the
+   *   memory or an array element is not a byte, and with a standard `TypeError` when `data` is
+   *   of another kind (e.g. a string).
+   */
+  write(instanceId: InstanceId, offset: number, data: ArrayBufferView | ArrayBufferLike | readonly number[]): Promise<void>
+  /** The memory's current size in pages of 64 KiB. */
+  size(instanceId: InstanceId): Promise<number>
+  /**
+   * Grows the memory by `pages` pages of 64 KiB.
+   *
+   * @returns The previous size in pages.
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the memory cannot grow that
+   *   far (past its declared maximum or the runtime's limit).
+   */
+  grow(instanceId: InstanceId, pages: number): Promise<number>
+}
+
+/** The low-level linear memory operations, by instance id (see {@link LowLevelMemory}). */
+export declare const memory: Readonly<LowLevelMemory>
+
+// ---------------------------------------------------------------------------------------------
+// Classes
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * An instance's linear memory: the {@link LowLevelMemory} operations bound to one instance.
+ * Obtained as {@link Instance.memory}.
+ */
+export declare class Memory {
+  /** Binds the memory operations to `instance`; normally done by {@link Instance} itself. */
+  constructor(instance: Instance)
+  /**
+   * Copies `length` bytes starting at `offset` out of linear memory.
+   *
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the instance exports no
+   *   memory, `offset` or `length` is not a non-negative integer, or the range does not fit;
+   *   {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was dropped.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>
+  /**
+   * Copies `data` into linear memory at `offset`. The write is all or nothing.
+   *
+   * @param data Bytes: a `Uint8Array`, `Buffer`, any other typed array or `DataView`, an
+   *   `ArrayBuffer`, or an array of integers from 0 to 255.
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the instance exports no
+   *   memory, `offset` is not a non-negative integer, the range does not fit, or an array
+   *   element is not a byte; {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance
+   *   was dropped; a standard `TypeError` when `data` is of another kind.
+   */
+  write(offset: number, data: ArrayBufferView | ArrayBufferLike | readonly number[]): Promise<void>
+  /**
+   * The memory's current size in pages of 64 KiB.
+   *
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the instance exports no
+   *   memory; {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was dropped.
+   */
+  size(): Promise<number>
+  /**
+   * Grows the memory by `pages` pages of 64 KiB.
+   *
+   * @returns The previous size in pages.
+   * @throws Rejects with {@link ErrorCode.MemoryError} (5006) when the instance exports no
+   *   memory, `pages` is not a non-negative integer, or the memory cannot grow that far;
+   *   {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was dropped.
+   */
+  grow(pages: number): Promise<number>
+}
+
+/**
+ * A module instance: its own store, linear memory and WASI context. Made by
+ * {@link instantiate}. Operations on one instance run one at a time in the order they were
+ * made; different instances run in parallel.
+ *
+ * Free it with {@link Instance.drop} (or `await using`); an Instance that becomes unreachable
+ * without being dropped is freed by the garbage collector.
+ */
+export declare class Instance {
+  /**
+   * Wraps an existing instance id. {@link instantiate} does this for you; the new object owns
+   * the instance and drops it when it is garbage collected.
+   */
+  constructor(instanceId: InstanceId)
+  /** The instance's id, for the low-level API. */
+  readonly id: InstanceId
+  /** The instance's linear memory (the export named `"memory"`, else the first exported one). */
+  readonly memory: Memory
+  /**
+   * Calls an exported function with the given arguments, converted by its parameter types (see
+   * {@link WasmArg}).
+   *
+   * The optional type argument only asserts the results' shape for the compiler, e.g.
+   * `const [sum] = await instance.call<[number]>("add", 1, 2)`; it is not checked.
+   *
+   * @returns The results, always an array (empty for a function without results, and for a
+   *   WASI program that exits with status 0).
+   * @throws Rejects with {@link ErrorCode.ExportNotFound} (5003) when there is no function of
+   *   that name (the message lists the exported functions); {@link ErrorCode.TypeError} (5007)
+   *   for a wrong number of arguments or a value that does not fit its parameter;
+   *   {@link ErrorCode.CallError} (5002) for a trap (with `trap` set and the wasm backtrace in
+   *   the message; the instance stays usable) or a WASI exit with a non-zero status (with
+   *   `exitCode` set); {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance is
+   *   dropped before or while the call runs; a standard `TypeError` when `name` is not a
+   *   string.
+   */
+  call<R extends WasmValue[] = WasmValue[]>(name: string, ...args: WasmArg[]): Promise<R>
+  /**
+   * Like {@link Instance.call}, with the arguments as an array and limits for this call:
+   * `instance.invoke("run", [10], { timeoutMs: 100, fuel: 1_000_000, signal })`.
+   *
+   * @param options See {@link CallOptions}.
+   * @throws Rejects like {@link Instance.call}, and also with {@link ErrorCode.FuelExhausted}
+   *   (5011) when the call runs out of fuel or time (with `reason` set), an {@link AbortError}
+   *   when `options.signal` aborts, {@link ErrorCode.TypeError} (5007) for a malformed `fuel`
+   *   or `timeoutMs`, and a standard `TypeError` when `args` is not an array, `options` is not
+   *   an object or `options.signal` is not an `AbortSignal`.
+   */
+  invoke<R extends WasmValue[] = WasmValue[]>(
+    name: string,
+    args?: readonly WasmArg[],
+    options?: CallOptions | null,
+  ): Promise<R>
+  /**
+   * The fuel left in the instance's tank.
+   *
+   * @returns The fuel left, or `null` for an instance made without `limits.fuel`.
+   * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was
+   *   dropped.
+   */
+  fuel(): Promise<number | null>
+  /**
+   * Sets the fuel in the instance's tank, after the operations already queued on it.
+   *
+   * @param amount A non-negative integer `number` (or `Infinity`) or a `bigint` up to 2^64-1.
+   * @throws Rejects with {@link ErrorCode.FuelExhausted} (5011) for an instance made without
+   *   `limits.fuel`; {@link ErrorCode.TypeError} (5007) for a malformed amount;
+   *   {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was dropped.
+   */
+  setFuel(amount: number | bigint): Promise<void>
+  /**
+   * Describes every export of the instance, in declaration order.
+   *
+   * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was
+   *   dropped.
+   */
+  getExports(): Promise<ExportInfo[]>
+  /**
+   * Frees the instance at once: a call running on it stops, operations queued behind it reject
+   * with 5005, and any later use rejects with 5005.
+   *
+   * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was
+   *   already dropped.
+   */
+  drop(): Promise<void>
+  /**
+   * Drops the instance unless it was already dropped through this object; for
+   * `await using instance = await instantiate(moduleId)`.
+   */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type helpers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Tags an argument with its WebAssembly type. Each helper checks at once that the value is
+ * representable and throws (synchronously) a {@link WasmError} with code
+ * {@link ErrorCode.TypeError} (5007) when it is not. The result is a frozen `{ type, value }`.
+ * A tagged argument must match its parameter's type exactly, or the call rejects with 5007.
+ */
+export declare const types: Readonly<{
+  /**
+   * A 32-bit integer: an integer `number` from -2^31 to 2^32-1.
+   * @throws {WasmError} 5007 for a fraction, NaN, an out-of-range number or a non-number.
+   */
+  i32(value: number): TypedI32
+  /**
+   * A 64-bit integer: a `bigint` from -2^63 to 2^64-1, or a safe-integer `number`.
+   * @throws {WasmError} 5007 for an out-of-range `bigint`, a fraction, NaN, an unsafe-integer
+   *   `number` or another kind of value.
+   */
+  i64(value: number | bigint): TypedI64
+  /**
+   * A 32-bit float: any `number` (rounded like `Math.fround` when passed).
+   * @throws {WasmError} 5007 for a non-number.
+   */
+  f32(value: number): TypedF32
+  /**
+   * A 64-bit float: any `number`.
+   * @throws {WasmError} 5007 for a non-number.
+   */
+  f64(value: number): TypedF64
+}>
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** The error codes, by name. `err.name` of a {@link WasmError} is the name of its code. */
+export declare const ErrorCode: Readonly<{
+  /** 5000: the bytes or text are not a valid module. */
+  CompileError: 5000
+  /**
+   * 5001: instantiation failed (unsatisfied import, trap in the start function or
+   * `_initialize`, memory or table beyond the limits, malformed `limits`).
+   */
+  InstantiateError: 5001
+  /** 5002: a call trapped, or a WASI program exited with a non-zero status. */
+  CallError: 5002
+  /** 5003: no exported function of that name. */
+  ExportNotFound: 5003
+  /** 5004: unknown or dropped module id. */
+  InvalidModuleHandle: 5004
+  /** 5005: unknown or dropped instance id, or the instance was dropped during the operation. */
+  InvalidInstanceHandle: 5005
+  /** 5006: bad memory operation (no memory, bad offset/length/pages, out of bounds, cannot grow). */
+  MemoryError: 5006
+  /**
+   * 5007: an argument does not fit its parameter type, the wrong number of arguments, or a
+   * malformed fuel amount or timeout.
+   */
+  TypeError: 5007
+  /** 5008: a module file cannot be read. */
+  IoError: 5008
+  /** 5009: a capability check failed. Reserved: not raised by this version. */
+  PermissionDenied: 5009
+  /** 5010: a malformed WASI config or a preopen that is not an existing directory. */
+  WasiError: 5010
+  /**
+   * 5011: an execution limit was reached (out of fuel, or past the deadline; see
+   * `err.reason`), or fuel was asked of an instance made without `limits.fuel`.
+   */
+  FuelExhausted: 5011
+}>
+
+/** One of the numeric error codes, 5000 to 5011. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** One of the error code names, e.g. `"CallError"`. */
+export type ErrorCodeName = keyof typeof ErrorCode
+
+/** Machine-readable facts a {@link WasmError} may carry beside its message. */
+export interface WasmErrorDetails {
+  /** The underlying error, if any. */
+  cause?: unknown
+  /** A WASI program's non-zero exit status. */
+  exitCode?: number
+  /** The kind of trap, e.g. `"integer divide by zero"`. */
+  trap?: string
+  /** The file or directory the error is about. */
+  path?: string
+  /** Which limit stopped the operation. */
+  reason?: 'fuel' | 'timeout'
+  /** The fuel the operation burnt before it ran out. */
+  fuelConsumed?: number
+  /** Milliseconds from the moment the operation was made until it was stopped. */
+  elapsedMs?: number
+}
+
+/**
+ * The error every operation rejects with (apart from arguments of the wrong JS kind, which give
+ * a standard `TypeError`, and aborted calls, which give an {@link AbortError}). Classify it by
+ * {@link WasmError.code}, not by its message.
+ */
+export declare class WasmError extends Error {
+  constructor(code: ErrorCodeValue, message: string, details?: WasmErrorDetails)
+  /** The numeric error code, 5000 to 5011 (see {@link ErrorCode}). */
+  code: ErrorCodeValue
+  /** The name of the code, e.g. `"CallError"` for 5002. */
+  name: ErrorCodeName
+  /**
+   * Set on a 5002 error when a WASI program exited with a non-zero status (`proc_exit(n)`,
+   * which is also how a C program's `main` returning `n` ends): the status.
+   */
+  exitCode?: number
+  /**
+   * Set on a 5002 (call) or 5001 (start function, `_initialize`) error caused by a trap: the
+   * trap's kind, e.g. `"integer divide by zero"`, `"out of bounds memory access"`,
+   * `"call stack exhausted"`, ``"wasm `unreachable` instruction executed"``.
+   */
+  trap?: string
+  /**
+   * Set on errors about a file or directory: the module file of a 5008 error from
+   * {@link compileFile}, the host directory of a 5010 preopen error.
+   */
+  path?: string
+  /**
+   * Set on a 5011 error: which limit stopped the operation, `"fuel"` (the fuel ran out) or
+   * `"timeout"` (the deadline passed).
+   */
+  reason?: 'fuel' | 'timeout'
+  /** Set on a 5011 error with `reason: "fuel"`: the fuel burnt before it ran out. */
+  fuelConsumed?: number
+  /**
+   * Set on a 5011 error: milliseconds from the moment the operation was made until it was
+   * stopped.
+   */
+  elapsedMs?: number
+}
+
+/**
+ * The error a call rejects with when its `signal` aborts (Node's convention for a cancelled
+ * operation): `name` is `"AbortError"`, `code` is `"ABORT_ERR"`, and `cause` is the signal's
+ * reason. The instance stays usable.
+ */
+export declare class AbortError extends Error {
+  constructor(message?: string, options?: { cause?: unknown })
+  name: 'AbortError'
+  code: 'ABORT_ERR'
+  /** The abort signal's reason. */
+  cause?: unknown
+}

@@ -1,0 +1,425 @@
+//! Host functions: imports satisfied by the host (JS functions, through a dispatcher) or by
+//! another instance's exports.
+//!
+//! A call into a JS import registers a pending host call, asks the dispatcher to run the JS
+//! function on its thread, and waits without holding a thread: the wasm fiber is suspended.
+//! While it waits it serves the host's requests on the caller's instance (memory access and
+//! re-entrant calls, which cannot take the instance's lock since this call holds it), and it
+//! stops when the call's deadline passes, its signal aborts, or the instance is dropped.
+
+use std::collections::HashMap;
+use std::future::pending;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::Lazy;
+use tokio::sync::{mpsc, oneshot};
+use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val, ValType};
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::exports::ExportFunc;
+use crate::instance::InstanceEntry;
+use crate::limits::{CallControl, CallLimits, Interruption};
+use crate::memory;
+use crate::store::HostState;
+use crate::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
+
+/// Runs JS host functions on their thread; answers come back through `complete`.
+pub trait HostDispatcher: Send + Sync {
+    /// Asks the host to run function `index` for pending call `call_id`. False when the host
+    /// can no longer be reached.
+    fn dispatch(&self, index: u32, call_id: u64, args: Vec<ResultValue>) -> bool;
+}
+
+/// The imports an instantiation gets from the host besides WASI.
+#[derive(Default)]
+pub struct HostImports {
+    /// (module, name) of each JS function, in the dispatcher's index order.
+    pub functions: Vec<(String, String)>,
+    pub dispatcher: Option<Arc<dyn HostDispatcher>>,
+    /// Modules whose function imports are another instance's exports of the same name.
+    pub linked: Vec<(String, Arc<InstanceEntry>)>,
+}
+
+impl HostImports {
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty() && self.linked.is_empty()
+    }
+}
+
+/// What the host answered.
+pub enum HostReply {
+    Results(Vec<Val>),
+    Failed(WasmError),
+}
+
+/// What the host asks of the waiting call's instance.
+pub enum HostRequest {
+    Read {
+        offset: u64,
+        length: u64,
+        reply: oneshot::Sender<WasmResult<Vec<u8>>>,
+    },
+    Write {
+        offset: u64,
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<WasmResult<()>>,
+    },
+    Size {
+        reply: oneshot::Sender<WasmResult<u64>>,
+    },
+    Call {
+        name: String,
+        args: Vec<ArgValue>,
+        reply: oneshot::Sender<WasmResult<Vec<Val>>>,
+    },
+}
+
+struct PendingEntry {
+    import: Arc<str>,
+    result_types: Arc<[ValType]>,
+    reply: Option<oneshot::Sender<HostReply>>,
+    requests: mpsc::UnboundedSender<HostRequest>,
+}
+
+static PENDING: Lazy<Mutex<HashMap<u64, PendingEntry>>> = Lazy::new(Default::default);
+static NEXT_CALL_ID: AtomicU64 = AtomicU64::new(1);
+
+fn pending_calls() -> std::sync::MutexGuard<'static, HashMap<u64, PendingEntry>> {
+    PENDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The result types of a pending host call, and the import's name.
+pub fn result_types(call_id: u64) -> WasmResult<(Arc<[ValType]>, Arc<str>)> {
+    pending_calls()
+        .get(&call_id)
+        .map(|p| (p.result_types.clone(), p.import.clone()))
+        .ok_or_else(|| finished_error(call_id))
+}
+
+/// Delivers the host's answer to a pending call. Answering twice, or after the call stopped
+/// waiting, is ignored (the call already settled).
+pub fn complete(call_id: u64, reply: HostReply) {
+    let sender = pending_calls()
+        .get_mut(&call_id)
+        .and_then(|p| p.reply.take());
+    if let Some(sender) = sender {
+        let _ = sender.send(reply);
+    }
+}
+
+/// Sends a request to the instance a pending host call is waiting in.
+pub fn request(call_id: u64, request: HostRequest) -> WasmResult<()> {
+    let calls = pending_calls();
+    let entry = calls.get(&call_id).ok_or_else(|| finished_error(call_id))?;
+    entry
+        .requests
+        .send(request)
+        .map_err(|_| finished_error(call_id))
+}
+
+fn finished_error(call_id: u64) -> WasmError {
+    WasmError::new(
+        ErrorCode::CallError,
+        format!(
+            "host call {call_id} has already returned: its caller context can no longer be used"
+        ),
+    )
+}
+
+/// Removes a pending call from the registry when its wait ends, however it ends.
+struct PendingCall {
+    id: u64,
+    reply: oneshot::Receiver<HostReply>,
+    requests: mpsc::UnboundedReceiver<HostRequest>,
+}
+
+impl PendingCall {
+    fn register(import: Arc<str>, result_types: Arc<[ValType]>) -> Self {
+        let id = NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed);
+        let (reply_tx, reply) = oneshot::channel();
+        let (requests_tx, requests) = mpsc::unbounded_channel();
+        let entry = PendingEntry {
+            import,
+            result_types,
+            reply: Some(reply_tx),
+            requests: requests_tx,
+        };
+        pending_calls().insert(id, entry);
+        PendingCall {
+            id,
+            reply,
+            requests,
+        }
+    }
+
+    /// Waits for the host's answer, serving its requests meanwhile.
+    async fn wait(&mut self, caller: &mut Caller<'_, HostState>) -> wasmtime::Result<Vec<Val>> {
+        let stop = interruption(&caller.data().control);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                biased;
+                reply = &mut self.reply => {
+                    return match reply {
+                        Ok(HostReply::Results(values)) => Ok(values),
+                        Ok(HostReply::Failed(error)) => Err(wasmtime::Error::new(error)),
+                        Err(_) => Err(wasmtime::Error::new(host_gone())),
+                    };
+                }
+                Some(request) = self.requests.recv() => serve(caller, request).await,
+                interruption = &mut stop => return Err(wasmtime::Error::new(interruption)),
+            }
+        }
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        pending_calls().remove(&self.id);
+    }
+}
+
+/// Resolves when the call must stop: deadline, abort, or instance dropped.
+fn interruption(
+    control: &CallControl,
+) -> impl std::future::Future<Output = Interruption> + Send + 'static {
+    let deadline = control.deadline();
+    let cancel = control.cancel_token();
+    let closed = control.closed_token();
+    async move {
+        let timer = async {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => pending().await,
+            }
+        };
+        let aborted = async {
+            match cancel {
+                Some(token) => token.cancelled().await,
+                None => pending().await,
+            }
+        };
+        tokio::select! {
+            _ = closed.cancelled() => Interruption::InstanceDropped,
+            _ = aborted => Interruption::Aborted,
+            _ = timer => Interruption::TimedOut,
+        }
+    }
+}
+
+fn host_gone() -> WasmError {
+    WasmError::new(
+        ErrorCode::CallError,
+        "the host function's JS environment is gone (its thread ended)",
+    )
+}
+
+/// Serves one request of the host on the waiting call's instance.
+async fn serve(caller: &mut Caller<'_, HostState>, request: HostRequest) {
+    match request {
+        HostRequest::Read {
+            offset,
+            length,
+            reply,
+        } => {
+            let result =
+                caller_memory(caller).and_then(|m| memory::read(&*caller, m, offset, length));
+            let _ = reply.send(result);
+        }
+        HostRequest::Write {
+            offset,
+            bytes,
+            reply,
+        } => {
+            let result =
+                caller_memory(caller).and_then(|m| memory::write(&mut *caller, m, offset, &bytes));
+            let _ = reply.send(result);
+        }
+        HostRequest::Size { reply } => {
+            let _ = reply.send(caller_memory(caller).map(|m| memory::size(&*caller, m)));
+        }
+        HostRequest::Call { name, args, reply } => {
+            let _ = reply.send(call_back(caller, &name, &args).await);
+        }
+    }
+}
+
+fn caller_memory(caller: &mut Caller<'_, HostState>) -> WasmResult<Memory> {
+    caller
+        .data()
+        .memory
+        .or_else(|| caller.get_export("memory").and_then(Extern::into_memory))
+        .ok_or_else(|| {
+            WasmError::new(
+                ErrorCode::MemoryError,
+                "the calling instance exports no memory",
+            )
+        })
+}
+
+/// A re-entrant call from a host function into the instance that called it.
+async fn call_back(
+    caller: &mut Caller<'_, HostState>,
+    name: &str,
+    args: &[ArgValue],
+) -> WasmResult<Vec<Val>> {
+    let func = caller
+        .get_export(name)
+        .and_then(Extern::into_func)
+        .ok_or_else(|| {
+            WasmError::new(
+                ErrorCode::ExportNotFound,
+                format!("no function export named {name:?}"),
+            )
+        })?;
+    let ty = func.ty(&*caller);
+    let params: Vec<ValType> = ty.params().collect();
+    let values = to_wasm_args(name, &params, args)?;
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    func.call_async(&mut *caller, &values, &mut results)
+        .await
+        .map_err(|e| {
+            WasmError::from_wasm_failure(
+                ErrorCode::CallError,
+                &format!("call to {name:?} failed"),
+                e,
+            )
+        })?;
+    Ok(results)
+}
+
+/// Defines the module's host imports on `linker` (a copy of the WASI linker).
+pub fn define(
+    linker: &mut Linker<HostState>,
+    module: &Module,
+    imports: &HostImports,
+) -> WasmResult<()> {
+    linker.allow_shadowing(true);
+    for import in module.imports() {
+        let (module_name, name) = (import.module(), import.name());
+        let from_js = imports
+            .functions
+            .iter()
+            .position(|(m, n)| m == module_name && n == name);
+        let linked = imports.linked.iter().find(|(m, _)| m == module_name);
+        if from_js.is_none() && linked.is_none() {
+            continue;
+        }
+        let ExternType::Func(ty) = import.ty() else {
+            return Err(import_error(format!(
+                "import {module_name}::{name} is not a function: only functions can come from the host or another instance"
+            )));
+        };
+        let defined = match (from_js, linked, &imports.dispatcher) {
+            (Some(index), _, Some(dispatcher)) => define_js_function(
+                linker,
+                module_name,
+                name,
+                ty,
+                index as u32,
+                dispatcher.clone(),
+            ),
+            (_, Some((_, instance)), _) => {
+                define_linked_function(linker, module_name, name, ty, instance.clone())
+            }
+            _ => continue,
+        };
+        defined.map_err(|e| {
+            import_error(format!("cannot define import {module_name}::{name}: {e:#}"))
+        })?;
+    }
+    Ok(())
+}
+
+fn import_error(message: String) -> WasmError {
+    WasmError::new(ErrorCode::InstantiateError, message)
+}
+
+fn define_js_function(
+    linker: &mut Linker<HostState>,
+    module: &str,
+    name: &str,
+    ty: FuncType,
+    index: u32,
+    dispatcher: Arc<dyn HostDispatcher>,
+) -> wasmtime::Result<()> {
+    let import: Arc<str> = Arc::from(format!("{module}::{name}"));
+    let result_types: Arc<[ValType]> = ty.results().collect();
+    linker.func_new_async(module, name, ty, move |mut caller, params, results| {
+        let dispatcher = dispatcher.clone();
+        let import = import.clone();
+        let result_types = result_types.clone();
+        Box::new(async move {
+            let args = params.iter().map(from_wasm).collect();
+            let mut pending = PendingCall::register(import, result_types);
+            if !dispatcher.dispatch(index, pending.id, args) {
+                return Err(wasmtime::Error::new(host_gone()));
+            }
+            let values = pending.wait(&mut caller).await?;
+            results.clone_from_slice(&values);
+            Ok(())
+        })
+    })?;
+    Ok(())
+}
+
+fn define_linked_function(
+    linker: &mut Linker<HostState>,
+    module: &str,
+    name: &str,
+    ty: FuncType,
+    instance: Arc<InstanceEntry>,
+) -> wasmtime::Result<()> {
+    let export: ExportFunc = instance
+        .exports
+        .function(name)
+        .map_err(|e| {
+            wasmtime::Error::msg(format!(
+                "the linked instance has no such function ({})",
+                e.message
+            ))
+        })?
+        .clone();
+    let wanted: (Vec<ValType>, Vec<ValType>) = (ty.params().collect(), ty.results().collect());
+    if !same_types(&wanted.0, &export.params) || !same_types(&wanted.1, &export.results) {
+        return Err(wasmtime::Error::msg(format!(
+            "the linked instance's {name:?} has type {}, the import wants {ty}",
+            describe_signature(&export)
+        )));
+    }
+    linker.func_new_async(module, name, ty, move |caller, params, results| {
+        let instance = instance.clone();
+        let export = export.clone();
+        Box::new(async move {
+            let stop = interruption(&caller.data().control);
+            let call = instance.call(&export, params.to_vec(), CallLimits::default())?;
+            let values = tokio::select! {
+                outcome = call => outcome?,
+                interruption = stop => return Err(wasmtime::Error::new(interruption)),
+            };
+            results.clone_from_slice(&values);
+            Ok(())
+        })
+    })?;
+    Ok(())
+}
+
+fn same_types(a: &[ValType], b: &[ValType]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ValType::eq(x, y))
+}
+
+fn describe_signature(export: &ExportFunc) -> String {
+    let names = |types: &[ValType]| {
+        types
+            .iter()
+            .map(crate::values::type_name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "({}) -> ({})",
+        names(&export.params),
+        names(&export.results)
+    )
+}
