@@ -3,7 +3,10 @@
 // rejected here; everything else (value rules, bounds, handles) is checked by the core.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const native = require('./binding.js')
+const { isAnyArrayBuffer, isSharedArrayBuffer, isUint8Array } = require('node:util/types')
+// With DEBUG=runtime-wasm the binding comes instrumented (lib/debug.js); otherwise as it is.
+const native = require('./lib/debug.js').instrument(require('./binding.js'))
+const { withProgress } = require('./lib/progress.js')
 
 const ErrorCode = Object.freeze({
   CompileError: 5000,
@@ -27,7 +30,8 @@ class WasmError extends Error {
   constructor(code, message, details = {}) {
     const { cause, ...facts } = details
     super(message, cause === undefined ? undefined : { cause })
-    Object.defineProperty(this, 'name', { value: CODE_NAMES[code] ?? 'WasmError', configurable: true, writable: true })
+    const name = typeof code === 'number' ? CODE_NAMES[code] : undefined
+    Object.defineProperty(this, 'name', { value: name ?? 'WasmError', configurable: true, writable: true })
     this.code = code
     Object.assign(this, facts)
   }
@@ -100,22 +104,91 @@ function requireNumber(value, what) {
 }
 
 // Any BufferSource becomes a Uint8Array view of the same bytes (no copy).
+// (The checks run no code of the caller's: a Proxy is not binary data, whatever its traps say.)
 function toBytes(data, what) {
-  if (data instanceof Uint8Array) return data
+  if (!isBinaryData(data)) {
+    throw new TypeError(`${what} must be a Uint8Array, Buffer, ArrayBuffer or typed array, got ${describe(data)}`)
+  }
+  if (isDetached(data)) return new Uint8Array(0) // a detached buffer has no bytes left
+  if (isUint8Array(data)) return data
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  if (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer) return new Uint8Array(data)
-  throw new TypeError(`${what} must be a Uint8Array, Buffer, ArrayBuffer or typed array, got ${describe(data)}`)
+  return new Uint8Array(data)
+}
+
+function isBinaryData(value) {
+  return ArrayBuffer.isView(value) || isAnyArrayBuffer(value)
+}
+
+function isDetached(data) {
+  const buffer = ArrayBuffer.isView(data) ? data.buffer : data
+  if (isSharedArrayBuffer(buffer)) return false
+  try {
+    new Uint8Array(buffer, 0, 0)
+    return false
+  } catch {
+    return true
+  }
+}
+
+// Plain copies of the caller's arguments, made before anything else reads them: a getter or a
+// Proxy trap that throws fails the operation with a WasmError of `code` (what it threw is the
+// cause), with no effect, and the core never runs the caller's code while it decodes them.
+function snapshot(code, what, read) {
+  try {
+    return read()
+  } catch (error) {
+    if (error instanceof WasmError) throw error
+    const text = error instanceof Error ? error.message : typeof error === 'symbol' ? 'a symbol' : String(error)
+    throw new WasmError(code, `${what}: reading it threw: ${text}`, { cause: error })
+  }
+}
+
+// Copies arrays and ordinary objects `depth` levels down; binary data, functions, Instances and
+// AbortSignals are kept as they are.
+function plainCopy(value, depth) {
+  if (depth === 0 || value === null || typeof value !== 'object') return value
+  if (isBinaryData(value) || value instanceof Instance || value instanceof AbortSignal) return value
+  if (Array.isArray(value)) {
+    if (value.length > MAX_COPIED_ITEMS) return value // the core rejects it on its first hole
+    return Array.prototype.map.call(value, (item) => plainCopy(item, depth - 1))
+  }
+  const copy = {}
+  for (const [key, item] of Object.entries(value)) copy[key] = plainCopy(item, depth - 1)
+  return copy
+}
+
+const MAX_COPIED_ITEMS = 1 << 20
+
+// A wasm function takes at most 1,000 parameters (the engine's limit): longer argument lists
+// are refused before they are read.
+const MAX_CALL_ARGS = 1000
+
+// Call arguments: primitives as they are, objects as plain { type, value } pairs.
+function callArgs(args) {
+  if (args.length > MAX_CALL_ARGS) {
+    throw new WasmError(ErrorCode.TypeError, `a wasm function takes at most ${MAX_CALL_ARGS} arguments, got ${args.length}`)
+  }
+  return snapshot(ErrorCode.TypeError, 'a call argument', () =>
+    Array.from(args, (arg) => (arg !== null && typeof arg === 'object' ? { type: arg.type, value: arg.value } : arg)),
+  )
 }
 
 function toWritableBytes(data) {
   if (!Array.isArray(data)) return toBytes(data, 'memory.write data')
-  for (const byte of data) {
-    if (!Number.isInteger(byte) || byte < 0 || byte > 255) {
-      throw new WasmError(ErrorCode.MemoryError, `memory.write data: ${String(byte)} is not a byte (an integer from 0 to 255)`)
+  // Each element is read once, and the first one that is not a byte stops the copy.
+  const bytes = snapshot(ErrorCode.MemoryError, 'memory.write data', () => {
+    const values = []
+    for (let i = 0, length = data.length; i < length; i++) {
+      const byte = data[i]
+      if (!Number.isInteger(byte) || byte < 0 || byte > 255) {
+        const shown = typeof byte === 'number' ? String(byte) : describe(byte)
+        throw new WasmError(ErrorCode.MemoryError, `memory.write data: ${shown} is not a byte (an integer from 0 to 255)`)
+      }
+      values.push(byte)
     }
-  }
-  return Uint8Array.from(data)
+    return values
+  })
+  return Uint8Array.from(bytes)
 }
 
 // --- modules ---
@@ -125,8 +198,9 @@ async function compile(source) {
   return invokeAsync(native.compile, input)
 }
 
-async function compileFile(path) {
-  return invokeAsync(native.compileFile, requireString(path, 'compileFile path'))
+async function compileFile(path, options = undefined) {
+  requireString(path, 'compileFile path')
+  return withProgress(path, options, () => invokeAsync(native.compileFile, path), dropModule)
 }
 
 async function dropModule(moduleId) {
@@ -139,8 +213,11 @@ async function instantiate(moduleId, options) {
   requireHandle(moduleId, ErrorCode.InvalidModuleHandle, 'module')
   // Anything but an object goes to the core as it is, which says what is wrong with it.
   const isObject = options !== null && typeof options === 'object'
-  const { imports, stdin, ...config } = isObject ? options : {}
-  if (stdin !== undefined) config.stdin = typeof stdin === 'string' ? stdin : toBytes(stdin, 'stdin')
+  const copied = isObject ? snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(options, 1)) : {}
+  const { imports, stdin, limits, ...wasi } = copied
+  const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 2))
+  if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
+  if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null }
   const host = hostImports(imports, self)
   const instanceId = await invokeAsync(native.instantiate, moduleId, isObject ? config : options, host)
@@ -154,9 +231,10 @@ async function instantiate(moduleId, options) {
 // one of them from there would wait for itself.
 const hostCallChain = new AsyncLocalStorage()
 
-function hostImports(imports, self) {
-  if (imports === undefined || imports === null) return undefined
-  if (typeof imports !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(imports)}`)
+function hostImports(given, self) {
+  if (given === undefined || given === null) return undefined
+  if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
+  const imports = snapshot(ErrorCode.InstantiateError, 'imports', () => plainCopy(given, 2))
   const functions = []
   const implementations = []
   const linked = []
@@ -225,6 +303,14 @@ class HostCallContext {
   }
 }
 
+function isAbortSignal(value) {
+  try {
+    return value instanceof AbortSignal
+  } catch {
+    return false // a Proxy whose traps throw
+  }
+}
+
 function refuseReentry(instanceId) {
   if (hostCallChain.getStore()?.has(instanceId)) {
     throw new WasmError(
@@ -240,15 +326,16 @@ async function call(instanceId, name, args = [], options = undefined) {
   requireString(name, 'export name')
   refuseReentry(instanceId)
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
-  if (options === undefined || options === null) return invokeAsync(native.call, instanceId, name, args)
-  return callWithOptions(instanceId, name, args, options)
+  const values = callArgs(args)
+  if (options === undefined || options === null) return invokeAsync(native.call, instanceId, name, values)
+  return callWithOptions(instanceId, name, values, options)
 }
 
 async function callWithOptions(instanceId, name, args, options) {
   if (typeof options !== 'object') throw new TypeError(`call options must be an object, got ${describe(options)}`)
-  const { fuel, timeoutMs, signal } = options
+  const { fuel, timeoutMs, signal } = snapshot(ErrorCode.TypeError, 'call options', () => ({ ...options }))
   if (signal === undefined || signal === null) return invokeAsync(native.call, instanceId, name, args, fuel, timeoutMs)
-  if (!(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`)
+  if (!isAbortSignal(signal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`)
   if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason })
   const handle = new native.CancelHandle()
   const onAbort = () => handle.cancel()
@@ -264,6 +351,26 @@ async function callWithOptions(instanceId, name, args, options) {
   }
 }
 
+// Runs to completion on the JS thread: for hot paths of tiny calls. Still under the
+// instance's fuel and deadline limits; the instance must be idle and host functions cannot run.
+function callSync(instanceId, name, args = []) {
+  requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
+  requireString(name, 'export name')
+  if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
+  return invoke(native.callSync, instanceId, name, args)
+}
+
+// Process-wide settings. { cacheDir, cache }: where compiled code is cached, or cache: false.
+function configure(options) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`configure options must be an object, got ${describe(options)}`)
+  const { cacheDir, cache } = options
+  if (cache !== undefined && typeof cache !== 'boolean') throw new TypeError(`cache must be a boolean, got ${describe(cache)}`)
+  if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a string, got ${describe(cacheDir)}`)
+  if (cache !== undefined || cacheDir !== undefined) {
+    invoke(native.configureCache, cache, cacheDir === undefined ? undefined : require('node:path').resolve(cacheDir))
+  }
+}
+
 async function readStdout(instanceId) {
   return invoke(native.readStdout, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
 }
@@ -274,8 +381,12 @@ async function readStderr(instanceId) {
 
 // Runs a WASI command to its end, like child_process.execFile: resolves { exitCode, stdout,
 // stderr }. A non-zero exit status is data here, not an error.
-async function run(pathOrModuleId, options = {}) {
-  const { args, env, preopens, stdin, limits, outputLimitBytes, imports } = options
+async function run(pathOrModuleId, options = undefined) {
+  if (options !== undefined && options !== null && typeof options !== 'object') {
+    throw new WasmError(ErrorCode.WasiError, `run options must be an object, got ${describe(options)}`)
+  }
+  const given = options ?? {}
+  const { args, env, preopens, stdin, limits, outputLimitBytes, imports } = snapshot(ErrorCode.WasiError, 'run options', () => ({ ...given }))
   const ownModule = !isModuleId(pathOrModuleId)
   const moduleId = ownModule ? await compileFile(pathOrModuleId) : pathOrModuleId
   try {
@@ -381,6 +492,9 @@ class Instance {
     keepAlive(this)
     return results
   }
+  callSync(name, ...args) {
+    return callSync(this.#id, name, args)
+  }
   // Like call(), with the arguments as an array and limits for this call:
   // { fuel, timeoutMs, signal }.
   async invoke(name, args = [], options = {}) {
@@ -431,7 +545,7 @@ function keepAlive(_instance) {}
 
 function tagged(type) {
   return (value) => {
-    invoke(native.checkValue, type, value)
+    invoke(native.checkValue, type, value !== null && typeof value === 'object' ? {} : value)
     return Object.freeze({ type, value })
   }
 }
@@ -453,6 +567,8 @@ module.exports = {
   dropInstance,
   fuel,
   setFuel,
+  callSync,
+  configure,
   readStdout,
   readStderr,
   run,

@@ -11,6 +11,8 @@ export const {
   dropInstance,
   fuel,
   setFuel,
+  callSync,
+  configure,
   readStdout,
   readStderr,
   run,

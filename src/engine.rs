@@ -8,7 +8,7 @@
 //! the running code yields to the executor, keeps going, or stops. The ticker sleeps while no
 //! call is running, so an idle process pays nothing for it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ static METERED_ENGINE: OnceCell<Engine> = OnceCell::new();
 static TICKER_STARTED: OnceCell<()> = OnceCell::new();
 static TICKER: EpochTicker = EpochTicker {
     active_calls: AtomicUsize::new(0),
+    parked: AtomicBool::new(false),
     idle: Mutex::new(()),
     wake: Condvar::new(),
 };
@@ -61,21 +62,37 @@ fn engine_config(metering: Metering) -> Config {
 
 struct EpochTicker {
     active_calls: AtomicUsize,
+    /// Set while the ticker sleeps on `wake`; only then does a new call need to wake it.
+    parked: AtomicBool,
     idle: Mutex<()>,
     wake: Condvar,
 }
 
+/// Ticks without calls before the ticker parks: calls made back to back never wake it.
+const IDLE_TICKS_BEFORE_PARKING: u32 = 100;
+
 fn start_ticker() -> WasmResult<()> {
     std::thread::Builder::new()
         .name("runtime-wasm-epoch".into())
-        .spawn(|| loop {
-            TICKER.wait_for_activity();
-            std::thread::sleep(EPOCH_TICK);
-            for engine in [PLAIN_ENGINE.get(), METERED_ENGINE.get()]
-                .into_iter()
-                .flatten()
-            {
-                engine.increment_epoch();
+        .spawn(|| {
+            let mut idle_ticks = 0;
+            loop {
+                if TICKER.active_calls.load(Ordering::SeqCst) == 0 {
+                    idle_ticks += 1;
+                    if idle_ticks > IDLE_TICKS_BEFORE_PARKING {
+                        TICKER.park_until_active();
+                        idle_ticks = 0;
+                    }
+                } else {
+                    idle_ticks = 0;
+                }
+                std::thread::sleep(EPOCH_TICK);
+                for engine in [PLAIN_ENGINE.get(), METERED_ENGINE.get()]
+                    .into_iter()
+                    .flatten()
+                {
+                    engine.increment_epoch();
+                }
             }
         })
         .map(|_| ())
@@ -88,11 +105,13 @@ fn start_ticker() -> WasmResult<()> {
 }
 
 impl EpochTicker {
-    fn wait_for_activity(&self) {
+    fn park_until_active(&self) {
         let mut guard = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while self.active_calls.load(Ordering::Acquire) == 0 {
+        self.parked.store(true, Ordering::SeqCst);
+        while self.active_calls.load(Ordering::SeqCst) == 0 {
             guard = self.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
         }
+        self.parked.store(false, Ordering::SeqCst);
     }
 }
 
@@ -101,7 +120,10 @@ pub struct ActiveCall(());
 
 impl ActiveCall {
     pub fn start() -> Self {
-        if TICKER.active_calls.fetch_add(1, Ordering::AcqRel) == 0 {
+        // With SeqCst, either this sees `parked` or the parking ticker sees the new count.
+        if TICKER.active_calls.fetch_add(1, Ordering::SeqCst) == 0
+            && TICKER.parked.load(Ordering::SeqCst)
+        {
             // Taking the lock orders this wake-up after the ticker's check, so none is lost.
             let _guard = TICKER.idle.lock().unwrap_or_else(|p| p.into_inner());
             TICKER.wake.notify_one();
@@ -112,6 +134,6 @@ impl ActiveCall {
 
 impl Drop for ActiveCall {
     fn drop(&mut self) {
-        TICKER.active_calls.fetch_sub(1, Ordering::AcqRel);
+        TICKER.active_calls.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -351,6 +351,7 @@ fn define_js_function(
         let import = import.clone();
         let result_types = result_types.clone();
         Box::new(async move {
+            refuse_during_sync_call(&caller, &import)?;
             let args = params.iter().map(from_wasm).collect();
             let mut pending = PendingCall::register(import, result_types);
             if !dispatcher.dispatch(index, pending.id, args) {
@@ -392,6 +393,7 @@ fn define_linked_function(
         let instance = instance.clone();
         let export = export.clone();
         Box::new(async move {
+            refuse_during_sync_call(&caller, &export.name)?;
             let stop = interruption(&caller.data().control);
             let call = instance.call(&export, params.to_vec(), CallLimits::default())?;
             let values = tokio::select! {
@@ -403,6 +405,18 @@ fn define_linked_function(
         })
     })?;
     Ok(())
+}
+
+/// During `callSync` the JS thread is held, so a host function (which runs there, or waits
+/// on another instance that may) would wait forever: it fails at once instead.
+fn refuse_during_sync_call(caller: &Caller<'_, HostState>, import: &str) -> wasmtime::Result<()> {
+    if caller.data().control.may_yield {
+        return Ok(());
+    }
+    Err(wasmtime::Error::new(WasmError::new(
+        ErrorCode::CallError,
+        format!("host function {import} cannot run during callSync, which holds the JS thread; use call()"),
+    )))
 }
 
 fn same_types(a: &[ValType], b: &[ValType]) -> bool {

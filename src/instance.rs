@@ -74,7 +74,7 @@ pub async fn instantiate(
     store
         .data_mut()
         .control
-        .begin(limits.timeout.map(|t| started + t), None);
+        .begin(limits.timeout.and_then(|t| started.checked_add(t)), None);
     let _active = ActiveCall::start();
     let instance = instance_pre
         .instantiate_async(&mut store)
@@ -136,51 +136,69 @@ impl InstanceEntry {
         params: Vec<Val>,
         limits: CallLimits,
     ) -> WasmResult<impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static> {
+        let plan = self.plan_call(func, params, limits)?;
+        let lock = self.lock();
+        Ok(async move {
+            let cancel = plan.cancel.clone();
+            let mut guard =
+                wait_for_turn(lock, plan.deadline, cancel.as_deref(), plan.invoked).await?;
+            let store = guard.as_mut().ok_or_else(dropped_error)?;
+            let outcome = plan.run(store).await;
+            if matches!(&outcome, Err(e) if e.code == ErrorCode::InvalidInstanceHandle) {
+                guard.take();
+            }
+            outcome
+        })
+    }
+
+    /// Calls an exported function to completion on this thread (`callSync`). The instance
+    /// must be idle; host functions cannot run, since they would wait for this thread.
+    pub fn call_sync(&self, func: &ExportFunc, params: Vec<Val>) -> WasmResult<Vec<Val>> {
+        let plan = self.plan_call(func, params, CallLimits::default())?;
+        let mut guard = self.store.try_lock().map_err(|_| busy_error())?;
+        if self.closed.is_cancelled() {
+            guard.take();
+        }
+        let store = guard.as_mut().ok_or_else(dropped_error)?;
+        store.data_mut().control.may_yield = false;
+        let outcome = run_to_completion(plan.run(store));
+        match guard.as_mut() {
+            Some(store)
+                if outcome.as_ref().err().map(|e| e.code)
+                    != Some(ErrorCode::InvalidInstanceHandle) =>
+            {
+                store.data_mut().control.may_yield = true;
+            }
+            _ => {
+                guard.take();
+            }
+        }
+        outcome
+    }
+
+    fn plan_call(
+        &self,
+        func: &ExportFunc,
+        params: Vec<Val>,
+        limits: CallLimits,
+    ) -> WasmResult<CallPlan> {
         let invoked = Instant::now();
         let limits = self.ceilings.apply_to_call(limits);
         if limits.fuel.is_some() && self.metering == Metering::Off {
             return Err(unmetered_error());
         }
-        let deadline = earliest(
-            limits.timeout.map(|t| invoked + t),
-            self.default_timeout.map(|t| invoked + t),
-        );
-        let lock = self.lock();
-        let function = func.func;
-        let name = func.name.clone();
-        let result_count = func.results.len();
-        Ok(async move {
-            let cancel = limits.cancel;
-            let mut guard = wait_for_turn(lock, deadline, cancel.as_deref(), invoked).await?;
-            let _active = ActiveCall::start();
-            let store = guard.as_mut().ok_or_else(dropped_error)?;
-            let allowance = begin_fuel(store, limits.fuel);
-            store.data_mut().control.begin(deadline, cancel);
-            store.set_epoch_deadline(FIRST_SLICE_TICKS);
-            let mut results = vec![Val::I32(0); result_count];
-            let outcome = match store.data().control.check() {
-                Ok(()) => {
-                    function
-                        .call_async(&mut *store, &params, &mut results)
-                        .await
-                }
-                Err(interruption) => Err(wasmtime::Error::new(interruption)),
-            };
-            let consumed = end_fuel(store, allowance);
-            store.data_mut().control.begin(None, None);
-            match outcome {
-                Ok(()) => Ok(results),
-                Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
-                Err(e) => {
-                    let context = format!("call to {name:?} failed");
-                    let error =
-                        classify_failure(e, ErrorCode::CallError, &context, invoked, consumed);
-                    if error.code == ErrorCode::InvalidInstanceHandle {
-                        guard.take();
-                    }
-                    Err(error)
-                }
-            }
+        Ok(CallPlan {
+            function: func.func,
+            name: func.name.clone(),
+            params,
+            result_count: func.results.len(),
+            fuel: limits.fuel,
+            deadline: earliest(
+                limits.timeout.and_then(|t| invoked.checked_add(t)),
+                self.default_timeout.and_then(|t| invoked.checked_add(t)),
+            ),
+            cancel: limits.cancel,
+            invoked,
         })
     }
 
@@ -252,6 +270,70 @@ impl InstanceEntry {
             Ok(guard)
         }
     }
+}
+
+/// One call, with its limits worked out, ready to run once the store is ours.
+struct CallPlan {
+    function: wasmtime::Func,
+    name: Arc<str>,
+    params: Vec<Val>,
+    result_count: usize,
+    fuel: Option<u64>,
+    deadline: Option<Instant>,
+    cancel: Option<Arc<CancelToken>>,
+    invoked: Instant,
+}
+
+impl CallPlan {
+    async fn run(self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
+        let _active = ActiveCall::start();
+        let allowance = begin_fuel(store, self.fuel);
+        store.data_mut().control.begin(self.deadline, self.cancel);
+        store.set_epoch_deadline(FIRST_SLICE_TICKS);
+        let mut results = vec![Val::I32(0); self.result_count];
+        let outcome = match store.data().control.check() {
+            Ok(()) => {
+                self.function
+                    .call_async(&mut *store, &self.params, &mut results)
+                    .await
+            }
+            Err(interruption) => Err(wasmtime::Error::new(interruption)),
+        };
+        let consumed = end_fuel(store, allowance);
+        store.data_mut().control.begin(None, None);
+        match outcome {
+            Ok(()) => Ok(results),
+            Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
+            Err(e) => {
+                let context = format!("call to {:?} failed", self.name);
+                Err(classify_failure(
+                    e,
+                    ErrorCode::CallError,
+                    &context,
+                    self.invoked,
+                    consumed,
+                ))
+            }
+        }
+    }
+}
+
+/// Drives a call on this thread: one poll, which finishes any call that does not wait, then
+/// blocking on the runtime for one that waits on WASI I/O.
+fn run_to_completion<T>(future: impl Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => napi::bindgen_prelude::block_on(future),
+    }
+}
+
+fn busy_error() -> WasmError {
+    WasmError::new(
+        ErrorCode::CallError,
+        "callSync needs an idle instance, but another operation on it is queued or running; use call()",
+    )
 }
 
 /// Waits for the instance to be free, unless the call's deadline passes or it is aborted

@@ -1,6 +1,7 @@
 //! The native binding: `#[napi]` entry points only. Each one reads its JS arguments, calls the
 //! core, and hands the outcome back as a value or a Promise; the logic lives in the modules.
 
+mod cache;
 mod engine;
 mod error;
 mod exports;
@@ -16,6 +17,9 @@ mod stdio;
 mod store;
 mod values;
 mod wasi;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 
 use std::sync::Arc;
 
@@ -229,6 +233,33 @@ pub fn call<'env>(
     call_limits.cancel = cancel.map(|handle| handle.token.clone());
     let call = entry.call(func, params, call_limits)?;
     settle(env, async move { call.await.map(JsResults) })
+}
+
+/// Calls an exported function to completion on the JS thread (for hot paths).
+#[napi]
+pub fn call_sync<'env>(
+    env: &'env Env,
+    instance_id: String,
+    name: String,
+    args: Vec<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let func = entry.exports.function(&name)?;
+    let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
+    let results = entry.call_sync(func, params)?;
+    js::settle::to_unknown(env, JsResults(results))
+}
+
+/// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.
+#[napi]
+pub fn configure_cache(enabled: Option<bool>, dir: Option<String>) {
+    cache::configure(enabled, dir.map(std::path::PathBuf::from));
+}
+
+/// The compiled-code cache directory in use, or null when caching to disk is off.
+#[napi]
+pub fn cache_dir() -> Option<String> {
+    cache::disk_dir().map(|d| d.display().to_string())
 }
 
 /// Fuel left in an instance's tank, or null when it has no fuel metering.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Module};
 
+use crate::cache::{self, CacheKey};
 use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::linker::prelink;
@@ -21,7 +22,7 @@ pub struct ModuleEntry {
 
 /// A module compiled for one engine, and its imports resolved once for every instance.
 struct CompiledModule {
-    module: Module,
+    module: Arc<Module>,
     instance_pre: OnceCell<InstancePre<HostState>>,
 }
 
@@ -50,12 +51,15 @@ impl ModuleEntry {
 }
 
 fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> {
-    let module = Module::new(engine(metering)?, source).map_err(|e| {
-        WasmError::new(
-            ErrorCode::CompileError,
-            format!("invalid WebAssembly module: {e:#}"),
-        )
-    })?;
+    let engine = engine(metering)?;
+    let key = CacheKey::new(engine, metering, source);
+    let module =
+        cache::load_or_compile(engine, key, || Module::new(engine, source)).map_err(|e| {
+            WasmError::new(
+                ErrorCode::CompileError,
+                format!("invalid WebAssembly module: {e:#}"),
+            )
+        })?;
     Ok(CompiledModule {
         module,
         instance_pre: OnceCell::new(),

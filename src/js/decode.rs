@@ -221,13 +221,15 @@ pub fn count(value: &Unknown) -> Result<u64, String> {
     }
 }
 
-/// Milliseconds as a Duration; Infinity means no deadline.
+/// Milliseconds as a Duration; Infinity (or anything past 2^53 ms, some 285,000 years, which
+/// a Duration or an Instant may not hold) means no deadline.
 fn milliseconds(value: &Unknown) -> Result<Option<Duration>, String> {
+    const MAX_SAFE_INTEGER: f64 = 9007199254740991.0;
     if value.get_type().map_err(|e| e.reason.clone())? != ValueType::Number {
         return Err("must be a number of milliseconds".into());
     }
     let ms = number(value).map_err(|e| e.reason.clone())?;
-    if ms == f64::INFINITY {
+    if ms > MAX_SAFE_INTEGER {
         return Ok(None);
     }
     if !(ms >= 0.0 && ms.is_finite()) {

@@ -55,7 +55,7 @@ where
     })
 }
 
-fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<Unknown<'_>> {
+pub fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<Unknown<'_>> {
     // SAFETY: `to_napi_value` returns a live value of `env`'s current scope.
     unsafe {
         let raw = T::to_napi_value(env.raw(), value)?;

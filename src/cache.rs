@@ -1,0 +1,231 @@
+//! Compiled-code cache. Compiling the same bytes for the same engine is a load, not a
+//! compile: within a process (while a module made from those bytes is alive) from memory,
+//! and across processes from a cache directory.
+//!
+//! A cache file is `MAGIC`, the SHA-256 of the payload, then the payload (wasmtime's
+//! serialized module). It is loaded only when the file and its directory belong to this user
+//! and are not writable by others, and the payload's hash matches; anything else is ignored
+//! and rebuilt. Files are written to a temporary name and renamed, so readers never see a
+//! partial file.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use once_cell::sync::Lazy;
+use sha2::{Digest, Sha256};
+use wasmtime::{Engine, Module};
+
+use crate::engine::Metering;
+
+const MAGIC: &[u8; 8] = b"RWCACHE1";
+const DIGEST_LEN: usize = 32;
+
+/// Where compiled code is cached; `None` when caching to disk is off.
+static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(default_dir()));
+
+/// Compiled modules alive in this process, by key.
+static IN_MEMORY: Lazy<Mutex<HashMap<CacheKey, Weak<Module>>>> = Lazy::new(Default::default);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey([u8; DIGEST_LEN]);
+
+impl CacheKey {
+    /// The source's hash, bound to the engine's code-generation settings and wasmtime's
+    /// version, so a file made by another configuration never matches.
+    pub fn new(engine: &Engine, metering: Metering, source: &[u8]) -> Self {
+        let mut engine_settings = std::collections::hash_map::DefaultHasher::new();
+        engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_settings);
+        let mut digest = Sha256::new();
+        digest.update(source);
+        digest.update(engine_settings.finish().to_le_bytes());
+        digest.update([metering as u8]);
+        digest.update(env!("CARGO_PKG_VERSION").as_bytes());
+        CacheKey(digest.finalize().into())
+    }
+
+    fn file_name(&self) -> String {
+        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.cwasm")
+    }
+}
+
+/// Turns caching to disk on or off, or moves it.
+pub fn configure(enabled: Option<bool>, dir: Option<PathBuf>) {
+    let mut current = DISK_DIR.write().unwrap_or_else(|p| p.into_inner());
+    match (enabled, dir) {
+        (Some(false), _) => *current = None,
+        (_, Some(dir)) => *current = Some(dir),
+        (Some(true), None) => *current = current.clone().or_else(default_dir),
+        (None, None) => {}
+    }
+}
+
+pub fn disk_dir() -> Option<PathBuf> {
+    DISK_DIR.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// The module for `key`: from memory, from disk, or made by `compile` (and then cached).
+pub fn load_or_compile(
+    engine: &Engine,
+    key: CacheKey,
+    compile: impl FnOnce() -> wasmtime::Result<Module>,
+) -> wasmtime::Result<Arc<Module>> {
+    if let Some(module) = from_memory(&key) {
+        return Ok(module);
+    }
+    let dir = disk_dir();
+    let module = match dir.as_deref().and_then(|dir| load(engine, dir, &key)) {
+        Some(module) => module,
+        None => {
+            let module = compile()?;
+            if let Some(dir) = &dir {
+                // A cache that cannot be written is only slower; the compile succeeded.
+                let _ = store(dir, &key, &module);
+            }
+            module
+        }
+    };
+    let module = Arc::new(module);
+    IN_MEMORY
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, Arc::downgrade(&module));
+    Ok(module)
+}
+
+fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
+    let mut modules = IN_MEMORY.lock().unwrap_or_else(|p| p.into_inner());
+    modules.retain(|_, module| module.strong_count() > 0);
+    modules.get(key).and_then(Weak::upgrade)
+}
+
+fn load(engine: &Engine, dir: &Path, key: &CacheKey) -> Option<Module> {
+    let path = dir.join(key.file_name());
+    if !trusted(dir) || !trusted(&path) {
+        return None;
+    }
+    let bytes = std::fs::read(&path).ok()?;
+    let payload = verified_payload(&bytes);
+    let module = payload.and_then(|payload| {
+        // SAFETY: the payload was written by `store` (this user's own, unshared file, its
+        // hash checked just now), and wasmtime checks that it was made by a compatible engine.
+        unsafe { Module::deserialize(engine, payload) }.ok()
+    });
+    if module.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
+    module
+}
+
+fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    if rest.len() < DIGEST_LEN {
+        return None;
+    }
+    let (digest, payload) = rest.split_at(DIGEST_LEN);
+    (Sha256::digest(payload).as_slice() == digest).then_some(payload)
+}
+
+fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
+    create_private_dir(dir)?;
+    let payload = module.serialize().map_err(std::io::Error::other)?;
+    let final_path = dir.join(key.file_name());
+    let temp_path = dir.join(format!(
+        "{}.{}.{:x}.tmp",
+        key.file_name(),
+        std::process::id(),
+        rand_suffix()
+    ));
+    let written = (|| {
+        let mut file = private_file(&temp_path)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&Sha256::digest(&payload))?;
+        file.write_all(&payload)?;
+        file.sync_all()?;
+        std::fs::rename(&temp_path, &final_path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp_path);
+    }
+    written
+}
+
+fn rand_suffix() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    std::time::SystemTime::now().hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Owned by this user and not writable by anyone else (checked without following links).
+#[cfg(unix)]
+fn trusted(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    std::fs::symlink_metadata(path)
+        .map(|meta| !meta.file_type().is_symlink() && meta.uid() == me && meta.mode() & 0o022 == 0)
+        .unwrap_or(false)
+}
+
+#[cfg(not(unix))]
+fn trusted(path: &Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .map(|meta| !meta.file_type().is_symlink())
+        .unwrap_or(false)
+}
+
+/// `RUNTIME_WASM_CACHE_DIR`, else the user's cache directory.
+fn default_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("RUNTIME_WASM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let home = || std::env::var_os("HOME").map(PathBuf::from);
+    let base = if cfg!(target_os = "macos") {
+        home().map(|h| h.join("Library").join("Caches"))
+    } else if cfg!(windows) {
+        std::env::var_os("LOCALAPPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| home().map(|h| h.join(".cache")))
+    };
+    base.map(|b| b.join("runtime-wasm"))
+}
