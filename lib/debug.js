@@ -1,0 +1,145 @@
+'use strict'
+// Diagnostics: with DEBUG=runtime-wasm (the `debug` package's convention) or
+// NODE_DEBUG=runtime-wasm (Node's), every compile and instantiate, and every call stopped by a
+// limit or an abort, is logged to stderr with its timing. Off by default, and then the native
+// binding is used as it is: no wrapper, no cost.
+
+const NAME = 'runtime-wasm'
+// The core's encoding of its errors (see src/error.rs), read here only to log them.
+const ENCODED_PREFIX = 'runtime-wasm-error:'
+
+// `DEBUG`: names separated by commas or spaces, `*` as a wildcard, `-name` to exclude.
+function debugEnables(value, name = NAME) {
+  let enabled = false
+  for (const pattern of String(value ?? '').split(/[\s,]+/)) {
+    if (pattern === '') continue
+    if (pattern.startsWith('-')) {
+      if (wildcard(pattern.slice(1)).test(name)) return false
+    } else if (wildcard(pattern).test(name)) {
+      enabled = true
+    }
+  }
+  return enabled
+}
+
+// `NODE_DEBUG`: names separated by commas, case-insensitive, `*` as a wildcard.
+function nodeDebugEnables(value, name = NAME) {
+  return String(value ?? '')
+    .split(',')
+    .some((pattern) => pattern.trim() !== '' && wildcard(pattern.trim(), 'i').test(name))
+}
+
+function wildcard(pattern, flags = '') {
+  const source = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
+  return new RegExp(`^${source}$`, flags)
+}
+
+const enabled = debugEnables(process.env.DEBUG) || nodeDebugEnables(process.env.NODE_DEBUG)
+
+function log(text) {
+  process.stderr.write(`${NAME} ${text}\n`)
+}
+
+function milliseconds(started) {
+  return `${(performance.now() - started).toFixed(1)} ms`
+}
+
+// The code and facts of an error from the core, without consuming it.
+function peek(error) {
+  const message = error?.message
+  if (typeof message !== 'string' || !message.startsWith(ENCODED_PREFIX)) return null
+  try {
+    return JSON.parse(message.slice(ENCODED_PREFIX.length))
+  } catch {
+    return null
+  }
+}
+
+// One line per event: a message's first line is enough to tell what failed.
+function firstLine(text) {
+  return String(text ?? '').split('\n', 1)[0]
+}
+
+function describeFailure(error) {
+  const facts = peek(error)
+  if (facts === null) return `failed: ${firstLine(error?.message ?? error)}`
+  return `failed with ${facts.code} ${facts.name ?? ''}: ${firstLine(facts.message)}`.trimEnd()
+}
+
+// Runs `operation` (which may return a value, return a Promise, or throw) and hands its outcome
+// to `report(error, value)` once it settles.
+function observe(operation, report) {
+  let result
+  try {
+    result = operation()
+  } catch (error) {
+    report(error)
+    throw error
+  }
+  if (result === null || typeof result?.then !== 'function') {
+    report(undefined, result)
+    return result
+  }
+  return result.then(
+    (value) => {
+      report(undefined, value)
+      return value
+    },
+    (error) => {
+      report(error)
+      throw error
+    },
+  )
+}
+
+function timed(name, subject, operation) {
+  return function (...args) {
+    const started = performance.now()
+    const what = subject(...args)
+    return observe(
+      () => operation.apply(this, args),
+      (error, value) => log(`${name} ${what} ${error === undefined ? `-> ${value}` : describeFailure(error)} ${milliseconds(started)}`),
+    )
+  }
+}
+
+// Calls are logged only when a limit (5011) or an abort stops them: logging every call would
+// drown the events that matter.
+function limitEvents(call) {
+  return function (instanceId, name, ...rest) {
+    const started = performance.now()
+    return observe(
+      () => call.call(this, instanceId, name, ...rest),
+      (error) => {
+        const facts = error === undefined ? null : peek(error)
+        if (facts?.aborted) {
+          log(`call ${JSON.stringify(name)} on ${instanceId} aborted by its signal ${milliseconds(started)}`)
+        } else if (facts?.code === 5011) {
+          const spent = facts.reason === 'fuel' && facts.fuelConsumed !== undefined ? `, ${facts.fuelConsumed} fuel burnt` : ''
+          log(`call ${JSON.stringify(name)} on ${instanceId} stopped by its ${facts.reason ?? 'limit'} (5011)${spent} ${milliseconds(started)}`)
+        }
+      },
+    )
+  }
+}
+
+function describeSource(source) {
+  if (typeof source === 'string') return `WAT text (${source.length} characters)`
+  return `${source?.byteLength ?? '?'} bytes`
+}
+
+/**
+ * The native binding, instrumented when debugging is on (and returned as it is otherwise).
+ */
+function instrument(native) {
+  if (!enabled) return native
+  return Object.freeze({
+    ...native,
+    compile: timed('compile', describeSource, native.compile),
+    compileFile: timed('compileFile', (path) => JSON.stringify(path), native.compileFile),
+    instantiate: timed('instantiate', (moduleId) => moduleId, native.instantiate),
+    call: limitEvents(native.call),
+  })
+}
+
+module.exports = { enabled, instrument, debugEnables, nodeDebugEnables }
