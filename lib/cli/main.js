@@ -1,0 +1,88 @@
+'use strict'
+// The runtime-wasm command: picks the command, prints help and usage errors, and returns the
+// exit status. Each command lives in its own file.
+
+const { parseArgs, UsageError } = require('./args.js')
+const { parseRunOptions } = require('./run-options.js')
+const EXIT = require('./exit-codes.js')
+const USAGE = require('./usage.js')
+
+const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT })
+
+/**
+ * @param {string[]} argv the arguments after `runtime-wasm`
+ * @param {{ stdout: { write(text: string): unknown }, stderr: { write(text: string): unknown } }} io
+ * @returns {Promise<number>} the exit status
+ */
+async function main(argv, io = process) {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case undefined:
+        io.stderr.write(USAGE.MAIN)
+        return EXIT.USAGE
+      case '-h':
+      case '--help':
+        io.stdout.write(USAGE.MAIN)
+        return EXIT.OK
+      case '-V':
+      case '--version':
+        io.stdout.write(`${require('../../package.json').version}\n`)
+        return EXIT.OK
+      case 'help':
+        return help(rest, io)
+      case 'run':
+        return await run(rest, io)
+      case 'inspect':
+        return await inspect(rest, io)
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`)
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    const topic = HELP_TOPICS[command] ?? USAGE.MAIN
+    io.stderr.write(`runtime-wasm: ${error.message}\n\n${topic}`)
+    return EXIT.USAGE
+  }
+}
+
+function help([topic, ...extra], io) {
+  if (extra.length > 0) throw new UsageError('help takes at most one command name')
+  if (topic === undefined) {
+    io.stdout.write(USAGE.MAIN)
+    return EXIT.OK
+  }
+  if (!Object.hasOwn(HELP_TOPICS, topic)) throw new UsageError(`no help for ${JSON.stringify(topic)}: the commands are run and inspect`)
+  io.stdout.write(HELP_TOPICS[topic])
+  return EXIT.OK
+}
+
+async function run(argv, io) {
+  const options = parseRunOptions(argv)
+  if (options.help) {
+    io.stdout.write(USAGE.RUN)
+    return EXIT.OK
+  }
+  // Loaded only now: help and usage errors work even where the native addon cannot load.
+  const { runProgram } = require('./run.js')
+  const { status, message } = await runProgram(options)
+  if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
+  return status
+}
+
+async function inspect(argv, io) {
+  const { options, positionals, afterDashDash } = parseArgs(argv, { json: {}, help: { alias: 'h' } })
+  if (options.help) {
+    io.stdout.write(USAGE.INSPECT)
+    return EXIT.OK
+  }
+  const files = [...positionals, ...(afterDashDash ?? [])]
+  if (files.length !== 1) throw new UsageError(files.length === 0 ? 'inspect needs a .wasm file' : 'inspect takes one file')
+  const { inspectModule } = require('./inspect.js')
+  const { status, output, message } = await inspectModule(files[0], { json: options.json === true })
+  io.stdout.write(output)
+  if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
+  return status
+}
+
+module.exports = { main }
