@@ -400,6 +400,16 @@ fn define_linked_function(
                 outcome = call => outcome?,
                 interruption = stop => return Err(wasmtime::Error::new(interruption)),
             };
+            // A linked program that ends with exit status 0 returns no results.
+            if values.len() != results.len() {
+                return Err(wasmtime::Error::new(WasmError::new(
+                    ErrorCode::CallError,
+                    format!(
+                        "the linked function {:?} ended its program (exit status 0) instead of returning",
+                        export.name
+                    ),
+                )));
+            }
             results.clone_from_slice(&values);
             Ok(())
         })

@@ -16,7 +16,9 @@ use crate::engine::{ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
 use crate::host::HostImports;
-use crate::limits::{earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption};
+use crate::limits::{
+    earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption, UNBOUNDED_FUEL,
+};
 use crate::linker::prelink;
 use crate::module::ModuleEntry;
 use crate::registry::INSTANCES;
@@ -76,31 +78,18 @@ pub async fn instantiate(
         .control
         .begin(limits.timeout.and_then(|t| started.checked_add(t)), None);
     let _active = ActiveCall::start();
-    let instance = instance_pre
-        .instantiate_async(&mut store)
-        .await
-        .map_err(|e| {
-            classify_failure(
-                e,
-                ErrorCode::InstantiateError,
-                "instantiation failed",
-                started,
-                None,
-            )
-        })?;
+    let fail = |e, context, store: &Store<HostState>| {
+        let spent = fuel_spent(store, limits.fuel);
+        classify_failure(e, ErrorCode::InstantiateError, context, started, spent)
+    };
+    let instantiated = instance_pre.instantiate_async(&mut store).await;
+    let instance = instantiated.map_err(|e| fail(e, "instantiation failed", &store))?;
     let exports = Exports::collect(&mut store, &instance);
     store.data_mut().memory = exports.memory;
     if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
-        initialize.call_async(&mut store, ()).await.map_err(|e| {
-            classify_failure(
-                e,
-                ErrorCode::InstantiateError,
-                "_initialize failed",
-                started,
-                None,
-            )
-        })?;
+        let initialized = initialize.call_async(&mut store, ()).await;
+        initialized.map_err(|e| fail(e, "_initialize failed", &store))?;
     }
     sync_fuel_tank(&mut store);
     store.data_mut().control.begin(None, None);
@@ -378,15 +367,23 @@ fn end_fuel(store: &mut Store<HostState>, allowance: Option<u64>) -> Option<u64>
     let left = store.get_fuel().unwrap_or(0);
     let consumed = allowance.saturating_sub(left);
     let tank = store.data_mut().fuel_tank.as_mut()?;
-    *tank = tank.saturating_sub(consumed);
+    if *tank != UNBOUNDED_FUEL {
+        *tank = tank.saturating_sub(consumed);
+    }
     Some(consumed)
 }
 
+/// After instantiation, the tank holds what the start functions left.
 fn sync_fuel_tank(store: &mut Store<HostState>) {
-    if store.data().fuel_tank.is_some() {
+    if matches!(store.data().fuel_tank, Some(tank) if tank != UNBOUNDED_FUEL) {
         let left = store.get_fuel().unwrap_or(0);
         store.data_mut().fuel_tank = Some(left);
     }
+}
+
+/// Fuel burnt since the tank was filled with `filled`, for instantiation failures.
+fn fuel_spent(store: &Store<HostState>, filled: Option<u64>) -> Option<u64> {
+    filled.map(|filled| filled.saturating_sub(store.get_fuel().unwrap_or(0)))
 }
 
 fn is_clean_exit(error: &wasmtime::Error) -> bool {

@@ -266,7 +266,11 @@ pub fn cache_dir() -> Option<String> {
 #[napi]
 pub fn instance_fuel<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
     let fuel = instance::get(&instance_id)?.fuel();
-    settle(env, async move { Ok(fuel.await?.map(|f| f as f64)) })
+    let shown = |fuel: u64| match fuel {
+        limits::UNBOUNDED_FUEL => f64::INFINITY,
+        fuel => fuel as f64,
+    };
+    settle(env, async move { Ok(fuel.await?.map(shown)) })
 }
 
 #[napi]

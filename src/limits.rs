@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+/// A fuel tank of this size is never drawn down: the instance is metered (so calls may set
+/// their own fuel) but has no limit of its own. Asked for with `fuel: Infinity`.
+pub const UNBOUNDED_FUEL: u64 = u64::MAX;
+
 /// Limits asked for at instantiation (`limits` in the instantiate options).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InstanceLimits {

@@ -126,8 +126,8 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions
         options.output_limit = usize::try_from(limit).unwrap_or(usize::MAX);
     }
     let limits = match optional_property(&config, "limits")? {
-        Some(limits) => instance_limits(&limits)?,
-        None => InstanceLimits::default(),
+        Some(limits) if !is_nullish(&limits)? => instance_limits(&limits)?,
+        _ => InstanceLimits::default(),
     };
     Ok((options, limits))
 }

@@ -4,4 +4,5 @@
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
+pub mod panic;
 pub mod settle;

@@ -3,12 +3,14 @@
 //! never held for longer than one epoch slice (wasm yields at its epoch deadline).
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
 use napi::bindgen_prelude::{within_runtime_if_available, ToNapiValue};
 use napi::{Env, JsValue, Unknown};
 
 use crate::error::WasmResult;
+use crate::js::panic::{internal_error, CatchPanic};
 
 /// Resolves `future` as a value when it completes in its first slice, else as a Promise.
 pub fn settle<'env, T, F>(env: &'env Env, future: F) -> napi::Result<Unknown<'env>>
@@ -19,8 +21,15 @@ where
     let mut future = Box::pin(future);
     let first_poll = within_runtime_if_available(|| {
         let mut context = Context::from_waker(Waker::noop());
-        future.as_mut().poll(&mut context)
+        catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)))
     });
+    let first_poll = match first_poll {
+        Ok(poll) => poll,
+        Err(payload) => {
+            std::mem::forget(future); // dropping what panicked may panic again
+            return Err(internal_error(payload).into());
+        }
+    };
     match first_poll {
         Poll::Ready(outcome) => to_unknown(env, outcome?),
         Poll::Pending => spawn(env, future),
@@ -33,7 +42,8 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = WasmResult<T>> + Send + 'static,
 {
-    let promise = env.spawn_future(async move { future.await.map_err(napi::Error::from) })?;
+    let guarded = CatchPanic::new(Box::pin(future));
+    let promise = env.spawn_future(async move { guarded.await.map_err(napi::Error::from) })?;
     Ok(promise.to_unknown())
 }
 
@@ -47,6 +57,9 @@ where
         tokio::task::spawn_blocking(work)
             .await
             .unwrap_or_else(|join_error| {
+                if join_error.is_panic() {
+                    return Err(internal_error(join_error.into_panic()));
+                }
                 Err(crate::error::WasmError::new(
                     crate::error::ErrorCode::CompileError,
                     format!("the background task failed: {join_error}"),
