@@ -197,13 +197,42 @@ export interface WasiConfig {
    * None by default.
    */
   args?: readonly string[]
-  /** Let the module read this process's stdin. Default `false`: stdin is empty. */
+  /**
+   * The program's standard input: a string (as UTF-8) or bytes. Takes precedence over
+   * `inheritStdin`. Default: empty.
+   */
+  stdin?: string | ArrayBufferView | ArrayBufferLike
+  /** Let the module read this process's stdin (when `stdin` is not given). Default `false`. */
   inheritStdin?: boolean
-  /** Let the module write to this process's stdout. Default `false`: output is discarded. */
+  /**
+   * Where the program's standard output goes (see {@link OutputTarget}); takes precedence over
+   * `inheritStdout`. Default `"ignore"`.
+   */
+  stdout?: OutputTarget
+  /** Where the program's standard error goes; like {@link WasiConfig.stdout}. */
+  stderr?: OutputTarget
+  /** Shorthand for `stdout: "inherit"` (used when `stdout` is not given). Default `false`. */
   inheritStdout?: boolean
-  /** Let the module write to this process's stderr. Default `false`: output is discarded. */
+  /** Shorthand for `stderr: "inherit"` (used when `stderr` is not given). Default `false`. */
   inheritStderr?: boolean
+  /**
+   * The most bytes a `"pipe"` stream holds in all (default 4 MiB, each stream): past it, the
+   * program's writes fail (its `write` gets an error), and nothing is silently dropped from
+   * what was accepted. A non-negative integer `number` or a `bigint`.
+   */
+  outputLimitBytes?: number | bigint
 }
+
+/**
+ * Where a WASI program's standard output or error goes:
+ * - `"ignore"`: discarded (the default);
+ * - `"inherit"`: written to this process's stream;
+ * - `"pipe"`: buffered (up to {@link WasiConfig.outputLimitBytes}), read with
+ *   {@link Instance.readStdout} / {@link Instance.readStderr};
+ * - a callback: called on the JS thread with each chunk as the program writes it, as a
+ *   `Uint8Array` (its return value is ignored).
+ */
+export type OutputTarget = 'inherit' | 'ignore' | 'pipe' | ((chunk: Uint8Array) => void)
 
 /**
  * Resource limits of one instance, given as `limits` to {@link instantiate}. Each is optional;
@@ -242,10 +271,88 @@ export interface InstanceLimits {
   maxTableElements?: number | bigint
 }
 
-/** The options of {@link instantiate}: the {@link WasiConfig} fields, plus `limits`. */
+// ---------------------------------------------------------------------------------------------
+// Host functions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The calling instance's linear memory, as `this.memory` inside a host function: usable while
+ * the wasm call that called the host function waits for it. Each operation resolves once done;
+ * they reject like {@link Memory}'s (5006 for a range that does not fit or an instance without
+ * memory).
+ */
+export interface HostMemory {
+  /** Copies `length` bytes starting at `offset` out of the caller's memory. */
+  read(offset: number, length: number): Promise<Uint8Array>
+  /** Copies `data` into the caller's memory at `offset` (all or nothing). */
+  write(offset: number, data: ArrayBufferView | ArrayBufferLike | readonly number[]): Promise<void>
+  /** The memory's current size in pages of 64 KiB. */
+  size(): Promise<number>
+}
+
+/**
+ * `this` inside a host function: the instance whose wasm code called it, reachable while that
+ * call waits.
+ */
+export interface HostCallContext {
+  /** The caller's linear memory (the export named `"memory"`, else the first one). */
+  readonly memory: HostMemory
+  /**
+   * Calls another export of the calling instance, re-entrantly (the instance is busy with the
+   * call that is waiting for this host function, so `instance.call` from here would wait for
+   * itself: it rejects with 5002 and says to use `this.call`).
+   */
+  call<R extends WasmValue[] = WasmValue[]>(name: string, ...args: WasmArg[]): Promise<R>
+}
+
+/**
+ * What a host function returns, by the import's result types: nothing for no result, one
+ * value for one result, an array of values for several. Converted like call arguments
+ * ({@link WasmArg}); a value that does not fit makes the wasm call reject with 5007.
+ */
+export type HostResult = WasmArg | readonly WasmArg[] | void
+
+// A method signature, so that a host function may declare narrower parameter types
+// (`(ptr: number, len: number) => ...`): parameters of methods are checked bivariantly.
+interface HostFunctionSignature {
+  bivarianceHack(this: HostCallContext, ...args: WasmValue[]): HostResult | Promise<HostResult>
+}
+
+/**
+ * A JS function that satisfies a function import. It receives the wasm arguments converted
+ * like call results (i32, f32, f64: `number`; i64: `bigint`; references: `null` or an
+ * {@link OpaqueReference}), with `this` a {@link HostCallContext}. It may return a Promise:
+ * the wasm call waits for it without blocking the event loop (limits keep running meanwhile,
+ * and an abort ends the wait). When it throws or rejects, the wasm call rejects with
+ * {@link ErrorCode.CallError} (5002) whose `cause` is the thrown value; the instance stays
+ * usable.
+ */
+export type HostFunction = HostFunctionSignature['bivarianceHack']
+
+/**
+ * The imports of one module name: JS functions by import name, or an {@link Instance} whose
+ * exported functions satisfy the imports of that name (linking two modules; signatures must
+ * match).
+ */
+export type HostModuleImports = Readonly<Record<string, HostFunction>> | Instance
+
+/**
+ * Imports by module name and import name, e.g. `{ env: { log(ptr, len) { ... } } }`. WASI
+ * imports are provided by the runtime. A function import that neither these nor WASI provide
+ * makes {@link instantiate} reject with {@link ErrorCode.InstantiateError} (5001) naming it, as
+ * does an entry that is not a function.
+ */
+export type HostImports = Readonly<Record<string, HostModuleImports>>
+
+/**
+ * The options of {@link instantiate}: the {@link WasiConfig} fields, plus `limits` and
+ * `imports`.
+ */
 export interface InstantiateOptions extends WasiConfig {
   /** Resource limits for the instance; none by default. */
   limits?: InstanceLimits
+  /** Host functions (and linked instances) for the module's imports. */
+  imports?: HostImports
 }
 
 /**
@@ -295,16 +402,36 @@ export interface CallOptions {
 export declare function compile(source: string | ArrayBufferView | ArrayBufferLike): Promise<ModuleId>
 
 /**
+ * What {@link compileFile} reports to `onProgress`: when it starts (with the file's size, when
+ * it can be read), then when it has compiled or failed, with the milliseconds elapsed since
+ * the start. The compile itself is one step in the runtime, so there is no percentage.
+ */
+export type CompileFileProgress =
+  | { phase: 'start'; path: string; bytes?: number; elapsedMs: 0 }
+  | { phase: 'compiled'; path: string; bytes?: number; elapsedMs: number; moduleId: ModuleId }
+  | { phase: 'failed'; path: string; bytes?: number; elapsedMs: number; error: unknown }
+
+/** The options of {@link compileFile}. */
+export interface CompileFileOptions {
+  /**
+   * Called with each {@link CompileFileProgress} event, synchronously. When it throws,
+   * `compileFile` rejects with what it threw (a module compiled meanwhile is dropped).
+   */
+  onProgress?: ((event: CompileFileProgress) => void) | null
+}
+
+/**
  * Reads and compiles a module file (binary wasm or WAT text), off the JS thread.
  *
  * @param path The file's path, resolved against the current working directory.
+ * @param options `onProgress` to be told when the compile starts and ends.
  * @returns The new module's id.
  * @throws Rejects with {@link ErrorCode.IoError} (5008) when the file cannot be read (the
  *   error's `path` names it), with {@link ErrorCode.CompileError} (5000) when its contents are
  *   not a valid module (the message starts with the path), and with a standard `TypeError`
- *   when `path` is not a string.
+ *   when `path` is not a string, `options` is not an object or `onProgress` is not a function.
  */
-export declare function compileFile(path: string): Promise<ModuleId>
+export declare function compileFile(path: string, options?: CompileFileOptions | null): Promise<ModuleId>
 
 /**
  * Frees a compiled module. Instances already made from it keep working.
@@ -331,6 +458,81 @@ export declare function dropModule(moduleId: ModuleId): Promise<void>
  *   is not an existing directory (with `path` set).
  */
 export declare function instantiate(moduleId: ModuleId, options?: InstantiateOptions | null): Promise<Instance>
+
+// ---------------------------------------------------------------------------------------------
+// Running a WASI command in one call
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The options of {@link run}: what the program sees (as in {@link WasiConfig}), its limits and
+ * imports. Its stdout and stderr are always captured.
+ */
+export interface RunOptions {
+  /** The command-line arguments, verbatim: `args[0]` is the program name. */
+  args?: readonly string[]
+  /** Environment variables the program sees. */
+  env?: Readonly<Record<string, string>>
+  /** Directories to mount: guest path -> host path. */
+  preopens?: Readonly<Record<string, string>>
+  /** The program's standard input: a string (as UTF-8) or bytes. Default: empty. */
+  stdin?: string | ArrayBufferView | ArrayBufferLike
+  /** Resource limits (a fuel tank, a deadline, memory and table budgets). */
+  limits?: InstanceLimits
+  /** The cap of each captured stream (default 4 MiB); past it the program's writes fail. */
+  outputLimitBytes?: number | bigint
+  /** Host functions for the program's non-WASI imports. */
+  imports?: HostImports
+}
+
+/** What {@link run} resolves to: the program's exit status and its captured output. */
+export interface RunResult {
+  /** 0 when `_start` returned (or the program called `proc_exit(0)`), else the status. */
+  exitCode: number
+  /** Everything the program wrote to stdout. */
+  stdout: Uint8Array
+  /** Everything the program wrote to stderr. */
+  stderr: Uint8Array
+}
+
+/**
+ * Runs a WASI command to its end, like `child_process.execFile` for WASI programs: compiles
+ * the file (or takes a compiled module's id), instantiates it with `options`, calls `_start`
+ * with stdout and stderr captured, then frees what it made. A non-zero exit status is data
+ * here (`exitCode`), not an error.
+ *
+ * @param pathOrModuleId A module file's path, or a module id from {@link compile} /
+ *   {@link compileFile} (which stays compiled).
+ * @throws Rejects like {@link compileFile} and {@link instantiate}; with
+ *   {@link ErrorCode.CallError} (5002) for a trap, {@link ErrorCode.FuelExhausted} (5011) for a
+ *   limit, and {@link ErrorCode.ExportNotFound} (5003) for a module without `_start`.
+ */
+export declare function run(pathOrModuleId: string, options?: RunOptions): Promise<RunResult>
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide settings
+// ---------------------------------------------------------------------------------------------
+
+/** The options of {@link configure}; a setting that is not given is left as it is. */
+export interface ConfigureOptions {
+  /**
+   * Where compiled code is cached on disk (resolved against the current directory). Default:
+   * the environment variable `RUNTIME_WASM_CACHE_DIR`, else the user's cache directory
+   * (`$XDG_CACHE_HOME/runtime-wasm` or `~/.cache/runtime-wasm` on Linux).
+   */
+  cacheDir?: string
+  /** `false` turns caching to disk off; `true` turns it back on. */
+  cache?: boolean
+}
+
+/**
+ * Changes process-wide settings, synchronously: where (and whether) compiled code is cached.
+ * Compiling bytes that were compiled before, in this or an earlier process, then loads the
+ * cached code instead of compiling it again.
+ *
+ * @throws A standard `TypeError` when `options` is not an object or a setting has the wrong
+ *   type.
+ */
+export declare function configure(options: ConfigureOptions): void
 
 // ---------------------------------------------------------------------------------------------
 // Low-level API: the same operations as Instance, by instance id
@@ -365,6 +567,33 @@ export declare function call(
   args?: readonly WasmArg[],
   options?: CallOptions | null,
 ): Promise<WasmValue[]>
+
+/**
+ * Calls an exported function to completion on the JS thread, synchronously, for hot paths of
+ * tiny calls (it skips the Promise). Fuel and deadline limits still apply; host functions
+ * cannot run during it (the call fails with 5002), and the instance must be idle.
+ *
+ * @returns The results, always an array.
+ * @throws Throws (synchronously) like {@link call} rejects, and also a 5002 {@link WasmError}
+ *   when another operation on the instance is queued or running.
+ */
+export declare function callSync<R extends WasmValue[] = WasmValue[]>(
+  instanceId: InstanceId,
+  name: string,
+  args?: readonly WasmArg[],
+): R
+
+/**
+ * What an instance's program wrote to its piped stdout (`stdout: "pipe"`) since the last read.
+ *
+ * @returns The bytes, empty when nothing was written (or stdout is not piped).
+ * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped
+ *   or non-string id.
+ */
+export declare function readStdout(instanceId: InstanceId): Promise<Uint8Array>
+
+/** Like {@link readStdout}, for the piped stderr (`stderr: "pipe"`). */
+export declare function readStderr(instanceId: InstanceId): Promise<Uint8Array>
 
 /**
  * The fuel left in an instance's tank (see {@link InstanceLimits.fuel}).
@@ -545,6 +774,15 @@ export declare class Instance {
     args?: readonly WasmArg[],
     options?: CallOptions | null,
   ): Promise<R>
+  /**
+   * Calls an exported function to completion on the JS thread, synchronously (see
+   * {@link callSync}): for hot paths of tiny calls.
+   */
+  callSync<R extends WasmValue[] = WasmValue[]>(name: string, ...args: WasmArg[]): R
+  /** What the program wrote to its piped stdout since the last read (see {@link readStdout}). */
+  readStdout(): Promise<Uint8Array>
+  /** What the program wrote to its piped stderr since the last read (see {@link readStderr}). */
+  readStderr(): Promise<Uint8Array>
   /**
    * The fuel left in the instance's tank.
    *
@@ -736,3 +974,6 @@ export declare class AbortError extends Error {
   /** The abort signal's reason. */
   cause?: unknown
 }
+
+// Only the declarations marked `export` above are part of the package's types.
+export {}
