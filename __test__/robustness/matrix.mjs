@@ -173,7 +173,7 @@ for (const field of ['preopens', 'env', 'args', 'inheritStdin', 'inheritStdout',
 target(
   'instantiate(id, { limits })',
   (v) => api.instantiate(moduleId, v.kind === 'missing' ? {} : { limits: v.make() }),
-  (v) => (v.kind === 'missing' || v.label === 'undefined' || readable(v) ? 'ok' : 'code 5001'),
+  (v) => (v.kind === 'missing' || v.kind === 'nullish' || readable(v) ? 'ok' : 'code 5001'),
   { cleanup: dropResult },
 )
 for (const field of ['fuel', 'maxMemoryBytes', 'maxTableElements', 'timeoutMs']) {
