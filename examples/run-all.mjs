@@ -2,7 +2,13 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const examples = ["./calculator.mjs", "./wasi-tool/run.mjs"];
+const examples = [
+  "./calculator.mjs",
+  "./wasi-tool/run.mjs",
+  "./wasi-tool/capture.mjs",
+  "./host-plugin/run.mjs",
+  "./limits.mjs",
+];
 
 for (const example of examples) {
   const file = fileURLToPath(new URL(example, import.meta.url));
