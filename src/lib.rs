@@ -33,25 +33,25 @@ use crate::js::encode::{JsBytes, JsExports, JsResults};
 use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
 
 /// Compiles binary wasm (a Uint8Array) or WAT text (a string); resolves a module id.
-#[napi]
+#[napi(catch_unwind)]
 pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
     let bytes = decode::source_bytes(&source)?;
     spawn_blocking(env, move || module::compile(&bytes))
 }
 
 /// Reads and compiles a module file off the JS thread; resolves a module id.
-#[napi]
+#[napi(catch_unwind)]
 pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
     spawn_blocking(env, move || module::compile_file(&path))
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn drop_module(module_id: String) -> napi::Result<()> {
     Ok(module::drop_module(&module_id)?)
 }
 
 /// Instantiates a module with WASI preview 1 linked; resolves an instance id.
-#[napi]
+#[napi(catch_unwind)]
 pub fn instantiate<'env>(
     env: &'env Env,
     module_id: String,
@@ -69,7 +69,7 @@ pub fn instantiate<'env>(
 }
 
 /// Answers a pending host call with what the JS host function returned.
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_return(call_id: f64, value: Unknown) -> napi::Result<()> {
     let call_id = call_id as u64;
     let Ok((types, import)) = host::result_types(call_id) else {
@@ -88,7 +88,7 @@ pub fn host_return(call_id: f64, value: Unknown) -> napi::Result<()> {
 }
 
 /// Fails a pending host call: its JS function threw `token`'s value.
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_throw(call_id: f64, token: f64) -> napi::Result<()> {
     let call_id = call_id as u64;
     if let Ok((_, import)) = host::result_types(call_id) {
@@ -102,7 +102,7 @@ pub fn host_throw(call_id: f64, token: f64) -> napi::Result<()> {
     Ok(())
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_memory_read<'env>(
     env: &'env Env,
     call_id: f64,
@@ -125,7 +125,7 @@ pub fn host_memory_read<'env>(
     spawn(env, async move { host_answer(answer).await.map(JsBytes) })
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_memory_write<'env>(
     env: &'env Env,
     call_id: f64,
@@ -145,7 +145,7 @@ pub fn host_memory_write<'env>(
     spawn(env, host_answer(answer))
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_memory_size<'env>(env: &'env Env, call_id: f64) -> napi::Result<Unknown<'env>> {
     let (reply, answer) = oneshot::channel();
     host::request(call_id as u64, host::HostRequest::Size { reply })?;
@@ -155,7 +155,7 @@ pub fn host_memory_size<'env>(env: &'env Env, call_id: f64) -> napi::Result<Unkn
 }
 
 /// A re-entrant call from a host function into the instance that is waiting for it.
-#[napi]
+#[napi(catch_unwind)]
 pub fn host_call<'env>(
     env: &'env Env,
     call_id: f64,
@@ -181,13 +181,13 @@ async fn host_answer<T>(answer: oneshot::Receiver<error::WasmResult<T>>) -> erro
 }
 
 /// What the program wrote to its piped stdout since the last read.
-#[napi]
+#[napi(catch_unwind)]
 pub fn read_stdout(instance_id: String) -> napi::Result<Uint8Array> {
     Ok(instance::get(&instance_id)?.read_output(false)?.into())
 }
 
 /// What the program wrote to its piped stderr since the last read.
-#[napi]
+#[napi(catch_unwind)]
 pub fn read_stderr(instance_id: String) -> napi::Result<Uint8Array> {
     Ok(instance::get(&instance_id)?.read_output(true)?.into())
 }
@@ -216,7 +216,7 @@ impl CancelHandle {
 
 /// Calls an exported function; resolves (or returns, when done in its first slice) its
 /// results. `fuel`, `timeout_ms` and `cancel` are the call's own limits.
-#[napi]
+#[napi(catch_unwind)]
 pub fn call<'env>(
     env: &'env Env,
     instance_id: String,
@@ -236,7 +236,7 @@ pub fn call<'env>(
 }
 
 /// Calls an exported function to completion on the JS thread (for hot paths).
-#[napi]
+#[napi(catch_unwind)]
 pub fn call_sync<'env>(
     env: &'env Env,
     instance_id: String,
@@ -251,19 +251,19 @@ pub fn call_sync<'env>(
 }
 
 /// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.
-#[napi]
+#[napi(catch_unwind)]
 pub fn configure_cache(enabled: Option<bool>, dir: Option<String>) {
     cache::configure(enabled, dir.map(std::path::PathBuf::from));
 }
 
 /// The compiled-code cache directory in use, or null when caching to disk is off.
-#[napi]
+#[napi(catch_unwind)]
 pub fn cache_dir() -> Option<String> {
     cache::disk_dir().map(|d| d.display().to_string())
 }
 
 /// Fuel left in an instance's tank, or null when it has no fuel metering.
-#[napi]
+#[napi(catch_unwind)]
 pub fn instance_fuel<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
     let fuel = instance::get(&instance_id)?.fuel();
     let shown = |fuel: u64| match fuel {
@@ -273,7 +273,7 @@ pub fn instance_fuel<'env>(env: &'env Env, instance_id: String) -> napi::Result<
     settle(env, async move { Ok(fuel.await?.map(shown)) })
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn set_instance_fuel<'env>(
     env: &'env Env,
     instance_id: String,
@@ -285,7 +285,7 @@ pub fn set_instance_fuel<'env>(
     settle(env, entry.set_fuel(fuel)?)
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
     let entry = instance::get(&instance_id)?;
     settle(
@@ -294,12 +294,12 @@ pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Un
     )
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn drop_instance(instance_id: String) -> napi::Result<()> {
     Ok(instance::drop_instance(&instance_id)?)
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn memory_read<'env>(
     env: &'env Env,
     instance_id: String,
@@ -316,7 +316,7 @@ pub fn memory_read<'env>(
     settle_large(env, length, read)
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn memory_write<'env>(
     env: &'env Env,
     instance_id: String,
@@ -334,7 +334,7 @@ pub fn memory_write<'env>(
     settle_large(env, length, write)
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn memory_size<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
     let entry = instance::get(&instance_id)?;
     settle(
@@ -346,7 +346,7 @@ pub fn memory_size<'env>(env: &'env Env, instance_id: String) -> napi::Result<Un
     )
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn memory_grow<'env>(
     env: &'env Env,
     instance_id: String,
@@ -364,12 +364,20 @@ pub fn memory_grow<'env>(
 }
 
 /// Validates a `types.*` value; throws a 5007 error when it is not representable.
-#[napi]
+#[napi(catch_unwind)]
 pub fn check_value(value_type: String, value: Unknown) -> napi::Result<()> {
     Ok(values::check_tagged(
         &value_type,
         &decode::arg_value(&value)?,
     )?)
+}
+
+/// Panics on purpose at `at` ("sync", "first-slice", "pool", "after-yield" or "blocking"), to
+/// prove that a panic at the boundary becomes an error. Only in debug builds.
+#[cfg(debug_assertions)]
+#[napi(catch_unwind)]
+pub fn debug_panic<'env>(env: &'env Env, at: String) -> napi::Result<Unknown<'env>> {
+    js::panic::probe::run(env, &at)
 }
 
 /// Live handle counts, for leak checks.
@@ -379,7 +387,7 @@ pub struct LiveHandles {
     pub instances: u32,
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn live_handles() -> LiveHandles {
     LiveHandles {
         modules: registry::MODULES.len() as u32,
