@@ -1,6 +1,7 @@
 // Embedding: the addon is context-aware (it loads and works in several worker threads at once,
-// and in the main thread beside them), a worker that ends mid-call harms nothing else, and the
-// binary links against Node-API only (no Node-internal symbols), as Electron needs.
+// and in the main thread beside them), a worker that ends mid-call stops that call and harms
+// nothing else, and the binary links against Node-API only (no Node-internal symbols), as
+// Electron needs.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -85,6 +86,11 @@ test('a worker terminated during a wasm call harms neither the process nor other
   const started = performance.now()
   await spinning.worker.terminate()
   assert.ok(performance.now() - started < 5000, 'terminate() does not wait for the wasm call')
+  // The worker's call stops with it: no thread of this process keeps spinning.
+  const before = process.cpuUsage()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const { user, system } = process.cpuUsage(before)
+  assert.ok((user + system) / 1000 < 300, `${(user + system) / 1000} ms of CPU in 500 ms after terminate()`)
   const result = await other.firstMessage
   assert.equal(result.error, undefined, result.error)
   assert.equal(result.sums[49], 4049)
