@@ -28,7 +28,7 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
-use crate::js::decode;
+use crate::js::{decode, owners};
 use crate::js::encode::{JsBytes, JsExports, JsResults};
 use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
 
@@ -36,18 +36,22 @@ use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
 #[napi(catch_unwind)]
 pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
     let bytes = decode::source_bytes(&source)?;
-    spawn_blocking(env, move || module::compile(&bytes))
+    let owner = owners::current(env)?;
+    spawn_blocking(env, move || owner.adopt_module(module::compile(&bytes)?))
 }
 
 /// Reads and compiles a module file off the JS thread; resolves a module id.
 #[napi(catch_unwind)]
 pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
-    spawn_blocking(env, move || module::compile_file(&path))
+    let owner = owners::current(env)?;
+    spawn_blocking(env, move || owner.adopt_module(module::compile_file(&path)?))
 }
 
 #[napi(catch_unwind)]
 pub fn drop_module(module_id: String) -> napi::Result<()> {
-    Ok(module::drop_module(&module_id)?)
+    module::drop_module(&module_id)?;
+    owners::forget(&module_id);
+    Ok(())
 }
 
 /// Instantiates a module with WASI preview 1 linked; resolves an instance id.
@@ -62,10 +66,9 @@ pub fn instantiate<'env>(
     let (options, limits) = decode::instantiate_options(config)?;
     let host = decode::host_imports(host)?;
     let ceilings = limits::app_ceilings();
-    spawn(
-        env,
-        instance::instantiate(module, options, limits, ceilings, host),
-    )
+    let owner = owners::current(env)?;
+    let instantiated = instance::instantiate(module, options, limits, ceilings, host);
+    spawn(env, async move { owner.adopt_instance(instantiated.await?) })
 }
 
 /// Answers a pending host call with what the JS host function returned.
@@ -296,7 +299,9 @@ pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Un
 
 #[napi(catch_unwind)]
 pub fn drop_instance(instance_id: String) -> napi::Result<()> {
-    Ok(instance::drop_instance(&instance_id)?)
+    instance::drop_instance(&instance_id)?;
+    owners::forget(&instance_id);
+    Ok(())
 }
 
 #[napi(catch_unwind)]

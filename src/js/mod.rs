@@ -4,5 +4,6 @@
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
+pub mod owners;
 pub mod panic;
 pub mod settle;

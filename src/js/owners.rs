@@ -1,0 +1,118 @@
+//! Which JS environment made each handle, so that a worker's handles end with the worker.
+//!
+//! Module and instance ids are process-wide: any thread (the main thread or a worker) may use
+//! an id another one made. Each handle belongs to the environment that created it, and when
+//! that environment is torn down (a worker ends or is terminated, or the process exits) a
+//! Node-API cleanup hook drops what it still owns, as `dropModule` / `drop()` would: calls
+//! running on its instances stop and their queued operations settle with 5005.
+//!
+//! Node runs one environment per thread, so the environment is known by a thread-local id.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use napi::Env;
+use once_cell::sync::Lazy;
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::{instance, module};
+
+/// An environment's handle on the ownership records.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner(u64);
+
+#[derive(Default)]
+struct Owned {
+    modules: HashSet<String>,
+    instances: HashSet<String>,
+}
+
+/// Live environments and what each owns; an environment missing here has ended.
+static OWNED: Lazy<Mutex<HashMap<u64, Owned>>> = Lazy::new(Default::default);
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static CURRENT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+fn owned() -> std::sync::MutexGuard<'static, HashMap<u64, Owned>> {
+    OWNED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The calling environment; the first use on a thread registers its cleanup hook.
+pub fn current(env: &Env) -> napi::Result<Owner> {
+    if let Some(id) = CURRENT.with(Cell::get) {
+        return Ok(Owner(id));
+    }
+    let id = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
+    owned().insert(id, Owned::default());
+    env.add_env_cleanup_hook(id, release)?;
+    CURRENT.with(|current| current.set(Some(id)));
+    Ok(Owner(id))
+}
+
+impl Owner {
+    /// Records a new module id; if the environment has ended meanwhile, drops it at once.
+    pub fn adopt_module(self, id: String) -> WasmResult<String> {
+        match owned().get_mut(&self.0) {
+            Some(owned) => {
+                owned.modules.insert(id.clone());
+                Ok(id)
+            }
+            None => {
+                let _ = module::drop_module(&id);
+                Err(ended())
+            }
+        }
+    }
+
+    /// Records a new instance id; if the environment has ended meanwhile, drops it at once.
+    pub fn adopt_instance(self, id: String) -> WasmResult<String> {
+        match owned().get_mut(&self.0) {
+            Some(owned) => {
+                owned.instances.insert(id.clone());
+                Ok(id)
+            }
+            None => {
+                let _ = instance::drop_instance(&id);
+                Err(ended())
+            }
+        }
+    }
+}
+
+/// Forgets a handle that was dropped explicitly (by any thread).
+pub fn forget(id: &str) {
+    for owned in owned().values_mut() {
+        if owned.modules.remove(id) || owned.instances.remove(id) {
+            return;
+        }
+    }
+}
+
+/// The cleanup hook: drops everything the ending environment still owns.
+fn release(owner: u64) {
+    let Some(owned) = owned().remove(&owner) else {
+        return;
+    };
+    CURRENT.with(|current| {
+        if current.get() == Some(owner) {
+            current.set(None);
+        }
+    });
+    for id in &owned.instances {
+        let _ = instance::drop_instance(id);
+    }
+    for id in &owned.modules {
+        let _ = module::drop_module(id);
+    }
+}
+
+fn ended() -> WasmError {
+    WasmError::new(
+        ErrorCode::InvalidInstanceHandle,
+        "the JS environment that asked for this ended before it was ready",
+    )
+}
