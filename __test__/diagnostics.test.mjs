@@ -43,10 +43,11 @@ function runScript(env) {
   return result.stderr
 }
 
-test('DEBUG=runtime-wasm logs compile, instantiate and limit events with timings to stderr', () => {
+test('DEBUG=runtime-wasm logs the cache, compile, instantiate and limit events with timings to stderr', () => {
   const log = runScript({ DEBUG: 'runtime-wasm' })
   const lines = log.trimEnd().split('\n')
   const expected = [
+    /^runtime-wasm cache (off|in .+)$/,
     /^runtime-wasm compile WAT text \(\d+ characters\) -> module:\d+ \d+\.\d ms$/,
     /^runtime-wasm instantiate module:\d+ -> instance:\d+ \d+\.\d ms$/,
     /^runtime-wasm call "spin" on instance:\d+ stopped by its fuel \(5011\), \d+ fuel burnt \d+\.\d ms$/,
@@ -60,6 +61,18 @@ test('DEBUG=runtime-wasm logs compile, instantiate and limit events with timings
   expected.forEach((pattern, i) => assert.match(lines[i], pattern))
   // A successful call is not logged: only the events that matter are.
   assert.doesNotMatch(log, /"one"/)
+})
+
+test('DEBUG=runtime-wasm logs where compiled code is cached when configure() changes it', () => {
+  const script = `
+    const rw = require(${JSON.stringify(INDEX)})
+    rw.configure({ cache: false })
+    rw.configure({ cacheDir: '/tmp/runtime-wasm-debug-cache', cache: true })
+    rw.configure({ cache: false })
+  `
+  const result = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, DEBUG: 'runtime-wasm', NODE_DEBUG: '' }, encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stderr)
+  assert.equal(result.stderr, 'runtime-wasm cache off\nruntime-wasm cache in /tmp/runtime-wasm-debug-cache\nruntime-wasm cache off\n')
 })
 
 test('NODE_DEBUG=runtime-wasm (Node\'s convention, any case, among others) logs the same events', () => {

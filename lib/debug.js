@@ -1,8 +1,8 @@
 'use strict'
 // Diagnostics: with DEBUG=runtime-wasm (the `debug` package's convention) or
 // NODE_DEBUG=runtime-wasm (Node's), every compile and instantiate, and every call stopped by a
-// limit or an abort, is logged to stderr with its timing. Off by default, and then the native
-// binding is used as it is: no wrapper, no cost.
+// limit or an abort, is logged to stderr with its timing, as is where compiled code is cached.
+// Off by default, and then the native binding is used as it is: no wrapper, no cost.
 
 const NAME = 'runtime-wasm'
 // The core's encoding of its errors (see src/error.rs), read here only to log them.
@@ -128,18 +128,52 @@ function describeSource(source) {
   return `${source?.byteLength ?? '?'} bytes`
 }
 
+// Where compiled code is cached: told once before the first compile, and whenever it changes.
+// (Whether a given compile was a cache hit is not visible from here.)
+function cacheEvents(native) {
+  if (typeof native.cacheDir !== 'function') return { beforeCompile() {}, configureCache: native.configureCache }
+  const show = () => {
+    const dir = native.cacheDir()
+    log(`cache ${dir === null ? 'off' : `in ${dir}`}`)
+  }
+  let shown = false
+  return {
+    beforeCompile() {
+      if (shown) return
+      shown = true
+      show()
+    },
+    configureCache(...args) {
+      const result = native.configureCache(...args)
+      shown = true
+      show()
+      return result
+    },
+  }
+}
+
+function beforeEach(hook, operation) {
+  return function (...args) {
+    hook()
+    return operation.apply(this, args)
+  }
+}
+
 /**
  * The native binding, instrumented when debugging is on (and returned as it is otherwise).
  */
 function instrument(native) {
   if (!enabled) return native
-  return Object.freeze({
+  const cache = cacheEvents(native)
+  const instrumented = {
     ...native,
-    compile: timed('compile', describeSource, native.compile),
-    compileFile: timed('compileFile', (path) => JSON.stringify(path), native.compileFile),
+    compile: beforeEach(cache.beforeCompile, timed('compile', describeSource, native.compile)),
+    compileFile: beforeEach(cache.beforeCompile, timed('compileFile', (path) => JSON.stringify(path), native.compileFile)),
     instantiate: timed('instantiate', (moduleId) => moduleId, native.instantiate),
     call: limitEvents(native.call),
-  })
+  }
+  if (typeof native.configureCache === 'function') instrumented.configureCache = cache.configureCache
+  return Object.freeze(instrumented)
 }
 
 module.exports = { enabled, instrument, debugEnables, nodeDebugEnables }
