@@ -3,8 +3,8 @@
 /**
  * runtime-wasm: sandboxed WebAssembly plugins for Node.js, on wasmtime.
  *
- * Every function here (apart from the {@link types} helpers) is asynchronous and does its work
- * off the JS thread: a call, `getExports`, fuel or memory operation first runs on the calling
+ * Every function here (apart from {@link callSync}, {@link configure} and the {@link types}
+ * helpers) is asynchronous and does its work off the JS thread: a call, `getExports`, fuel or memory operation first runs on the calling
  * thread for a short slice (two ticks of a 1 ms clock) and settles from there when it finishes
  * within it; anything longer moves to a worker thread. Every rejection is a {@link WasmError}
  * with a numeric {@link WasmError.code}, except arguments of the wrong JS kind (noted on each

@@ -21,4 +21,6 @@ module.exports = Object.freeze({
   CANNOT_START: 126,
   /** run: the program trapped or failed while running (128 + SIGABRT, as wasmtime's CLI does). */
   TRAP: 134,
+  /** runtime-wasm itself failed unexpectedly (a bug; the stack is printed). EX_SOFTWARE. */
+  INTERNAL: 70,
 })

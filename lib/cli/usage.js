@@ -57,6 +57,7 @@ Exit status:
   126     could not start: FILE unreadable or not a valid module, a missing import, a --dir
           that cannot be opened, a manifest that refuses it, no _start export
   134     the program trapped (e.g. unreachable, out-of-bounds access, stack overflow)
+  70      runtime-wasm itself failed unexpectedly (a bug: please report it)
 `
 
 const INSPECT = `Usage: runtime-wasm inspect FILE [--json]
