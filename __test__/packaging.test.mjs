@@ -173,23 +173,33 @@ describe('the packed tarball installed into a fresh project', { skip: LOCAL_BINA
     assert.match(inspected.stdout, /_start +func/, inspected.stderr)
   })
 
-  test('a TypeScript project type-checks against the installed types', async () => {
+  test('a TypeScript project type-checks against the installed types (nodenext, bundler and node10 resolution)', async () => {
     writeFileSync(join(project, 'main.ts'), `
       import { compile, instantiate, WasmError, type HostImports } from 'runtime-wasm'
-      const imports: HostImports = { env: { log(ptr: number, len: number) {} } }
-      const instance = await instantiate(await compile('(module)'), { imports })
-      const [sum] = await instance.call<[number]>('add', 1, 2)
-      const doubled: number = sum * 2
-      // @ts-expect-error a string is not a wasm value
-      await instance.call('add', 'one')
-      export { doubled, WasmError }
+      export async function main(): Promise<number> {
+        const imports: HostImports = { env: { log(ptr: number, len: number) {} } }
+        const instance = await instantiate(await compile('(module)'), { imports })
+        const [sum] = await instance.call<[number]>('add', 1, 2)
+        // @ts-expect-error a string is not a wasm value
+        await instance.call('add', 'one')
+        return sum * 2
+      }
+      export { WasmError }
     `)
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
-      files: ['main.ts'],
-    }))
-    const checked = await sh(process.execPath, [TSC, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: project })
-    assert.equal(checked.status, 0, checked.stdout + checked.stderr)
+    const settings = [
+      { module: 'nodenext', moduleResolution: 'nodenext' },
+      { module: 'esnext', moduleResolution: 'bundler' },
+      { module: 'commonjs', moduleResolution: 'node10' },
+    ]
+    for (const setting of settings) {
+      const config = `tsconfig.${setting.moduleResolution}.json`
+      writeFileSync(join(project, config), JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'es2022', types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], ...setting },
+        files: ['main.ts'],
+      }))
+      const checked = await sh(process.execPath, [TSC, '-p', config, '--pretty', 'false'], { cwd: project })
+      assert.equal(checked.status, 0, `${config}: ${checked.stdout}${checked.stderr}`)
+    }
   })
 
   test('a vitest project uses the installed package in both pools', async () => {
