@@ -57,7 +57,7 @@ fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> 
         cache::load_or_compile(engine, key, || Module::new(engine, source)).map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
-                format!("invalid WebAssembly module: {e:#}"),
+                format!("invalid WebAssembly module: {}", shorten_lines(&format!("{e:#}"))),
             )
         })?;
     Ok(CompiledModule {
@@ -99,4 +99,18 @@ pub fn drop_module(id: &str) -> WasmResult<()> {
 
 pub fn get(id: &str) -> WasmResult<Arc<ModuleEntry>> {
     MODULES.get(id)
+}
+
+/// Cuts each line of an error message to a readable length: a text-format error quotes its
+/// source line, which may be megabytes long.
+fn shorten_lines(message: &str) -> String {
+    const MAX_LINE: usize = 200;
+    message
+        .lines()
+        .map(|line| match line.char_indices().nth(MAX_LINE) {
+            Some((cut, _)) => format!("{}...", &line[..cut]),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
