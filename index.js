@@ -45,7 +45,13 @@ let nextThrownToken = 1
 // The core encodes its errors as a prefix plus JSON (see src/error.rs); decode them here.
 function toPublicError(error) {
   const message = error?.message
-  if (typeof message !== 'string' || !message.startsWith(ENCODED_PREFIX)) return error
+  if (typeof message !== 'string') return error
+  if (!message.startsWith(ENCODED_PREFIX)) {
+    // napi-rs reports a Rust panic in an entry point as a plain GenericFailure: a bug, but still
+    // an error of ours, so a WasmError like the panics the core catches itself.
+    if (error.code !== 'GenericFailure') return error
+    return new WasmError(ErrorCode.CallError, `internal error in runtime-wasm (please report it): ${message}`, { cause: error })
+  }
   const { code, name: _name, message: text, hostError, ...details } = JSON.parse(message.slice(ENCODED_PREFIX.length))
   if (hostError !== undefined) {
     details.cause = thrownByHost.get(hostError)
@@ -448,15 +454,6 @@ const memory = Object.freeze({
 
 // --- the Instance class, built on the low-level API ---
 
-// An Instance that becomes unreachable without drop() is dropped by the garbage collector.
-const unreachableInstances = new FinalizationRegistry((instanceId) => {
-  try {
-    native.dropInstance(instanceId)
-  } catch {
-    // Already dropped.
-  }
-})
-
 class Memory {
   #instance
   constructor(instance) {
@@ -479,10 +476,14 @@ class Memory {
 class Instance {
   #id
   #dropped = false
+  // Drops the instance when the garbage collector frees this object, so an Instance that
+  // becomes unreachable without drop() is freed. (A native object's finalizer: a
+  // FinalizationRegistry's bookkeeping made the heap grow over 100,000s of instances.)
+  #finalizer
   constructor(instanceId) {
     this.#id = instanceId
     this.memory = new Memory(this)
-    unreachableInstances.register(this, instanceId, this)
+    this.#finalizer = typeof instanceId === 'string' ? new native.InstanceFinalizer(instanceId) : null
   }
   get id() {
     return this.#id
@@ -527,7 +528,6 @@ class Instance {
   async drop() {
     await dropInstance(this.#id)
     this.#dropped = true
-    unreachableInstances.unregister(this)
   }
   // Like drop(), but silent when the instance is already gone (also when dropped by id).
   async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {

@@ -217,6 +217,30 @@ impl CancelHandle {
     }
 }
 
+/// Held by each JS `Instance`: when the garbage collector frees that object, its instance is
+/// dropped. (A napi object's finalizer rather than a FinalizationRegistry, whose bookkeeping
+/// made V8's heap grow over hundreds of thousands of instances.)
+#[napi]
+pub struct InstanceFinalizer {
+    instance_id: String,
+}
+
+#[napi]
+impl InstanceFinalizer {
+    #[napi(constructor)]
+    pub fn new(instance_id: String) -> Self {
+        InstanceFinalizer { instance_id }
+    }
+}
+
+impl Drop for InstanceFinalizer {
+    fn drop(&mut self) {
+        if instance::drop_instance(&self.instance_id).is_ok() {
+            owners::forget(&self.instance_id);
+        }
+    }
+}
+
 /// Calls an exported function; resolves (or returns, when done in its first slice) its
 /// results. `fuel`, `timeout_ms` and `cancel` are the call's own limits.
 #[napi(catch_unwind)]
