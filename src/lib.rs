@@ -2,6 +2,8 @@
 //! core, and hands the outcome back as a value or a Promise; the logic lives in the modules.
 
 mod cache;
+mod capabilities;
+mod checked_open;
 mod engine;
 mod error;
 mod exports;
@@ -12,6 +14,7 @@ mod limits;
 mod linker;
 mod memory;
 mod module;
+mod preopen;
 mod registry;
 mod stdio;
 mod store;
@@ -24,12 +27,13 @@ pub mod fuzzing;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::Object;
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
 use crate::js::{decode, owners};
-use crate::js::encode::{JsBytes, JsExports, JsResults};
+use crate::js::encode::{capabilities_object, JsBytes, JsExports, JsResults};
 use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
 
 /// Compiles binary wasm (a Uint8Array) or WAT text (a string); resolves a module id.
@@ -398,4 +402,18 @@ pub fn live_handles() -> LiveHandles {
         modules: registry::MODULES.len() as u32,
         instances: registry::INSTANCES.len() as u32,
     }
+}
+
+/// Puts the capability manifest at `manifest` in force; returns the policy now in force.
+#[napi]
+pub fn configure<'env>(env: &'env Env, manifest: String) -> napi::Result<Object<'env>> {
+    let policy = capabilities::configure(&manifest)?;
+    capabilities_object(env, policy.snapshot())
+}
+
+/// The capability policy in force (settled now if nothing has asked before).
+#[napi(js_name = "capabilities")]
+pub fn capabilities_in_force(env: &Env) -> napi::Result<Object<'_>> {
+    let policy = capabilities::policy()?;
+    capabilities_object(env, policy.snapshot())
 }
