@@ -404,11 +404,11 @@ pub fn live_handles() -> LiveHandles {
     }
 }
 
-/// Puts the capability manifest at `manifest` in force; returns the policy now in force.
+/// Puts the capability manifest at `manifest` in force (see `capabilities`).
 #[napi]
-pub fn configure<'env>(env: &'env Env, manifest: String) -> napi::Result<Object<'env>> {
-    let policy = capabilities::configure(&manifest)?;
-    capabilities_object(env, policy.snapshot())
+pub fn configure_manifest(manifest: String) -> napi::Result<()> {
+    capabilities::configure(&manifest)?;
+    Ok(())
 }
 
 /// The capability policy in force (settled now if nothing has asked before).
