@@ -223,7 +223,8 @@ fn key_at_line(text: &str, line: u32) -> Option<String> {
         .rev()
         .map(|l| l.trim())
         .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        .and_then(|l| l.trim_start_matches('[').split(']').next())
+        .map(|name| name.trim().to_string());
     let name = here
         .split_once('=')
         .map(|(name, _)| name.trim().to_string())
