@@ -191,7 +191,8 @@ let scriptCount = 0
 export function runChild(world, body, { cwd = world.app, env = {}, nodeArgs = [], timeout = 60_000 } = {}) {
   const script = path.join(world.scripts, `child-${++scriptCount}.mjs`)
   fs.writeFileSync(script, `${prelude()}\n${body}\nprocess.stdout.write('\\n@@' + JSON.stringify(out) + '\\n')\n`)
-  const childEnv = { ...process.env, HOME: world.home }
+  // The compiled-code cache goes beside the scripts, outside every snapshot.
+  const childEnv = { ...process.env, HOME: world.home, RUNTIME_WASM_CACHE_DIR: path.join(world.scripts, 'cache') }
   delete childEnv.RUNTIME_WASM_MANIFEST
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[key]

@@ -82,14 +82,14 @@ test('discovery: configure({ manifest }) before first use, ahead of the variable
     const file = world.write('app/conf/configured.app.toml', manifest('load = ["../wasm/*.wasm"]'))
     const out = runChild(
       world,
-      `out.configured = rw.configure({ manifest: './conf/configured.app.toml' })
+      `out.returned = rw.configure({ manifest: './conf/configured.app.toml' }) ?? null
        out.capabilities = rw.capabilities()
        out.allowed = await load('./wasm/ok.wasm')`,
       { env: { RUNTIME_WASM_MANIFEST: envFile } },
     )
-    assert.equal(out.configured.source, file)
-    assert.equal(out.configured.origin, 'configure')
-    assert.deepEqual(out.capabilities, out.configured)
+    assert.equal(out.returned, null, 'configure returns nothing')
+    assert.equal(out.capabilities.source, file)
+    assert.equal(out.capabilities.origin, 'configure')
     assert.deepEqual(out.allowed, { ok: true, value: ALLOWED_VALUE })
   } finally {
     removeWorld(world)
@@ -123,7 +123,8 @@ test('a second configure with another manifest is a 5009 and changes nothing; th
     world.write('app/looser.app.toml', manifest('load = ["./**/*.wasm", "../outside/*.wasm"]', 'preopens = ["/"]'))
     const out = runChild(
       world,
-      `out.first = rw.configure({ manifest: './manifest.app.toml' })
+      `rw.configure({ manifest: './manifest.app.toml' })
+       out.first = rw.capabilities()
        out.again = attemptSync(() => rw.configure({ manifest: ${JSON.stringify(path.join(world.app, 'manifest.app.toml'))} }))
        out.second = attemptSync(() => rw.configure({ manifest: './looser.app.toml' }))
        out.after = rw.capabilities()
@@ -171,7 +172,8 @@ test('permissive mode can still be narrowed by configure', () => {
       world,
       `out.before = await load('../outside/secret.wasm')
        out.mode = rw.capabilities().mode
-       out.configured = rw.configure({ manifest: './strict.app.toml' }).mode
+       rw.configure({ manifest: './strict.app.toml' })
+       out.configured = rw.capabilities().mode
        out.after = await load('../outside/secret.wasm')`,
     )
     assert.deepEqual(out.before, { ok: true, value: 2 })
@@ -360,7 +362,7 @@ test('ceilings are parsed and reported; absent ones are null', () => {
     const files = cases.map(([lines], i) => world.write(`app/m${i}.app.toml`, manifest('load = []', lines)))
     const out = []
     for (const file of files) {
-      out.push(runChild(world, `out.capabilities = rw.configure({ manifest: ${JSON.stringify(file)} })`).capabilities)
+      out.push(runChild(world, `rw.configure({ manifest: ${JSON.stringify(file)} })\n out.capabilities = rw.capabilities()`).capabilities)
     }
     cases.forEach(([, expected], i) => {
       for (const [key, value] of Object.entries(expected)) assert.equal(out[i][key], value, `${cases[i][0]}: ${key}`)
