@@ -26,8 +26,7 @@ pub mod fuzzing;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Uint8Array;
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{Object, Uint8Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
@@ -405,14 +404,14 @@ pub fn live_handles() -> LiveHandles {
 }
 
 /// Puts the capability manifest at `manifest` in force (see `capabilities`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn configure_manifest(manifest: String) -> napi::Result<()> {
     capabilities::configure(&manifest)?;
     Ok(())
 }
 
 /// The capability policy in force (settled now if nothing has asked before).
-#[napi(js_name = "capabilities")]
+#[napi(catch_unwind, js_name = "capabilities")]
 pub fn capabilities_in_force(env: &Env) -> napi::Result<Object<'_>> {
     let policy = capabilities::policy()?;
     capabilities_object(env, policy.snapshot())
