@@ -167,8 +167,10 @@ impl Opened {
 }
 
 /// For a name that could not be opened: where it would be, i.e. its directory resolved and its
-/// last segment appended. None when the name cannot name a file in a resolvable directory
-/// (the directory does not resolve, or the name ends in `/`, `.` or `..`).
+/// last segment appended. None when that cannot be told: the directory does not resolve, the
+/// name ends in `/`, `.` or `..`, or its last segment is a symlink (whose target, which may be
+/// anywhere, is what failed to open: judging it by the link's own place would tell whether
+/// files outside exist).
 pub fn would_be_real_path(name: &str) -> Option<PathBuf> {
     let (dir, last) = match name.rfind('/') {
         Some(0) => ("/", &name[1..]),
@@ -178,6 +180,9 @@ pub fn would_be_real_path(name: &str) -> Option<PathBuf> {
     if last.is_empty() || last == "." || last == ".." {
         return None;
     }
-    let dir = std::fs::canonicalize(dir).ok()?;
-    Some(dir.join(last))
+    let would_be = std::fs::canonicalize(dir).ok()?.join(last);
+    match std::fs::symlink_metadata(&would_be) {
+        Ok(meta) if meta.file_type().is_symlink() => None,
+        _ => Some(would_be),
+    }
 }

@@ -196,6 +196,19 @@ test('a missing file in an allowed place is an IoError; outside, the same failur
   }
 })
 
+test('denied alike: dangling symlinks in an allowed place, whether their outside target exists or not', () => {
+  const world = makeWorld({ manifest: WASM_ONLY })
+  try {
+    world.symlink('../../outside/missing.wasm', 'app/wasm/to-missing.wasm')
+    world.symlink('../../outside/secret.wasm', 'app/wasm/to-existing.wasm')
+    world.symlink('../../outside/secret.wasm/x', 'app/wasm/through-file.wasm')
+    world.symlink('to-missing.wasm', 'app/wasm/chain.wasm')
+    assertAllDenied(world, ['./wasm/to-missing.wasm', './wasm/to-existing.wasm', './wasm/through-file.wasm', './wasm/chain.wasm'])
+  } finally {
+    removeWorld(world)
+  }
+})
+
 test('a symlink that resolves into an allowed place loads (the real path is what counts)', () => {
   const world = makeWorld({ manifest: WASM_ONLY })
   try {

@@ -15,9 +15,9 @@ use crate::host::{HostDispatcher, HostImports};
 use crate::instance;
 use crate::js::dispatch::{JsChunkSink, JsDispatcher};
 use crate::limits::{CallLimits, InstanceLimits};
+use crate::preopen::Preopen;
 use crate::stdio::{ChunkSink, OutputTarget};
 use crate::values::{ArgValue, BigIntValue};
-use crate::preopen::Preopen;
 use crate::wasi::WasiOptions;
 
 pub fn arg_values(args: &[Unknown]) -> napi::Result<Vec<ArgValue>> {
