@@ -188,8 +188,12 @@ export interface WasiConfig {
    * module can reach these directories (read and write) and nothing else of the host file
    * system. A host path that does not exist or is not a directory is a 5010 error whose
    * `path` property names it.
+   *
+   * A value may also be a {@link PreopenDir}, `{ path, readonly: true }`, to mount the
+   * directory read-only. Under a capability manifest the host directory must be allowed by it
+   * (see {@link capabilities}), else 5009.
    */
-  preopens?: Readonly<Record<string, string>>
+  preopens?: Readonly<Record<string, string | PreopenDir>>
   /** Environment variables the module sees, e.g. `{ APP_MODE: "production" }`. None by default. */
   env?: Readonly<Record<string, string>>
   /**
@@ -221,6 +225,20 @@ export interface WasiConfig {
    * what was accepted. A non-negative integer `number` or a `bigint`.
    */
   outputLimitBytes?: number | bigint
+}
+
+/**
+ * The object form of a {@link WasiConfig.preopens} value. Unknown keys are a 5010 error (a
+ * misspelt `readonly` never silently gives write access).
+ */
+export interface PreopenDir {
+  /** The host directory. */
+  path: string
+  /**
+   * `true`: the guest can read, but creating, writing, truncating, renaming, deleting, linking
+   * and changing times fail with a WASI error; the host files stay unchanged. Default `false`.
+   */
+  readonly?: boolean
 }
 
 /**
@@ -430,6 +448,9 @@ export interface CompileFileOptions {
  *   error's `path` names it), with {@link ErrorCode.CompileError} (5000) when its contents are
  *   not a valid module (the message starts with the path), and with a standard `TypeError`
  *   when `path` is not a string, `options` is not an object or `onProgress` is not a function.
+ * @throws Rejects with {@link ErrorCode.PermissionDenied} (5009) when a capability manifest is
+ *   in force and the real path of the file matches none of its `load` patterns, when the
+ *   manifest is broken, or when Node's permission model does not grant `fs.read`.
  */
 export declare function compileFile(path: string, options?: CompileFileOptions | null): Promise<ModuleId>
 
@@ -456,6 +477,10 @@ export declare function dropModule(moduleId: ModuleId): Promise<void>
  *   {@link ErrorCode.FuelExhausted} (5011) when the start function or `_initialize` runs out of
  *   fuel or time; {@link ErrorCode.WasiError} (5010) for a malformed config or a preopen that
  *   is not an existing directory (with `path` set).
+ * @throws Rejects with {@link ErrorCode.PermissionDenied} (5009) when a capability manifest is
+ *   in force and does not allow a preopen's host directory (read-write, or at all), when the
+ *   manifest is broken, or when Node's permission model does not grant `fs.read` (and
+ *   `fs.write` for a read-write preopen).
  */
 export declare function instantiate(moduleId: ModuleId, options?: InstantiateOptions | null): Promise<Instance>
 
@@ -472,8 +497,8 @@ export interface RunOptions {
   args?: readonly string[]
   /** Environment variables the program sees. */
   env?: Readonly<Record<string, string>>
-  /** Directories to mount: guest path -> host path. */
-  preopens?: Readonly<Record<string, string>>
+  /** Directories to mount: guest path -> host path (or {@link PreopenDir}). */
+  preopens?: Readonly<Record<string, string | PreopenDir>>
   /** The program's standard input: a string (as UTF-8) or bytes. Default: empty. */
   stdin?: string | ArrayBufferView | ArrayBufferLike
   /** Resource limits (a fuel tank, a deadline, memory and table budgets). */
@@ -522,6 +547,17 @@ export interface ConfigureOptions {
   cacheDir?: string
   /** `false` turns caching to disk off; `true` turns it back on. */
   cache?: boolean
+  /**
+   * A capability manifest (`manifest.app.toml`) to put in force for the rest of the process,
+   * relative to the current directory. Give it before the first {@link compileFile},
+   * {@link instantiate} or {@link capabilities}: it takes precedence over
+   * `RUNTIME_WASM_MANIFEST` and `./manifest.app.toml`. Once a manifest is in force, naming the
+   * same one again is accepted and any other is refused; permissive mode may still be narrowed
+   * by a manifest. Throws {@link ErrorCode.PermissionDenied} (5009) when another manifest is in
+   * force, or when this one cannot be read or is invalid (the error's `manifest`, `line` and
+   * `key` say where; the process then stays closed).
+   */
+  manifest?: string
 }
 
 /**
@@ -533,6 +569,43 @@ export interface ConfigureOptions {
  *   type.
  */
 export declare function configure(options: ConfigureOptions): void
+
+/**
+ * The capability policy in force, as {@link capabilities} reports it. Paths and patterns are
+ * resolved: absolute, `~` expanded, the existing part of each entry with symlinks, `.` and `..`
+ * resolved.
+ */
+export interface Capabilities {
+  /** `"manifest"`, or `"permissive"` when no manifest was found (everything allowed). */
+  mode: 'manifest' | 'permissive'
+  /** The manifest file's real path; `null` when permissive. */
+  source: string | null
+  /** Where the manifest was named; `null` when permissive. */
+  origin: 'configure' | 'env' | 'cwd' | null
+  /** The `load` patterns: module files {@link compileFile} may read. */
+  load: string[]
+  /** The `preopens` directories: may be preopened read-write (or read-only). */
+  preopens: string[]
+  /** The `preopens_readonly` directories: may only be preopened read-only. */
+  preopensReadonly: string[]
+  /** `max_fuel`; `null` when absent. */
+  maxFuel: number | null
+  /** `max_timeout_ms`; `null` when absent. */
+  maxTimeoutMs: number | null
+  /** `max_memory`, in bytes; `null` when absent. */
+  maxMemory: number | null
+  /** `max_instances`; `null` when absent. */
+  maxInstances: number | null
+}
+
+/**
+ * The capability policy in force, settled now if nothing asked before: from
+ * {@link configure}'s `manifest`, else the `RUNTIME_WASM_MANIFEST` environment variable, else
+ * `manifest.app.toml` in the current working directory, else permissive. Synchronous.
+ *
+ * @throws {@link ErrorCode.PermissionDenied} (5009) when the manifest is broken.
+ */
+export declare function capabilities(): Capabilities
 
 // ---------------------------------------------------------------------------------------------
 // Low-level API: the same operations as Instance, by instance id
@@ -886,7 +959,11 @@ export declare const ErrorCode: Readonly<{
   TypeError: 5007
   /** 5008: a module file cannot be read. */
   IoError: 5008
-  /** 5009: a capability check failed. Reserved: not raised by this version. */
+  /**
+   * 5009: a capability check failed: the capability manifest (or Node's permission model) does
+   * not allow a module file or a preopen, or the manifest is broken or cannot replace the one
+   * in force.
+   */
   PermissionDenied: 5009
   /** 5010: a malformed WASI config or a preopen that is not an existing directory. */
   WasiError: 5010
@@ -919,6 +996,12 @@ export interface WasmErrorDetails {
   fuelConsumed?: number
   /** Milliseconds from the moment the operation was made until it was stopped. */
   elapsedMs?: number
+  /** The capability manifest a 5009 is about. */
+  manifest?: string
+  /** The line of a broken manifest (1-based). */
+  line?: number
+  /** The key of a broken manifest, e.g. `"capabilities.wasm.load"`. */
+  key?: string
 }
 
 /**
@@ -945,7 +1028,7 @@ export declare class WasmError extends Error {
   trap?: string
   /**
    * Set on errors about a file or directory: the module file of a 5008 error from
-   * {@link compileFile}, the host directory of a 5010 preopen error.
+   * {@link compileFile}, the host directory of a 5010 preopen error, the path a 5009 refused.
    */
   path?: string
   /**
@@ -960,6 +1043,12 @@ export declare class WasmError extends Error {
    * stopped.
    */
   elapsedMs?: number
+  /** Set on a 5009 error about a capability manifest: the manifest's path. */
+  manifest?: string
+  /** Set on a 5009 error about a broken manifest: the line (1-based), when known. */
+  line?: number
+  /** Set on a 5009 error about a broken manifest: the key, e.g. `"capabilities.wasm.load"`. */
+  key?: string
 }
 
 /**

@@ -3,6 +3,8 @@
 // rejected here; everything else (value rules, bounds, handles) is checked by the core.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
+const { realpathSync } = require('node:fs')
+const { resolve: resolvePath } = require('node:path')
 const { isAnyArrayBuffer, isSharedArrayBuffer, isUint8Array } = require('node:util/types')
 // With DEBUG=runtime-wasm the binding comes instrumented (lib/debug.js); otherwise as it is.
 const native = require('./lib/debug.js').instrument(require('./binding.js'))
@@ -206,11 +208,58 @@ async function compile(source) {
 
 async function compileFile(path, options = undefined) {
   requireString(path, 'compileFile path')
+  requireNodePermission('fs.read', path, `compileFile ${JSON.stringify(path)}`)
   return withProgress(path, options, () => invokeAsync(native.compileFile, path), dropModule)
 }
 
 async function dropModule(moduleId) {
   invoke(native.dropModule, requireHandle(moduleId, ErrorCode.InvalidModuleHandle, 'module'))
+}
+
+// --- capabilities (the manifest policy lives in the core; see src/capabilities) ---
+
+function capabilities() {
+  return invoke(native.capabilities)
+}
+
+// Under Node's permission model (node --permission), what the addon opens must be granted to
+// the process too, and only JS can ask. Both the path as given and its real path must be granted.
+function requireNodePermission(scope, target, what) {
+  const permission = process.permission
+  if (typeof permission?.has !== 'function') return
+  const resolved = resolvePath(target)
+  const denied = (path) =>
+    new WasmError(ErrorCode.PermissionDenied, `${what}: Node's permission model does not grant ${scope} on ${path}`, { path: target })
+  if (!permission.has(scope, resolved)) throw denied(resolved)
+  let real
+  try {
+    real = realpathSync(resolved)
+  } catch {
+    return // nothing there to open: the core reports it
+  }
+  if (real !== resolved && !permission.has(scope, real)) throw denied(real)
+}
+
+// Checks each preopen against Node's permission model: fs.read, and fs.write unless it is
+// read-only. The entries are read once into a plain copy, which is what the core gets, so a
+// getter cannot show one path here and another to the core.
+function withPreopenPermissions(wasiConfig) {
+  if (typeof process.permission?.has !== 'function') return wasiConfig
+  if (wasiConfig === null || typeof wasiConfig !== 'object') return wasiConfig
+  const preopens = wasiConfig.preopens
+  if (preopens === null || typeof preopens !== 'object' || Array.isArray(preopens)) return wasiConfig
+  const copy = {}
+  for (const guest of Object.keys(preopens)) {
+    const value = preopens[guest]
+    const entry = value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...value } : value
+    copy[guest] = entry
+    const host = typeof entry === 'string' ? entry : entry?.path
+    if (typeof host !== 'string') continue // malformed: the core rejects it
+    const what = `preopen ${JSON.stringify(guest)}`
+    requireNodePermission('fs.read', host, what)
+    if (!(typeof entry === 'object' && entry.readonly === true)) requireNodePermission('fs.write', host, what)
+  }
+  return { ...wasiConfig, preopens: copy }
 }
 
 // --- instances (low-level API: by id) ---
@@ -221,12 +270,14 @@ async function instantiate(moduleId, options) {
   const isObject = options !== null && typeof options === 'object'
   const copied = isObject ? snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(options, 1)) : {}
   const { imports, stdin, limits, ...wasi } = copied
-  const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 2))
+  // Three levels: a preopen given as { path, readonly } is copied too.
+  const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 3))
   if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null }
   const host = hostImports(imports, self)
-  const instanceId = await invokeAsync(native.instantiate, moduleId, isObject ? config : options, host)
+  const checked = isObject ? withPreopenPermissions(config) : options
+  const instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
   self.id = instanceId
   return new Instance(instanceId)
 }
@@ -367,11 +418,14 @@ function callSync(instanceId, name, args = []) {
 }
 
 // Process-wide settings. { cacheDir, cache }: where compiled code is cached, or cache: false.
+// { manifest }: the capability manifest to put in force (see capabilities()).
 function configure(options) {
   if (options === null || typeof options !== 'object') throw new TypeError(`configure options must be an object, got ${describe(options)}`)
-  const { cacheDir, cache } = options
+  const { cacheDir, cache, manifest } = options
   if (cache !== undefined && typeof cache !== 'boolean') throw new TypeError(`cache must be a boolean, got ${describe(cache)}`)
   if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a string, got ${describe(cacheDir)}`)
+  if (manifest !== undefined && typeof manifest !== 'string') throw new TypeError(`manifest must be a string, got ${describe(manifest)}`)
+  if (manifest !== undefined) invoke(native.configureManifest, manifest)
   if (cache !== undefined || cacheDir !== undefined) {
     invoke(native.configureCache, cache, cacheDir === undefined ? undefined : require('node:path').resolve(cacheDir))
   }
@@ -569,6 +623,7 @@ module.exports = {
   setFuel,
   callSync,
   configure,
+  capabilities,
   readStdout,
   readStderr,
   run,

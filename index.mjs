@@ -13,6 +13,7 @@ export const {
   setFuel,
   callSync,
   configure,
+  capabilities,
   readStdout,
   readStderr,
   run,

@@ -69,6 +69,15 @@ pub struct ErrorDetails {
     /// The value a host function threw is kept in JS under this token (it becomes `cause`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_error: Option<f64>,
+    /// The capability manifest a 5009 is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// The line of the manifest a broken-manifest 5009 points at (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The manifest key a broken-manifest 5009 is about, e.g. "capabilities.wasm.load".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +102,11 @@ impl WasmError {
 
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.details.path = Some(path.into());
+        self
+    }
+
+    pub fn with_manifest(mut self, manifest: impl Into<String>) -> Self {
+        self.details.manifest = Some(manifest.into());
         self
     }
 

@@ -2,6 +2,8 @@
 //! core, and hands the outcome back as a value or a Promise; the logic lives in the modules.
 
 mod cache;
+mod capabilities;
+mod checked_open;
 mod engine;
 mod error;
 mod exports;
@@ -12,6 +14,7 @@ mod limits;
 mod linker;
 mod memory;
 mod module;
+mod preopen;
 mod registry;
 mod stdio;
 mod store;
@@ -23,13 +26,13 @@ pub mod fuzzing;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Object, Uint8Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
 use crate::js::{decode, owners};
-use crate::js::encode::{JsBytes, JsExports, JsResults};
+use crate::js::encode::{capabilities_object, JsBytes, JsExports, JsResults};
 use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
 
 /// Compiles binary wasm (a Uint8Array) or WAT text (a string); resolves a module id.
@@ -422,4 +425,18 @@ pub fn live_handles() -> LiveHandles {
         modules: registry::MODULES.len() as u32,
         instances: registry::INSTANCES.len() as u32,
     }
+}
+
+/// Puts the capability manifest at `manifest` in force (see `capabilities`).
+#[napi(catch_unwind)]
+pub fn configure_manifest(manifest: String) -> napi::Result<()> {
+    capabilities::configure(&manifest)?;
+    Ok(())
+}
+
+/// The capability policy in force (settled now if nothing has asked before).
+#[napi(catch_unwind, js_name = "capabilities")]
+pub fn capabilities_in_force(env: &Env) -> napi::Result<Object<'_>> {
+    let policy = capabilities::policy()?;
+    capabilities_object(env, policy.snapshot())
 }

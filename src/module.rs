@@ -1,5 +1,6 @@
 //! Compiled modules: compile from bytes or WAT text, from a file, and drop.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -7,6 +8,8 @@ use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Module};
 
 use crate::cache::{self, CacheKey};
+use crate::capabilities;
+use crate::checked_open;
 use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::linker::prelink;
@@ -80,17 +83,47 @@ pub fn compile(source: &[u8]) -> WasmResult<String> {
 
 /// Reads and compiles a module file. Blocking: call it off the JS thread.
 pub fn compile_file(path: &str) -> WasmResult<String> {
-    let bytes = std::fs::read(Path::new(path)).map_err(|e| {
-        WasmError::new(
-            ErrorCode::IoError,
-            format!("cannot read module file {path:?}: {e}"),
-        )
-        .with_path(path)
-    })?;
+    let bytes = read_module_file(path)?;
     compile(&bytes).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })
+}
+
+/// Opens the file, checks what was opened against the capability policy, and reads the bytes
+/// from that same descriptor: a name swapped for a symlink after the check changes nothing.
+fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
+    let policy = capabilities::policy()?;
+    let opened = match checked_open::open_file(Path::new(path)) {
+        Ok(opened) => opened,
+        Err(e) => {
+            policy.check_unopened_load(path)?;
+            return Err(read_error(path, e));
+        }
+    };
+    policy.check_load(path, &opened)?;
+    let is_file = opened.file().metadata().map_err(|e| read_error(path, e))?.is_file();
+    if !is_file {
+        return Err(WasmError::new(
+            ErrorCode::IoError,
+            format!("cannot read module file {path:?}: it is not a regular file"),
+        )
+        .with_path(path));
+    }
+    let mut bytes = Vec::new();
+    opened
+        .into_file()
+        .read_to_end(&mut bytes)
+        .map_err(|e| read_error(path, e))?;
+    Ok(bytes)
+}
+
+fn read_error(path: &str, e: std::io::Error) -> WasmError {
+    WasmError::new(
+        ErrorCode::IoError,
+        format!("cannot read module file {path:?}: {e}"),
+    )
+    .with_path(path)
 }
 
 pub fn drop_module(id: &str) -> WasmResult<()> {

@@ -1,20 +1,20 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
 
+use crate::capabilities;
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::preopen::{self, Preopen};
 use crate::stdio::{GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT};
 
 /// What a caller asked for; everything off by default (an empty sandbox).
 #[derive(Debug)]
 pub struct WasiOptions {
-    /// (guest path, host path)
-    pub preopens: Vec<(String, PathBuf)>,
+    pub preopens: Vec<Preopen>,
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
     pub inherit_stdin: bool,
@@ -48,7 +48,9 @@ pub struct OutputPipes {
     pub stderr: Option<Arc<OutputPipe>>,
 }
 
+/// Builds the context; the capability policy is asked about every preopened directory.
 pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipes)> {
+    let policy = capabilities::policy()?;
     let mut builder = WasiCtxBuilder::new();
     for (key, value) in &options.env {
         check_env_entry(key, value)?;
@@ -83,19 +85,17 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
         stdout: stdout_pipe,
         stderr: stderr_pipe,
     };
-    for (guest, host) in &options.preopens {
-        check_preopen_dir(guest, host)?;
-        builder
-            .preopened_dir(host, guest, FsPerms::ReadWrite)
-            .map_err(|e| {
-                wasi_error(format!(
-                    "preopen {guest:?}: cannot open host directory {}: {e:#}",
-                    host.display()
-                ))
-                .with_path(host.display().to_string())
-            })?;
+    let checked = options
+        .preopens
+        .iter()
+        .map(|entry| preopen::open_checked(&policy, entry))
+        .collect::<WasmResult<Vec<_>>>()?;
+    for dir in &checked {
+        dir.add_to(&mut builder)?;
     }
-    Ok((builder.build_p1(), pipes))
+    let mut context = builder.build_p1();
+    preopen::verify(&policy, &mut context, &checked)?;
+    Ok((context, pipes))
 }
 
 fn check_env_entry(key: &str, value: &str) -> WasmResult<()> {
@@ -110,17 +110,6 @@ fn check_env_entry(key: &str, value: &str) -> WasmResult<()> {
         )));
     }
     Ok(())
-}
-
-fn check_preopen_dir(guest: &str, host: &PathBuf) -> WasmResult<()> {
-    let shown = host.display().to_string();
-    let problem = match std::fs::metadata(host) {
-        Ok(meta) if meta.is_dir() => return Ok(()),
-        Ok(_) => "is not a directory".to_string(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
-        Err(e) => format!("cannot be read: {e}"),
-    };
-    Err(wasi_error(format!("preopen {guest:?}: host path {shown:?} {problem}")).with_path(shown))
 }
 
 fn wasi_error(message: String) -> WasmError {

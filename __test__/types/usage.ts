@@ -7,6 +7,7 @@ import {
   AbortError,
   call,
   callSync,
+  capabilities,
   compile,
   compileFile,
   configure,
@@ -28,6 +29,7 @@ import {
 } from 'runtime-wasm'
 import type {
   CallOptions,
+  Capabilities,
   CompileFileOptions,
   CompileFileProgress,
   ConfigureOptions,
@@ -53,6 +55,7 @@ import type {
   OpaqueReference,
   OpaqueReferenceKind,
   OutputTarget,
+  PreopenDir,
   ReferenceTypeName,
   RunOptions,
   RunResult,
@@ -355,4 +358,33 @@ function settings(): void {
   const result: Promise<void> = configure({})
 }
 
-export { errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }
+async function capabilityManifest(moduleId: ModuleId): Promise<void> {
+  configure({ manifest: './manifest.app.toml' })
+  const policy: Capabilities = capabilities()
+  if (policy.mode === 'manifest') {
+    const where: string | null = policy.source
+    const patterns: string[] = policy.load
+    const memoryCeiling: number | null = policy.maxMemory
+  }
+  const readOnly: PreopenDir = { path: './config', readonly: true }
+  await instantiate(moduleId, { preopens: { '/data': './data', '/config': readOnly } })
+  try {
+    await compileFile('./plugins/other.wasm')
+  } catch (error) {
+    if (error instanceof WasmError && error.code === ErrorCode.PermissionDenied) {
+      const manifest: string | undefined = error.manifest
+      const line: number | undefined = error.line
+      const key: string | undefined = error.key
+    }
+  }
+  // @ts-expect-error manifest is a path
+  configure({ manifest: true })
+  // @ts-expect-error readonly is a boolean
+  await instantiate(moduleId, { preopens: { '/c': { path: './config', readonly: 'yes' } } })
+  // @ts-expect-error a preopen object needs its path
+  await instantiate(moduleId, { preopens: { '/c': { readonly: true } } })
+  // @ts-expect-error the mode is one of two
+  const mode: 'strict' = capabilities().mode
+}
+
+export { capabilityManifest, errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }

@@ -15,6 +15,7 @@ use crate::host::{HostDispatcher, HostImports};
 use crate::instance;
 use crate::js::dispatch::{JsChunkSink, JsDispatcher};
 use crate::limits::{CallLimits, InstanceLimits};
+use crate::preopen::Preopen;
 use crate::stdio::{ChunkSink, OutputTarget};
 use crate::values::{ArgValue, BigIntValue};
 use crate::wasi::WasiOptions;
@@ -109,10 +110,7 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions
     }
     // SAFETY: checked to be an object.
     let config: Object = unsafe { config.cast()? };
-    options.preopens = string_record(&config, "preopens")?
-        .into_iter()
-        .map(|(guest, host)| (guest, PathBuf::from(host)))
-        .collect();
+    options.preopens = preopens(&config)?;
     options.env = string_record(&config, "env")?;
     options.args = string_list(&config, "args")?;
     options.inherit_stdin = flag(&config, "inheritStdin")?;
@@ -378,6 +376,85 @@ fn string_record(config: &Object, key: &str) -> napi::Result<Vec<(String, String
         entries.push((name, entry));
     }
     Ok(entries)
+}
+
+/// `preopens`: guest path -> host path, where a host path is a string or
+/// `{ path: string, readonly?: boolean }`. Unknown keys in the object form are errors, so a
+/// misspelt `readOnly` cannot silently grant write access.
+fn preopens(config: &Object) -> napi::Result<Vec<Preopen>> {
+    let key = "preopens";
+    let Some(value) = optional_property(config, key)? else {
+        return Ok(Vec::new());
+    };
+    if value.get_type()? != ValueType::Object || value.is_array()? {
+        return Err(wasi_error(format!(
+            "{key} must be an object like {{ \"/data\": \"./data\" }} or \
+             {{ \"/data\": {{ path: \"./data\", readonly: true }} }}"
+        )));
+    }
+    // SAFETY: checked to be an object.
+    let record: Object = unsafe { value.cast()? };
+    let names = record.get_property_names()?;
+    let count = names.get_array_length()?;
+    let mut entries = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let guest: Unknown = names.get_element(index)?;
+        let guest = string_of(&guest, || format!("a key of {key}"))?;
+        let entry: Unknown = record.get_named_property(&guest)?;
+        let what = || format!("{key}[{guest:?}]");
+        let (host, readonly) = match entry.get_type()? {
+            ValueType::String => (string_of(&entry, what)?, false),
+            ValueType::Object if !entry.is_array()? => {
+                // SAFETY: checked to be an object.
+                let entry: Object = unsafe { entry.cast()? };
+                preopen_object(&entry, &what())?
+            }
+            other => {
+                return Err(wasi_error(format!(
+                    "{} must be a host path string or {{ path, readonly }}, got a {}",
+                    what(),
+                    kind_name(other)
+                )))
+            }
+        };
+        entries.push(Preopen {
+            guest,
+            host: PathBuf::from(host),
+            readonly,
+        });
+    }
+    Ok(entries)
+}
+
+fn preopen_object(entry: &Object, what: &str) -> napi::Result<(String, bool)> {
+    let names = entry.get_property_names()?;
+    for index in 0..names.get_array_length()? {
+        let name: Unknown = names.get_element(index)?;
+        let name = string_of(&name, || format!("a key of {what}"))?;
+        if name != "path" && name != "readonly" {
+            return Err(wasi_error(format!(
+                "{what}: unknown key {name:?} (the keys are path and readonly)"
+            )));
+        }
+    }
+    let Some(path) = optional_property(entry, "path")? else {
+        return Err(wasi_error(format!("{what}.path is missing")));
+    };
+    let path = string_of(&path, || format!("{what}.path"))?;
+    let readonly = match optional_property(entry, "readonly")? {
+        None => false,
+        Some(value) if value.get_type()? == ValueType::Boolean => {
+            // SAFETY: checked to be a boolean.
+            unsafe { value.cast::<bool>()? }
+        }
+        Some(value) => {
+            return Err(wasi_error(format!(
+                "{what}.readonly must be a boolean, got a {}",
+                kind_name(value.get_type()?)
+            )))
+        }
+    };
+    Ok((path, readonly))
 }
 
 fn string_list(config: &Object, key: &str) -> napi::Result<Vec<String>> {

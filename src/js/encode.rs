@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::{BigInt, JsObjectValue, Null, Object, ToNapiValue};
 use napi::{sys, Env};
 
+use crate::capabilities::Snapshot;
 use crate::exports::ExportInfo;
 use crate::values::{from_wasm, ResultValue};
 
@@ -115,4 +116,23 @@ impl ToNapiValue for JsBytes {
     unsafe fn to_napi_value(env: sys::napi_env, bytes: Self) -> napi::Result<sys::napi_value> {
         napi::bindgen_prelude::Uint8Array::to_napi_value(env, bytes.0.into())
     }
+}
+
+/// The policy `capabilities()` reports; absent values are `null`.
+pub fn capabilities_object(env: &Env, snapshot: Snapshot) -> napi::Result<Object<'_>> {
+    let mut object = Object::new(env)?;
+    object.set_named_property("mode", snapshot.mode)?;
+    object.set_named_property("source", snapshot.source)?;
+    object.set_named_property("origin", snapshot.origin)?;
+    object.set_named_property("load", snapshot.load)?;
+    object.set_named_property("preopens", snapshot.preopens)?;
+    object.set_named_property("preopensReadonly", snapshot.preopens_readonly)?;
+    let ceilings = snapshot.ceilings;
+    // Ceilings are at most 2^53 - 1 (checked when the manifest is read): exact as numbers.
+    let number = |value: Option<u64>| value.map(|v| v as f64);
+    object.set_named_property("maxFuel", number(ceilings.max_fuel))?;
+    object.set_named_property("maxTimeoutMs", number(ceilings.max_timeout_ms))?;
+    object.set_named_property("maxMemory", number(ceilings.max_memory))?;
+    object.set_named_property("maxInstances", number(ceilings.max_instances))?;
+    Ok(object)
 }
