@@ -144,7 +144,10 @@ impl Opened {
     #[cfg(target_os = "linux")]
     fn proc_path(&self) -> Option<PathBuf> {
         use std::os::unix::io::AsRawFd;
-        Some(PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd())))
+        Some(PathBuf::from(format!(
+            "/proc/self/fd/{}",
+            self.file.as_raw_fd()
+        )))
     }
 
     #[cfg(not(target_os = "linux"))]

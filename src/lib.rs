@@ -31,9 +31,9 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
-use crate::js::{decode, owners};
 use crate::js::encode::{capabilities_object, JsBytes, JsExports, JsResults};
 use crate::js::settle::{settle, settle_large, spawn, spawn_blocking};
+use crate::js::{decode, owners};
 
 /// Compiles binary wasm (a Uint8Array) or WAT text (a string); resolves a module id.
 #[napi(catch_unwind)]
@@ -47,7 +47,9 @@ pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unkn
 #[napi(catch_unwind)]
 pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
     let owner = owners::current(env)?;
-    spawn_blocking(env, move || owner.adopt_module(module::compile_file(&path)?))
+    spawn_blocking(env, move || {
+        owner.adopt_module(module::compile_file(&path)?)
+    })
 }
 
 #[napi(catch_unwind)]
@@ -68,10 +70,13 @@ pub fn instantiate<'env>(
     let module = module::get(&module_id)?;
     let (options, limits) = decode::instantiate_options(config)?;
     let host = decode::host_imports(host)?;
-    let ceilings = limits::app_ceilings();
+    let ceilings = limits::app_ceilings()?;
     let owner = owners::current(env)?;
     let instantiated = instance::instantiate(module, options, limits, ceilings, host);
-    spawn(env, async move { owner.adopt_instance(instantiated.await?) })
+    spawn(
+        env,
+        async move { owner.adopt_instance(instantiated.await?) },
+    )
 }
 
 /// Answers a pending host call with what the JS host function returned.

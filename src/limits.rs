@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::error::WasmResult;
+
 /// A fuel tank of this size is never drawn down: the instance is metered (so calls may set
 /// their own fuel) but has no limit of its own. Asked for with `fuel: Infinity`.
 pub const UNBOUNDED_FUEL: u64 = u64::MAX;
@@ -179,7 +181,14 @@ impl CallControl {
     }
 }
 
-/// The app-wide ceilings in force.
-pub fn app_ceilings() -> Ceilings {
-    Ceilings::default()
+/// The app-wide ceilings in force: the manifest's `max_*` keys. A broken manifest is an
+/// error here too, never "no ceilings".
+pub fn app_ceilings() -> WasmResult<Ceilings> {
+    let declared = crate::capabilities::policy()?.ceilings();
+    Ok(Ceilings {
+        max_fuel: declared.max_fuel,
+        max_timeout: declared.max_timeout_ms.map(Duration::from_millis),
+        max_memory_bytes: declared.max_memory,
+        max_instances: declared.max_instances,
+    })
 }

@@ -60,7 +60,10 @@ fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> 
         cache::load_or_compile(engine, key, || Module::new(engine, source)).map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
-                format!("invalid WebAssembly module: {}", shorten_lines(&format!("{e:#}"))),
+                format!(
+                    "invalid WebAssembly module: {}",
+                    shorten_lines(&format!("{e:#}"))
+                ),
             )
         })?;
     Ok(CompiledModule {
@@ -102,7 +105,11 @@ fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
         }
     };
     policy.check_load(path, &opened)?;
-    let is_file = opened.file().metadata().map_err(|e| read_error(path, e))?.is_file();
+    let is_file = opened
+        .file()
+        .metadata()
+        .map_err(|e| read_error(path, e))?
+        .is_file();
     if !is_file {
         return Err(WasmError::new(
             ErrorCode::IoError,

@@ -57,11 +57,18 @@ pub fn open_checked<'a>(policy: &Policy, preopen: &'a Preopen) -> WasmResult<Che
 impl CheckedDir<'_> {
     pub fn add_to(&self, builder: &mut WasiCtxBuilder) -> WasmResult<()> {
         builder
-            .preopened_dir(self.opened.reopen_path(), &self.preopen.guest, self.preopen.perms())
+            .preopened_dir(
+                self.opened.reopen_path(),
+                &self.preopen.guest,
+                self.preopen.perms(),
+            )
             .map_err(|e| {
                 wasi_error(
                     self.preopen,
-                    format!("cannot open host directory {}: {e:#}", self.preopen.host.display()),
+                    format!(
+                        "cannot open host directory {}: {e:#}",
+                        self.preopen.host.display()
+                    ),
                 )
             })?;
         Ok(())

@@ -138,7 +138,10 @@ fn ceiling(text: &str, key: &str, value: &Spanned<DeValue>) -> Result<u64, Manif
             text,
             key,
             value,
-            format!("{} is out of range: expected {expected} up to {MAX_CEILING}", integer.as_str()),
+            format!(
+                "{} is out of range: expected {expected} up to {MAX_CEILING}",
+                integer.as_str()
+            ),
         )),
     }
 }
@@ -150,8 +153,18 @@ fn byte_size(text: &str, key: &str, value: &Spanned<DeValue>) -> Result<u64, Man
         DeValue::Integer(_) => ceiling(text, key, value),
         DeValue::String(written) => match parse_byte_size(written) {
             Some(bytes) if bytes <= MAX_CEILING => Ok(bytes),
-            Some(_) => Err(invalid(text, key, value, format!("{written:?} is larger than {MAX_CEILING} bytes"))),
-            None => Err(invalid(text, key, value, format!("{written:?} is not {expected}"))),
+            Some(_) => Err(invalid(
+                text,
+                key,
+                value,
+                format!("{written:?} is larger than {MAX_CEILING} bytes"),
+            )),
+            None => Err(invalid(
+                text,
+                key,
+                value,
+                format!("{written:?} is not {expected}"),
+            )),
         },
         _ => Err(wrong_type(text, key, value, expected)),
     }
@@ -185,7 +198,12 @@ pub fn parse_byte_size(written: &str) -> Option<u64> {
 
 fn wrong_type(text: &str, key: &str, value: &Spanned<DeValue>, expected: &str) -> ManifestError {
     let found = value.get_ref().type_str();
-    invalid(text, key, value, format!("expected {expected}, found {found}"))
+    invalid(
+        text,
+        key,
+        value,
+        format!("expected {expected}, found {found}"),
+    )
 }
 
 fn invalid(text: &str, key: &str, value: &Spanned<DeValue>, problem: String) -> ManifestError {

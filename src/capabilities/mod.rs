@@ -41,7 +41,9 @@ enum State {
 static STATE: Mutex<State> = Mutex::new(State::Unsettled);
 
 fn state() -> MutexGuard<'static, State> {
-    STATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    STATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The policy in force, settled now if nothing has asked before.
@@ -119,9 +121,6 @@ fn adopt(state: &mut State, path: &str) -> WasmResult<Arc<Policy>> {
 
 /// The ceilings in force; none when permissive (or closed: then nothing runs anyway).
 #[allow(dead_code)] // The API the limits layer enforces them through.
-pub fn ceilings() -> Ceilings {
-    policy().map(|policy| policy.ceilings()).unwrap_or_default()
-}
 
 fn discover() -> WasmResult<Policy> {
     if let Some(path) = std::env::var_os(ENV_VAR).filter(|value| !value.is_empty()) {
@@ -137,7 +136,12 @@ fn discover() -> WasmResult<Policy> {
     match std::fs::symlink_metadata(&candidate) {
         Ok(_) => load(&candidate, Origin::Cwd),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::Permissive),
-        Err(e) => Err(broken_manifest(&candidate, None, None, &format!("cannot be read: {e}"))),
+        Err(e) => Err(broken_manifest(
+            &candidate,
+            None,
+            None,
+            &format!("cannot be read: {e}"),
+        )),
     }
 }
 
@@ -148,7 +152,9 @@ fn load(path: &Path, origin: Origin) -> WasmResult<Policy> {
         .map_err(|e| broken_manifest(&file, None, None, &format!("cannot be read: {e}")))?;
     let section = manifest::parse(&text)
         .map_err(|e| broken_manifest(&file, e.line, e.key.as_deref(), &e.problem))?;
-    Ok(Policy::Manifest(ManifestPolicy::resolve(file, origin, section)?))
+    Ok(Policy::Manifest(ManifestPolicy::resolve(
+        file, origin, section,
+    )?))
 }
 
 /// The 5009 of a manifest that cannot be used: names the file, and the line and key if known.
@@ -198,7 +204,11 @@ impl Policy {
                 mode: "manifest",
                 source: Some(manifest.file.display().to_string()),
                 origin: Some(manifest.origin.name()),
-                load: manifest.load.iter().map(|p| p.shown().to_string()).collect(),
+                load: manifest
+                    .load
+                    .iter()
+                    .map(|p| p.shown().to_string())
+                    .collect(),
                 preopens: shown(&manifest.preopens),
                 preopens_readonly: shown(&manifest.preopens_readonly),
                 ceilings: manifest.ceilings,

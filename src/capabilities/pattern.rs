@@ -58,11 +58,9 @@ impl LoadPattern {
         let mut segments = Vec::new();
         for component in &components[first_wild..] {
             match component {
-                Component::Normal(name) => segments.push(
-                    name.to_str()
-                        .ok_or("it is not valid UTF-8")?
-                        .to_string(),
-                ),
+                Component::Normal(name) => {
+                    segments.push(name.to_str().ok_or("it is not valid UTF-8")?.to_string())
+                }
                 Component::CurDir => {}
                 _ => return Err("`..` may not follow a wildcard".into()),
             }

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::manifest::{Entry, WasmSection};
-use super::pattern::LoadPattern;
 use super::paths;
+use super::pattern::LoadPattern;
 use crate::checked_open::{would_be_real_path, Opened};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 
@@ -68,7 +68,11 @@ enum PreopenDenial {
 
 impl ManifestPolicy {
     /// Resolves the entries of `section` against `file`'s directory.
-    pub fn resolve(file: PathBuf, origin: Origin, section: WasmSection) -> WasmResult<ManifestPolicy> {
+    pub fn resolve(
+        file: PathBuf,
+        origin: Origin,
+        section: WasmSection,
+    ) -> WasmResult<ManifestPolicy> {
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let entry_error = |entry: &Entry, problem: String| {
             super::broken_manifest(
@@ -81,7 +85,9 @@ impl ManifestPolicy {
         let load = section
             .load
             .iter()
-            .map(|entry| LoadPattern::resolve(&entry.text, &base).map_err(|p| entry_error(entry, p)))
+            .map(|entry| {
+                LoadPattern::resolve(&entry.text, &base).map_err(|p| entry_error(entry, p))
+            })
             .collect::<WasmResult<Vec<_>>>()?;
         let dirs = |entries: &[Entry]| {
             entries
@@ -133,13 +139,20 @@ impl ManifestPolicy {
                 .then_some(PreopenDenial::Outside);
         }
         if !inside(&self.preopens) {
-            let read_only = self.preopens_readonly.iter().find(|dir| real.starts_with(dir));
+            let read_only = self
+                .preopens_readonly
+                .iter()
+                .find(|dir| real.starts_with(dir));
             return Some(match read_only {
                 Some(dir) => PreopenDenial::ReadOnlyDir(dir.clone()),
                 None => PreopenDenial::Outside,
             });
         }
-        if let Some(dir) = self.preopens_readonly.iter().find(|dir| real.starts_with(dir)) {
+        if let Some(dir) = self
+            .preopens_readonly
+            .iter()
+            .find(|dir| real.starts_with(dir))
+        {
             return Some(PreopenDenial::ReadOnlyDir(dir.clone()));
         }
         self.preopens_readonly
@@ -189,12 +202,22 @@ impl Policy {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
-        manifest.judge_load(requested, would_be_real_path(requested).as_deref(), "the path")
+        manifest.judge_load(
+            requested,
+            would_be_real_path(requested).as_deref(),
+            "the path",
+        )
     }
 
     /// instantiate: may the opened host directory be preopened (read-only or not)? `guest`
     /// and `requested` are the caller's names.
-    pub fn check_preopen(&self, guest: &str, requested: &Path, opened: &Opened, readonly: bool) -> WasmResult<()> {
+    pub fn check_preopen(
+        &self,
+        guest: &str,
+        requested: &Path,
+        opened: &Opened,
+        readonly: bool,
+    ) -> WasmResult<()> {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
@@ -213,7 +236,12 @@ impl Policy {
     }
 
     /// instantiate, when `requested` could not be opened: like `check_unopened_load`.
-    pub fn check_unopened_preopen(&self, guest: &str, requested: &Path, readonly: bool) -> WasmResult<()> {
+    pub fn check_unopened_preopen(
+        &self,
+        guest: &str,
+        requested: &Path,
+        readonly: bool,
+    ) -> WasmResult<()> {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
@@ -262,7 +290,13 @@ impl ManifestPolicy {
         }
     }
 
-    fn judge_preopen(&self, guest: &str, requested: &Path, real: Option<&Path>, readonly: bool) -> WasmResult<()> {
+    fn judge_preopen(
+        &self,
+        guest: &str,
+        requested: &Path,
+        real: Option<&Path>,
+        readonly: bool,
+    ) -> WasmResult<()> {
         let denial = match real {
             Some(real) => match self.preopen_denial(real, readonly) {
                 Some(denial) => denial,
@@ -278,7 +312,11 @@ impl ManifestPolicy {
         let why = match denial {
             PreopenDenial::Outside => format!(
                 "it is not inside any directory the manifest declares in `preopens`{}",
-                if readonly { " or `preopens_readonly`" } else { "" }
+                if readonly {
+                    " or `preopens_readonly`"
+                } else {
+                    ""
+                }
             ),
             PreopenDenial::ReadOnlyDir(dir) => format!(
                 "it is inside {}, which `preopens_readonly` allows read-only: pass \
