@@ -118,6 +118,16 @@ pub fn request(call_id: u64, request: HostRequest) -> WasmResult<()> {
         .map_err(|_| finished_error(call_id))
 }
 
+/// The instance's answer to a host request, once the waiting call has served it.
+pub async fn answer<T>(answer: oneshot::Receiver<WasmResult<T>>) -> WasmResult<T> {
+    answer.await.unwrap_or_else(|_| {
+        Err(WasmError::new(
+            ErrorCode::CallError,
+            "the host call returned before this request was served",
+        ))
+    })
+}
+
 fn finished_error(call_id: u64) -> WasmError {
     WasmError::new(
         ErrorCode::CallError,

@@ -133,7 +133,7 @@ pub fn host_memory_read<'env>(
             reply,
         },
     )?;
-    spawn(env, async move { host_answer(answer).await.map(JsBytes) })
+    spawn(env, async move { host::answer(answer).await.map(JsBytes) })
 }
 
 #[napi(catch_unwind)]
@@ -153,7 +153,7 @@ pub fn host_memory_write<'env>(
             reply,
         },
     )?;
-    spawn(env, host_answer(answer))
+    spawn(env, host::answer(answer))
 }
 
 #[napi(catch_unwind)]
@@ -161,7 +161,7 @@ pub fn host_memory_size<'env>(env: &'env Env, call_id: f64) -> napi::Result<Unkn
     let (reply, answer) = oneshot::channel();
     host::request(call_id as u64, host::HostRequest::Size { reply })?;
     spawn(env, async move {
-        host_answer(answer).await.map(|pages| pages as f64)
+        host::answer(answer).await.map(|pages| pages as f64)
     })
 }
 
@@ -179,16 +179,10 @@ pub fn host_call<'env>(
         call_id as u64,
         host::HostRequest::Call { name, args, reply },
     )?;
-    spawn(env, async move { host_answer(answer).await.map(JsResults) })
-}
-
-async fn host_answer<T>(answer: oneshot::Receiver<error::WasmResult<T>>) -> error::WasmResult<T> {
-    answer.await.unwrap_or_else(|_| {
-        Err(error::WasmError::new(
-            error::ErrorCode::CallError,
-            "the host call returned before this request was served",
-        ))
-    })
+    spawn(
+        env,
+        async move { host::answer(answer).await.map(JsResults) },
+    )
 }
 
 /// What the program wrote to its piped stdout since the last read.
