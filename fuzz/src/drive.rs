@@ -124,10 +124,12 @@ fn random_limits(rng: &mut Rng) -> InstanceLimits {
             0 => Some(rng.below(2_000_000)),
             _ => None,
         },
-        timeout: match rng.below(4) {
-            0 => Some(Duration::from_millis(5 + rng.below(60))),
-            _ => None,
-        },
+        // Always a deadline: a start function may loop forever, and without a limit that is
+        // what it is allowed to do. (Each call has its own deadline besides.)
+        timeout: Some(Duration::from_millis(match rng.below(4) {
+            0 => 1 + rng.below(20),
+            _ => 100 + rng.below(400),
+        })),
         max_memory_bytes: match rng.below(10) {
             0 => None,
             1 => Some(rng.below(1 << 20)),
