@@ -130,14 +130,15 @@ fn random_limits(rng: &mut Rng) -> InstanceLimits {
             0 => 1 + rng.below(20),
             _ => 100 + rng.below(400),
         })),
+        // Always a budget, so that a module cannot fill the machine's memory (declaring more
+        // than the budget is still tried: it fails to instantiate).
         max_memory_bytes: match rng.below(10) {
-            0 => None,
-            1 => Some(rng.below(1 << 20)),
-            _ => Some(rng.below(512 << 20)),
+            0 => Some(rng.below(1 << 20)),
+            _ => Some(rng.below(256 << 20)),
         },
         max_table_elements: match rng.below(4) {
             0 => Some(rng.below(10_000)),
-            _ => None,
+            _ => Some(1_000_000),
         },
     }
 }
