@@ -414,7 +414,7 @@ function callSync(instanceId, name, args = []) {
   requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
   requireString(name, 'export name')
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
-  return invoke(native.callSync, instanceId, name, args)
+  return invoke(native.callSync, instanceId, name, callArgs(args))
 }
 
 // Process-wide settings. { cacheDir, cache }: where compiled code is cached, or cache: false.

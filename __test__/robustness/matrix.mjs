@@ -288,6 +288,30 @@ target(
 target('memory.grow(instanceId, 0)', (v) => memory.grow(v.kind === 'missing' ? undefined : v.make(), 0), instanceId)
 target('memory.grow(id, pages)', (v) => memory.grow(base.id, v.kind === 'missing' ? undefined : v.make()), index)
 
+// callSync: the same checks as call, thrown synchronously.
+if (typeof api.callSync === 'function') {
+  target('callSync(instanceId)', (v) => api.callSync(v.kind === 'missing' ? undefined : v.make(), 'add', [1, 2]), () => 'throws code 5005', { sync: true })
+  target('callSync(id, name)', (v) => api.callSync(base.id, v.kind === 'missing' ? undefined : v.make(), [1, 2]), (v) =>
+    v.kind === 'string' ? 'throws code 5003' : 'throws TypeError',
+    { sync: true },
+  )
+  target('callSync(id, "add", args)', (v) => (v.kind === 'missing' ? api.callSync(base.id, 'add') : api.callSync(base.id, 'add', v.make())), (v) => {
+    if (v.kind === 'missing' || v.label === 'undefined' || v.label === '[]' || v.label === '[1, "x"]') return 'throws code 5007'
+    return 'throws TypeError'
+  }, { sync: true })
+  target('callSync(id, "add", [1, arg])', (v) => api.callSync(base.id, 'add', v.kind === 'missing' ? [1] : [1, v.make()]), (v) =>
+    ['-0', '-1'].includes(v.label) ? 'ok' : 'throws code 5007',
+    { sync: true },
+  )
+}
+
+// compileFile's options ({ onProgress }).
+target('compileFile(path, options)', (v) => (v.kind === 'missing' ? api.compileFile(watFile) : api.compileFile(watFile, v.make())), (v) => {
+  if (v.kind === 'missing' || v.kind === 'nullish') return 'ok'
+  if (v.label === 'Proxy (throwing traps)') return 'GetterError (propagated)' // lib/progress.js reads onProgress as it is
+  return readable(v) || throwing(v) ? 'ok' : 'TypeError'
+}, { cleanup: (id) => id && api.dropModule(id) })
+
 // types.* throw synchronously.
 for (const type of ['i32', 'i64', 'f32', 'f64']) {
   target(
