@@ -273,6 +273,9 @@ async function instantiate(moduleId, options) {
   // Three levels: a preopen given as { path, readonly } is copied too.
   const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 3))
   if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
+  for (const stream of ['stdout', 'stderr']) {
+    if (typeof config[stream] === 'function') config[stream] = guardOutputCallback(config[stream], stream)
+  }
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null }
   const host = hostImports(imports, self)
@@ -325,13 +328,42 @@ function runHostFunction(implementation, callId, args, self) {
   } catch (error) {
     return failHostCall(callId, error)
   }
-  if (returned !== null && typeof returned?.then === 'function') {
+  // Whatever the function returned (a Proxy, a thenable whose `then` getter throws, ...), a
+  // failure to read it fails the wasm call: it never escapes as an uncaught exception.
+  let thenable
+  try {
+    thenable = returned !== null && typeof returned?.then === 'function'
+  } catch (error) {
+    return failHostCall(callId, error)
+  }
+  if (thenable) {
     Promise.resolve(returned).then(
-      (value) => native.hostReturn(callId, value),
+      (value) => answerHostCall(callId, value),
       (error) => failHostCall(callId, error),
     )
   } else {
-    native.hostReturn(callId, returned)
+    answerHostCall(callId, returned)
+  }
+}
+
+// A stdout/stderr callback runs after the guest's write was accepted, so there is no call to
+// fail: an exception it throws is reported as a process warning instead of ending the process.
+function guardOutputCallback(callback, stream) {
+  return (chunk) => {
+    try {
+      callback(chunk)
+    } catch (error) {
+      const text = error instanceof Error ? error.message : typeof error === 'symbol' ? 'a symbol' : String(error)
+      process.emitWarning(`the ${stream} callback threw: ${text}`, 'RuntimeWasmWarning')
+    }
+  }
+}
+
+function answerHostCall(callId, value) {
+  try {
+    native.hostReturn(callId, value)
+  } catch (error) {
+    failHostCall(callId, error)
   }
 }
 
