@@ -500,13 +500,18 @@ pub fn host_results(value: &Unknown, count: usize, import: &str) -> WasmResult<V
                 return Err(wrong(format!("must return an array of {count} values")));
             }
             // SAFETY: checked to be an array.
-            let items: Vec<Unknown> = unsafe { value.cast().map_err(unreadable)? };
-            if items.len() != count {
+            let array: Object = unsafe { value.cast().map_err(unreadable)? };
+            // The length first: an array of 2^32-1 holes must not be read into memory.
+            let length = array.get_array_length().map_err(unreadable)?;
+            if length as usize != count {
                 return Err(wrong(format!(
-                    "must return {count} values, returned {}",
-                    items.len()
+                    "must return {count} values, returned {length}"
                 )));
             }
+            let items = (0..length)
+                .map(|index| array.get_element::<Unknown>(index))
+                .collect::<napi::Result<Vec<_>>>()
+                .map_err(unreadable)?;
             arg_values(&items).map_err(unreadable)
         }
     }
