@@ -287,8 +287,10 @@ async function instantiate(moduleId, options) {
 
 // --- host functions ---
 
-// The instances whose host functions are running in the current async context: a call into
-// one of them from there would wait for itself.
+// The host functions running in the current async context, as frames { instanceId, waiting }:
+// while a frame is waiting, a call into its instance from there would wait for itself. A frame
+// stops waiting when its host function has returned (or its Promise has settled), so work it
+// scheduled for later (a timer, a promise chain) may call the instance again.
 const hostCallChain = new AsyncLocalStorage()
 
 function hostImports(given, self) {
@@ -319,13 +321,14 @@ function hostImports(given, self) {
 }
 
 function runHostFunction(implementation, callId, args, self) {
-  const chain = new Set(hostCallChain.getStore())
-  if (self.id !== null) chain.add(self.id)
+  const frame = { instanceId: self.id, waiting: true }
+  const chain = [...(hostCallChain.getStore() ?? []), frame]
   const context = new HostCallContext(callId)
   let returned
   try {
     returned = hostCallChain.run(chain, () => implementation.apply(context, args))
   } catch (error) {
+    frame.waiting = false
     return failHostCall(callId, error)
   }
   // Whatever the function returned (a Proxy, a thenable whose `then` getter throws, ...), a
@@ -334,14 +337,22 @@ function runHostFunction(implementation, callId, args, self) {
   try {
     thenable = returned !== null && typeof returned?.then === 'function'
   } catch (error) {
+    frame.waiting = false
     return failHostCall(callId, error)
   }
   if (thenable) {
     Promise.resolve(returned).then(
-      (value) => answerHostCall(callId, value),
-      (error) => failHostCall(callId, error),
+      (value) => {
+        frame.waiting = false
+        answerHostCall(callId, value)
+      },
+      (error) => {
+        frame.waiting = false
+        failHostCall(callId, error)
+      },
     )
   } else {
+    frame.waiting = false
     answerHostCall(callId, returned)
   }
 }
@@ -401,7 +412,7 @@ function isAbortSignal(value) {
 }
 
 function refuseReentry(instanceId) {
-  if (hostCallChain.getStore()?.has(instanceId)) {
+  if (hostCallChain.getStore()?.some((frame) => frame.waiting && frame.instanceId === instanceId)) {
     throw new WasmError(
       ErrorCode.CallError,
       `instance ${instanceId} is waiting for the host function that makes this call; ` +
