@@ -170,6 +170,19 @@ for (const field of ['preopens', 'env', 'args', 'inheritStdin', 'inheritStdout',
     { cleanup: dropResult },
   )
 }
+// Strings as the keys of env and preopens (other values are used as values there).
+target(
+  'instantiate(id, { env: { [key]: "x" } })',
+  (v) => api.instantiate(moduleId, { env: { [v.kind === 'string' ? v.make() : 'K']: 'x' } }),
+  (v) => (v.label === '""' || v.label.includes('NUL') ? 'code 5010' : 'ok'),
+  { cleanup: dropResult },
+)
+target(
+  'instantiate(id, { preopens: { [guest]: tmpdir } })',
+  (v) => api.instantiate(moduleId, { preopens: { [v.kind === 'string' ? v.make() : '/data']: tmp } }),
+  (v) => (v.label.includes('NUL') ? 'code 5010' : 'ok'),
+  { cleanup: dropResult },
+)
 target(
   'instantiate(id, { limits })',
   (v) => api.instantiate(moduleId, v.kind === 'missing' ? {} : { limits: v.make() }),

@@ -371,6 +371,11 @@ fn string_record(config: &Object, key: &str) -> napi::Result<Vec<(String, String
     for index in 0..count {
         let name: Unknown = names.get_element(index)?;
         let name = string_of(&name, || format!("a key of {key}"))?;
+        if name.contains('\0') {
+            return Err(wasi_error(format!(
+                "{key}: the key {name:?} contains a NUL character"
+            )));
+        }
         let entry: Unknown = record.get_named_property(&name)?;
         let entry = string_of(&entry, || format!("{key}[{name:?}]"))?;
         entries.push((name, entry));
@@ -400,6 +405,11 @@ fn preopens(config: &Object) -> napi::Result<Vec<Preopen>> {
     for index in 0..count {
         let guest: Unknown = names.get_element(index)?;
         let guest = string_of(&guest, || format!("a key of {key}"))?;
+        if guest.contains('\0') {
+            return Err(wasi_error(format!(
+                "{key}: the guest path {guest:?} contains a NUL character"
+            )));
+        }
         let entry: Unknown = record.get_named_property(&guest)?;
         let what = || format!("{key}[{guest:?}]");
         let (host, readonly) = match entry.get_type()? {
