@@ -115,6 +115,11 @@ impl EpochTicker {
     }
 }
 
+/// Calls running now (on the JS thread's first slice, on the pool, or waiting on the host).
+pub fn calls_in_flight() -> usize {
+    TICKER.active_calls.load(Ordering::SeqCst)
+}
+
 /// Keeps the epoch ticking for as long as it lives; held by every running call.
 pub struct ActiveCall(());
 

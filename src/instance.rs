@@ -6,13 +6,16 @@
 //! made, while different instances run in parallel on the pool.
 
 use std::future::{pending, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::{Store, Trap, Val};
 
-use crate::engine::{ActiveCall, Metering};
+use crate::engine::{calls_in_flight, ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
 use crate::host::HostImports;
@@ -37,6 +40,8 @@ pub struct InstanceEntry {
     default_timeout: Option<Duration>,
     metering: Metering,
     ceilings: Ceilings,
+    /// Whether the last call ran longer than a slice: the next one then starts on the pool.
+    last_call_was_long: Arc<AtomicBool>,
 }
 
 pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
@@ -101,6 +106,7 @@ pub async fn instantiate(
         default_timeout: limits.timeout,
         metering,
         ceilings,
+        last_call_was_long: Arc::default(),
     };
     let id = INSTANCES.next_id();
     Ok(INSTANCES.insert(id, Arc::new(entry)))
@@ -126,11 +132,19 @@ impl InstanceEntry {
         limits: CallLimits,
     ) -> WasmResult<impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static> {
         let plan = self.plan_call(func, params, limits)?;
+        // A call's first slice runs on the JS thread, which is right for tiny calls but only
+        // delays the event loop when long calls are about: then the call starts on the pool.
+        // (It still takes its place in the queue here, on the JS thread.)
+        let start_on_pool =
+            calls_in_flight() > 0 || self.last_call_was_long.load(Ordering::Relaxed);
         let lock = self.lock();
         Ok(async move {
             let cancel = plan.cancel.clone();
             let mut guard =
                 wait_for_turn(lock, plan.deadline, cancel.as_deref(), plan.invoked).await?;
+            if start_on_pool {
+                YieldOnce(false).await;
+            }
             let store = guard.as_mut().ok_or_else(dropped_error)?;
             let outcome = plan.run(store).await;
             if matches!(&outcome, Err(e) if e.code == ErrorCode::InvalidInstanceHandle) {
@@ -177,6 +191,7 @@ impl InstanceEntry {
             return Err(unmetered_error());
         }
         Ok(CallPlan {
+            was_long: self.last_call_was_long.clone(),
             function: func.func,
             name: func.name.clone(),
             params,
@@ -263,6 +278,7 @@ impl InstanceEntry {
 
 /// One call, with its limits worked out, ready to run once the store is ours.
 struct CallPlan {
+    was_long: Arc<AtomicBool>,
     function: wasmtime::Func,
     name: Arc<str>,
     params: Vec<Val>,
@@ -276,6 +292,7 @@ struct CallPlan {
 impl CallPlan {
     async fn run(self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
+        let started = Instant::now();
         let allowance = begin_fuel(store, self.fuel);
         store.data_mut().control.begin(self.deadline, self.cancel);
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
@@ -290,6 +307,8 @@ impl CallPlan {
         };
         let consumed = end_fuel(store, allowance);
         store.data_mut().control.begin(None, None);
+        self.was_long
+            .store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
         match outcome {
             Ok(()) => Ok(results),
             Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
@@ -315,6 +334,24 @@ fn run_to_completion<T>(future: impl Future<Output = T>) -> T {
     match future.as_mut().poll(&mut context) {
         std::task::Poll::Ready(output) => output,
         std::task::Poll::Pending => napi::bindgen_prelude::block_on(future),
+    }
+}
+
+/// A call that ran this long is "long": the next call on its instance starts on the pool.
+const LONG_CALL: Duration = Duration::from_millis(1);
+
+/// Returns to the executor once, so that the rest of the call runs on the pool.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        context.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

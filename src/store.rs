@@ -14,6 +14,9 @@ use crate::limits::{CallControl, CancelToken, InstanceLimits};
 /// the deadline is set does not yield at once).
 pub const FIRST_SLICE_TICKS: u64 = 2;
 
+/// Fuel between two yields of metered code (about a millisecond of work or less).
+pub const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
+
 pub struct HostState {
     pub wasi: WasiP1Ctx,
     pub control: CallControl,
@@ -50,6 +53,10 @@ pub fn new_store(
         // Fuel is only spent by calls, each of which sets its own allowance; instantiation
         // (start functions) draws from the tank the same way.
         let _ = store.set_fuel(fuel);
+        // Compiled code keeps its fuel count in a register and stores it only at these
+        // yields: without them a call stopped by its deadline or an abort would be charged
+        // nothing. So the count is never more than one interval behind.
+        let _ = store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL));
     }
     store.epoch_deadline_callback(|ctx| {
         let control = &ctx.data().control;
