@@ -19,9 +19,6 @@ const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 const work = mkdtempSync(join(tmpdir(), 'runtime-wasm-cli-'))
 after(() => rmSync(work, { recursive: true, force: true }))
 
-// Capability manifests (configure({ manifest }), read-only preopens) come with capabilities().
-const HAS_CAPABILITIES = typeof api.capabilities === 'function'
-const NO_CAPABILITIES = HAS_CAPABILITIES ? false : 'capabilities() is not exported yet: capability manifests have not landed in this build'
 
 /** Runs the command; resolves { status, stdout, stderr, ms }. */
 function cli(args, { input, env, cwd = work } = {}) {
@@ -182,7 +179,7 @@ describe('run: a WASI program sees what the command line gives it', { concurrenc
     assert.match(none.stderr, /probe: cannot read/)
   })
 
-  test('--dir-ro mounts a host directory read-only', { skip: NO_CAPABILITIES }, async () => {
+  test('--dir-ro mounts a host directory read-only', async () => {
     const data = join(work, 'data-ro')
     mkdirSync(data, { recursive: true })
     writeFileSync(join(data, 'in.txt'), 'read me\n')
@@ -195,7 +192,7 @@ describe('run: a WASI program sees what the command line gives it', { concurrenc
     assert.equal(existsSync(join(data, 'out.txt')), false)
   })
 
-  test('--manifest is loaded first: what it allows runs, what it does not is refused', { skip: NO_CAPABILITIES }, async () => {
+  test('--manifest is loaded first: what it allows runs, what it does not is refused', async () => {
     const allowed = join(work, 'manifest-allowed')
     mkdirSync(allowed, { recursive: true })
     copyFileSync(PROBE, join(allowed, 'probe.wasm'))
@@ -211,12 +208,25 @@ describe('run: a WASI program sees what the command line gives it', { concurrenc
     assert.match(broken.stderr, /--manifest .*no-such-manifest\.toml/)
   })
 
-  test('--dir-ro and --manifest say so clearly where capability manifests are missing', { skip: HAS_CAPABILITIES && 'capability manifests are in this build' }, async () => {
-    for (const args of [['--dir-ro', work], ['--manifest', join(work, 'm.toml')]]) {
-      const { status, stderr } = await cli(['run', ...args, PROBE])
-      assert.equal(status, 126)
-      assert.match(stderr, /needs capability manifests, which this build of runtime-wasm does not have/)
-    }
+  test('the manifest decides which --dir and --dir-ro it grants; ./manifest.app.toml applies by itself', async () => {
+    const app = join(work, 'manifest-dirs')
+    mkdirSync(join(app, 'config'), { recursive: true })
+    writeFileSync(join(app, 'config', 'settings.txt'), 'theme=dark\n')
+    copyFileSync(PROBE, join(app, 'probe.wasm'))
+    writeFileSync(join(app, 'manifest.app.toml'), '[capabilities.wasm]\nload = ["./*.wasm"]\npreopens_readonly = ["./config"]\n')
+    const probe = join(app, 'probe.wasm')
+    const manifest = join(app, 'manifest.app.toml')
+    const readOnly = await cli(['run', '--manifest', manifest, '--dir-ro', `${join(app, 'config')}::/config`, probe, 'read', '/config/settings.txt'])
+    assert.equal(readOnly.status, 0, readOnly.stderr)
+    assert.equal(readOnly.stdout, 'theme=dark\n')
+    const readWrite = await cli(['run', '--manifest', manifest, '--dir', `${join(app, 'config')}::/config`, probe, 'read', '/config/settings.txt'])
+    assert.equal(readWrite.status, 126, 'the manifest grants this directory read-only only')
+    assert.match(readWrite.stderr, /^runtime-wasm: /)
+    // Run from the application's folder, its manifest.app.toml is in force without --manifest.
+    const inside = await cli(['run', 'probe.wasm', 'exit', '4'], { cwd: app })
+    assert.equal(inside.status, 4, inside.stderr)
+    const outside = await cli(['run', PROBE, 'exit', '4'], { cwd: app })
+    assert.equal(outside.status, 126, outside.stderr)
   })
 })
 

@@ -23,7 +23,7 @@ const SIZE_UNITS = Object.freeze({ '': 1n, b: 1n, k: 1024n, kib: 1024n, m: 1024n
  * @param {string[]} argv the arguments after `run`
  * @param {Record<string, string | undefined>} environment where `--env NAME` takes its value
  * @returns {{ help: true } | { help: false, file: string, manifest?: string,
- *   readOnlyDirs: boolean, instantiateOptions: object }}
+ *   instantiateOptions: object }}
  * @throws {UsageError} for anything malformed
  */
 function parseRunOptions(argv, environment = process.env) {
@@ -80,7 +80,7 @@ function parseRunOptions(argv, environment = process.env) {
   const argv0 = options.argv0 ?? basename(file)
   const instantiateOptions = { args: [argv0, ...programArgs], env, preopens }
   if (Object.keys(limits).length > 0) instantiateOptions.limits = limits
-  const result = { help: false, file, readOnlyDirs: (options['dir-ro'] ?? []).length > 0, instantiateOptions }
+  const result = { help: false, file, instantiateOptions }
   if (options.manifest !== undefined) {
     if (options.manifest === '') throw new UsageError('--manifest needs a file name')
     result.manifest = options.manifest

@@ -42,16 +42,7 @@ function cannotStart(error, file) {
  * @returns {Promise<{ status: number, message: string | null }>}
  */
 async function runProgram(options) {
-  const { file, manifest, readOnlyDirs, instantiateOptions } = options
-  const needsCapabilities = manifest !== undefined || readOnlyDirs
-  // Capability manifests come with capabilities(); configure() alone may only know other settings.
-  if (needsCapabilities && typeof api.capabilities !== 'function') {
-    const what = manifest !== undefined ? '--manifest' : '--dir-ro'
-    return {
-      status: EXIT.CANNOT_START,
-      message: `${what} needs capability manifests, which this build of runtime-wasm does not have (capabilities() is not exported)`,
-    }
-  }
+  const { file, manifest, instantiateOptions } = options
   if (manifest !== undefined) {
     try {
       await api.configure({ manifest })

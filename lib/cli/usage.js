@@ -32,8 +32,7 @@ Options (before or after FILE; everything after -- goes to the program):
   --dir HOST[::GUEST]      Mount the host directory HOST at GUEST inside the sandbox, read
                            and write (GUEST defaults to HOST as written, e.g. --dir . mounts
                            the current directory as "."). Repeatable.
-  --dir-ro HOST[::GUEST]   The same, read-only (needs a runtime-wasm with capability
-                           manifests). Repeatable.
+  --dir-ro HOST[::GUEST]   The same, read-only. Repeatable.
   --env NAME=VALUE         Set an environment variable for the program. --env NAME passes
                            this process's value of NAME. Repeatable.
   --fuel N                 Stop the program after about N wasm instructions (wasmtime fuel).
@@ -41,8 +40,10 @@ Options (before or after FILE; everything after -- goes to the program):
                            _start (and, separately, to the module's start function if any).
   --max-memory SIZE        Most bytes the program's linear memory may grow to, e.g. 64MiB
                            (units: B, KiB, MiB, GiB); past it memory.grow fails.
-  --manifest FILE          Load this capability manifest (configure({ manifest })) before
-                           anything else; what it does not allow is refused.
+  --manifest FILE          Put this capability manifest in force (configure({ manifest }))
+                           before anything else: FILE and every --dir must be allowed by it.
+                           Without it, the manifest named by RUNTIME_WASM_MANIFEST, else
+                           ./manifest.app.toml, applies when there is one.
   --argv0 NAME             The program's argv[0] (default: FILE's base name).
   -h, --help               Show this help.
 
