@@ -273,8 +273,12 @@ async function instantiate(moduleId, options) {
   // Three levels: a preopen given as { path, readonly } is copied too.
   const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 3))
   if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
+  const delivery = { delivered: 0, waiters: [] }
+  let streamsToCallbacks = false
   for (const stream of ['stdout', 'stderr']) {
-    if (typeof config[stream] === 'function') config[stream] = guardOutputCallback(config[stream], stream)
+    if (typeof config[stream] !== 'function') continue
+    config[stream] = guardOutputCallback(config[stream], stream, delivery)
+    streamsToCallbacks = true
   }
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null }
@@ -282,7 +286,50 @@ async function instantiate(moduleId, options) {
   const checked = isObject ? withPreopenPermissions(config) : options
   const instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
   self.id = instanceId
+  if (streamsToCallbacks) outputDeliveries.set(instanceId, delivery)
   return new Instance(instanceId)
+}
+
+// Chunks written to stdout/stderr callbacks travel on their own queue: a call settles only
+// once every chunk written before it ended has reached its callback.
+const outputDeliveries = new Map()
+
+async function settleAfterOutput(instanceId, pending) {
+  try {
+    return await pending
+  } finally {
+    await outputDelivered(instanceId)
+  }
+}
+
+function outputDelivered(instanceId) {
+  const delivery = outputDeliveries.get(instanceId)
+  let sent
+  try {
+    sent = native.sentChunks(instanceId)
+  } catch {
+    return undefined // dropped meanwhile
+  }
+  if (delivery === undefined || delivery.delivered >= sent) return undefined
+  // The callbacks' queue does not keep the process alive on its own; this timer does, until
+  // the chunks are in.
+  const keepAlive = setInterval(() => {}, 60_000)
+  return new Promise((resolve) => {
+    const done = () => {
+      clearInterval(keepAlive)
+      resolve()
+    }
+    delivery.waiters.push({ target: sent, resolve: done })
+  })
+}
+
+function countDelivered(delivery) {
+  delivery.delivered += 1
+  delivery.waiters = delivery.waiters.filter((waiter) => {
+    if (waiter.target > delivery.delivered) return true
+    waiter.resolve()
+    return false
+  })
 }
 
 // --- host functions ---
@@ -316,12 +363,13 @@ function hostImports(given, self) {
       implementations.push(implementation)
     }
   }
-  const dispatch = (index, callId, args) => runHostFunction(implementations[index], callId, args, self)
+  const dispatch = (index, callId, args, upstream) => runHostFunction(implementations[index], callId, args, self, upstream)
   return { functions, dispatch, linked }
 }
 
-function runHostFunction(implementation, callId, args, self) {
-  const frame = { instanceId: self.id, waiting: true }
+function runHostFunction(implementation, callId, args, self, upstream) {
+  // `upstream`: instances waiting further up for the call that reached this host function.
+  const frame = { instanceId: self.id, upstream: upstream ?? [], waiting: true }
   const chain = [...(hostCallChain.getStore() ?? []), frame]
   const context = new HostCallContext(callId)
   let returned
@@ -359,13 +407,15 @@ function runHostFunction(implementation, callId, args, self) {
 
 // A stdout/stderr callback runs after the guest's write was accepted, so there is no call to
 // fail: an exception it throws is reported as a process warning instead of ending the process.
-function guardOutputCallback(callback, stream) {
+function guardOutputCallback(callback, stream, delivery) {
   return (chunk) => {
     try {
       callback(chunk)
     } catch (error) {
       const text = error instanceof Error ? error.message : typeof error === 'symbol' ? 'a symbol' : String(error)
       process.emitWarning(`the ${stream} callback threw: ${text}`, 'RuntimeWasmWarning')
+    } finally {
+      countDelivered(delivery)
     }
   }
 }
@@ -411,8 +461,23 @@ function isAbortSignal(value) {
   }
 }
 
+// The instances that a call made here would hold up: those waiting for the host functions
+// running in this async context. Passed along with the call, so that host functions it
+// reaches (directly or through linked instances) know them too.
+function waitingInstances() {
+  const frames = hostCallChain.getStore()
+  if (frames === undefined) return undefined
+  const ids = []
+  for (const frame of frames) {
+    if (!frame.waiting) continue
+    if (frame.instanceId !== null) ids.push(frame.instanceId)
+    ids.push(...frame.upstream)
+  }
+  return ids.length > 0 ? ids : undefined
+}
+
 function refuseReentry(instanceId) {
-  if (hostCallChain.getStore()?.some((frame) => frame.waiting && frame.instanceId === instanceId)) {
+  if (waitingInstances()?.includes(instanceId)) {
     throw new WasmError(
       ErrorCode.CallError,
       `instance ${instanceId} is waiting for the host function that makes this call; ` +
@@ -427,21 +492,25 @@ async function call(instanceId, name, args = [], options = undefined) {
   refuseReentry(instanceId)
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
   const values = callArgs(args)
-  if (options === undefined || options === null) return invokeAsync(native.call, instanceId, name, values)
-  return callWithOptions(instanceId, name, values, options)
+  const upstream = waitingInstances()
+  const pending =
+    options === undefined || options === null
+      ? invokeAsync(native.call, instanceId, name, values, undefined, undefined, undefined, upstream)
+      : callWithOptions(instanceId, name, values, options, upstream)
+  return outputDeliveries.has(instanceId) ? settleAfterOutput(instanceId, pending) : pending
 }
 
-async function callWithOptions(instanceId, name, args, options) {
+async function callWithOptions(instanceId, name, args, options, upstream) {
   if (typeof options !== 'object') throw new TypeError(`call options must be an object, got ${describe(options)}`)
   const { fuel, timeoutMs, signal } = snapshot(ErrorCode.TypeError, 'call options', () => ({ ...options }))
-  if (signal === undefined || signal === null) return invokeAsync(native.call, instanceId, name, args, fuel, timeoutMs)
+  if (signal === undefined || signal === null) return invokeAsync(native.call, instanceId, name, args, fuel, timeoutMs, undefined, upstream)
   if (!isAbortSignal(signal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`)
   if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason })
   const handle = new native.CancelHandle()
   const onAbort = () => handle.cancel()
   signal.addEventListener('abort', onAbort, { once: true })
   try {
-    return await native.call(instanceId, name, args, fuel, timeoutMs, handle)
+    return await native.call(instanceId, name, args, fuel, timeoutMs, handle, upstream)
   } catch (error) {
     const publicError = toPublicError(error)
     if (publicError.aborted) throw new AbortError(undefined, { cause: signal.reason })
@@ -515,36 +584,45 @@ function isModuleId(value) {
   return typeof value === 'string' && value.startsWith('module:')
 }
 
+// Operations that queue behind the instance's running call: refused from inside one of its
+// own host functions, where they would wait for themselves.
+function instanceForQueuedOperation(instanceId) {
+  requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
+  refuseReentry(instanceId)
+  return instanceId
+}
+
 async function fuel(instanceId) {
-  return invokeAsync(native.instanceFuel, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+  return invokeAsync(native.instanceFuel, instanceForQueuedOperation(instanceId))
 }
 
 async function setFuel(instanceId, amount) {
-  return invokeAsync(native.setInstanceFuel, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'), amount)
+  return invokeAsync(native.setInstanceFuel, instanceForQueuedOperation(instanceId), amount)
 }
 
 async function getExports(instanceId) {
-  return invokeAsync(native.getExports, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+  return invokeAsync(native.getExports, instanceForQueuedOperation(instanceId))
 }
 
 async function dropInstance(instanceId) {
   invoke(native.dropInstance, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+  outputDeliveries.delete(instanceId)
 }
 
 const memory = Object.freeze({
   async read(instanceId, offset, length) {
-    requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
+    instanceForQueuedOperation(instanceId)
     return invokeAsync(native.memoryRead, instanceId, requireNumber(offset, 'offset'), requireNumber(length, 'length'))
   },
   async write(instanceId, offset, data) {
-    requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
+    instanceForQueuedOperation(instanceId)
     return invokeAsync(native.memoryWrite, instanceId, requireNumber(offset, 'offset'), toWritableBytes(data))
   },
   async size(instanceId) {
-    return invokeAsync(native.memorySize, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
+    return invokeAsync(native.memorySize, instanceForQueuedOperation(instanceId))
   },
   async grow(instanceId, pages) {
-    requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
+    instanceForQueuedOperation(instanceId)
     return invokeAsync(native.memoryGrow, instanceId, requireNumber(pages, 'pages'))
   },
 })

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::future::pending;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use once_cell::sync::Lazy;
 use tokio::sync::{mpsc, oneshot};
@@ -18,6 +19,7 @@ use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::ExportFunc;
+use crate::instance::classify_failure;
 use crate::instance::InstanceEntry;
 use crate::limits::{CallControl, CallLimits, Interruption};
 use crate::memory;
@@ -28,7 +30,14 @@ use crate::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
 pub trait HostDispatcher: Send + Sync {
     /// Asks the host to run function `index` for pending call `call_id`. False when the host
     /// can no longer be reached.
-    fn dispatch(&self, index: u32, call_id: u64, args: Vec<ResultValue>) -> bool;
+    /// `upstream`: the instances waiting for this call (the caller's own id excluded).
+    fn dispatch(
+        &self,
+        index: u32,
+        call_id: u64,
+        args: Vec<ResultValue>,
+        upstream: &[Arc<str>],
+    ) -> bool;
 }
 
 /// The imports an instantiation gets from the host besides WASI.
@@ -287,15 +296,11 @@ async fn call_back(
     let params: Vec<ValType> = ty.params().collect();
     let values = to_wasm_args(name, &params, args)?;
     let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call_async(&mut *caller, &values, &mut results)
-        .await
-        .map_err(|e| {
-            WasmError::from_wasm_failure(
-                ErrorCode::CallError,
-                &format!("call to {name:?} failed"),
-                e,
-            )
-        })?;
+    let called = func.call_async(&mut *caller, &values, &mut results).await;
+    called.map_err(|e| {
+        let context = format!("call to {name:?} failed");
+        classify_failure(e, ErrorCode::CallError, &context, Instant::now(), None)
+    })?;
     Ok(results)
 }
 
@@ -364,7 +369,8 @@ fn define_js_function(
             refuse_during_sync_call(&caller, &import)?;
             let args = params.iter().map(from_wasm).collect();
             let mut pending = PendingCall::register(import, result_types);
-            if !dispatcher.dispatch(index, pending.id, args) {
+            let upstream = caller.data().control.upstream.clone();
+            if !dispatcher.dispatch(index, pending.id, args, &upstream) {
                 return Err(wasmtime::Error::new(host_gone()));
             }
             let values = pending.wait(&mut caller).await?;
@@ -405,7 +411,14 @@ fn define_linked_function(
         Box::new(async move {
             refuse_during_sync_call(&caller, &export.name)?;
             let stop = interruption(&caller.data().control);
-            let call = instance.call(&export, params.to_vec(), CallLimits::default())?;
+            // The caller waits for this call, and so does everything waiting for the caller.
+            let data = caller.data();
+            let upstream = data.control.upstream.iter().cloned().chain(data.instance_id.clone()).collect();
+            let limits = CallLimits {
+                upstream,
+                ..CallLimits::default()
+            };
+            let call = instance.call(&export, params.to_vec(), limits)?;
             let values = tokio::select! {
                 outcome = call => outcome?,
                 interruption = stop => return Err(wasmtime::Error::new(interruption)),

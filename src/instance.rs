@@ -20,7 +20,8 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
 use crate::host::HostImports;
 use crate::limits::{
-    earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption, UNBOUNDED_FUEL,
+    earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption, Upstream,
+    UNBOUNDED_FUEL,
 };
 use crate::linker::prelink;
 use crate::module::ModuleEntry;
@@ -98,6 +99,8 @@ pub async fn instantiate(
     }
     sync_fuel_tank(&mut store);
     store.data_mut().control.begin(None, None);
+    let id = INSTANCES.next_id();
+    store.data_mut().instance_id = Some(Arc::from(INSTANCES.format_id(id)));
     let entry = InstanceEntry {
         store: Arc::new(Mutex::new(Some(store))),
         closed,
@@ -108,7 +111,6 @@ pub async fn instantiate(
         ceilings,
         last_call_was_long: Arc::default(),
     };
-    let id = INSTANCES.next_id();
     Ok(INSTANCES.insert(id, Arc::new(entry)))
 }
 
@@ -202,6 +204,7 @@ impl InstanceEntry {
                 self.default_timeout.and_then(|t| invoked.checked_add(t)),
             ),
             cancel: limits.cancel,
+            upstream: limits.upstream,
             invoked,
         })
     }
@@ -240,6 +243,13 @@ impl InstanceEntry {
             let _ = store.set_fuel(fuel);
             Ok(())
         }))
+    }
+
+    /// How many output chunks have been handed to stdout/stderr callbacks so far.
+    pub fn sent_chunks(&self) -> u64 {
+        self.pipes
+            .sent_chunks
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// What the program wrote to a piped stdout (or stderr) since the last read.
@@ -286,6 +296,7 @@ struct CallPlan {
     fuel: Option<u64>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
+    upstream: Upstream,
     invoked: Instant,
 }
 
@@ -295,6 +306,7 @@ impl CallPlan {
         let started = Instant::now();
         let allowance = begin_fuel(store, self.fuel);
         store.data_mut().control.begin(self.deadline, self.cancel);
+        store.data_mut().control.upstream = self.upstream;
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
         let mut results = vec![Val::I32(0); self.result_count];
         let outcome = match store.data().control.check() {
@@ -307,6 +319,7 @@ impl CallPlan {
         };
         let consumed = end_fuel(store, allowance);
         store.data_mut().control.begin(None, None);
+        store.data_mut().control.upstream = Upstream::default();
         self.was_long
             .store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
         match outcome {
@@ -429,7 +442,7 @@ fn is_clean_exit(error: &wasmtime::Error) -> bool {
 
 /// Maps a failed call or instantiation to its error: a limit, a drop, an abort, a WASI
 /// exit or a trap.
-fn classify_failure(
+pub fn classify_failure(
     error: wasmtime::Error,
     code: ErrorCode,
     context: &str,

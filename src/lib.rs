@@ -185,6 +185,12 @@ pub fn host_call<'env>(
     )
 }
 
+/// Output chunks handed to the instance's stdout/stderr callbacks so far.
+#[napi(catch_unwind)]
+pub fn sent_chunks(instance_id: String) -> napi::Result<f64> {
+    Ok(instance::get(&instance_id)?.sent_chunks() as f64)
+}
+
 /// What the program wrote to its piped stdout since the last read.
 #[napi(catch_unwind)]
 pub fn read_stdout(instance_id: String) -> napi::Result<Uint8Array> {
@@ -254,12 +260,18 @@ pub fn call<'env>(
     fuel: Option<Unknown<'env>>,
     timeout_ms: Option<Unknown<'env>>,
     cancel: Option<&CancelHandle>,
+    upstream: Option<Vec<String>>,
 ) -> napi::Result<Unknown<'env>> {
     let entry = instance::get(&instance_id)?;
     let func = entry.exports.function(&name)?;
     let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
     let mut call_limits = decode::call_limits(fuel, timeout_ms)?;
     call_limits.cancel = cancel.map(|handle| handle.token.clone());
+    call_limits.upstream = upstream
+        .unwrap_or_default()
+        .into_iter()
+        .map(Arc::from)
+        .collect();
     let call = entry.call(func, params, call_limits)?;
     settle(env, async move { call.await.map(JsResults) })
 }

@@ -30,7 +30,11 @@ pub struct CallLimits {
     pub fuel: Option<u64>,
     pub timeout: Option<Duration>,
     pub cancel: Option<Arc<CancelToken>>,
+    pub upstream: Upstream,
 }
+
+/// Instance ids waiting upstream of a call (see `CallControl::upstream`).
+pub type Upstream = Arc<[Arc<str>]>;
 
 /// App-wide ceilings; a request above one is clamped to it, and an absent request gets it.
 #[derive(Debug, Default, Clone, Copy)]
@@ -56,6 +60,7 @@ impl Ceilings {
             fuel: clamp(asked.fuel, self.max_fuel),
             timeout: clamp(asked.timeout, self.max_timeout),
             cancel: asked.cancel,
+            upstream: asked.upstream,
         }
     }
 
@@ -134,6 +139,10 @@ pub struct CallControl {
     closed: Arc<CancelToken>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
+    /// Instances waiting, further up, for the host function that made this call (directly,
+    /// or through linked imports). Host functions get it, so a call back into one of them
+    /// is refused instead of waiting forever.
+    pub upstream: Upstream,
     /// Whether a long call may yield to the executor (false for calls run to completion on
     /// the JS thread).
     pub may_yield: bool,
@@ -145,6 +154,7 @@ impl CallControl {
             closed,
             deadline: None,
             cancel: None,
+            upstream: Upstream::default(),
             may_yield: true,
         }
     }

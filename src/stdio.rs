@@ -3,6 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -14,7 +15,8 @@ pub const DEFAULT_OUTPUT_LIMIT: usize = 4 << 20;
 
 /// Receives output chunks as the guest writes them (implemented over a JS callback).
 pub trait ChunkSink: Send + Sync {
-    fn send(&self, chunk: Vec<u8>);
+    /// Queues a chunk for the host; false when the host can no longer receive it.
+    fn send(&self, chunk: Vec<u8>) -> bool;
 }
 
 #[derive(Clone, Default)]
@@ -82,7 +84,9 @@ impl OutputPipe {
 #[derive(Clone)]
 pub enum GuestOutput {
     Pipe(Arc<OutputPipe>),
-    Callback(Arc<dyn ChunkSink>),
+    /// A callback, and the count of chunks handed to it (shared by an instance's streams),
+    /// so the host can wait until it has seen them all.
+    Callback(Arc<dyn ChunkSink>, Arc<AtomicU64>),
 }
 
 impl GuestOutput {
@@ -90,13 +94,17 @@ impl GuestOutput {
     pub fn for_target(
         target: &OutputTarget,
         limit: usize,
+        sent_chunks: &Arc<AtomicU64>,
     ) -> (Option<GuestOutput>, Option<Arc<OutputPipe>>) {
         match target {
             OutputTarget::Pipe => {
                 let pipe = OutputPipe::new(limit);
                 (Some(GuestOutput::Pipe(pipe.clone())), Some(pipe))
             }
-            OutputTarget::Callback(sink) => (Some(GuestOutput::Callback(sink.clone())), None),
+            OutputTarget::Callback(sink) => (
+                Some(GuestOutput::Callback(sink.clone(), sent_chunks.clone())),
+                None,
+            ),
             OutputTarget::Ignore | OutputTarget::Inherit => (None, None),
         }
     }
@@ -122,9 +130,9 @@ impl AsyncWrite for GuestOutput {
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(match &*self {
             GuestOutput::Pipe(pipe) => pipe.append(buf),
-            GuestOutput::Callback(sink) => {
-                if !buf.is_empty() {
-                    sink.send(buf.to_vec());
+            GuestOutput::Callback(sink, sent_chunks) => {
+                if !buf.is_empty() && sink.send(buf.to_vec()) {
+                    sent_chunks.fetch_add(1, Ordering::SeqCst);
                 }
                 Ok(buf.len())
             }

@@ -25,6 +25,8 @@ pub struct HostState {
     pub fuel_tank: Option<u64>,
     /// The memory host functions see, once the instance exists.
     pub memory: Option<Memory>,
+    /// The instance's id, once it exists.
+    pub instance_id: Option<Arc<str>>,
 }
 
 pub fn metering_for(limits: &InstanceLimits) -> Metering {
@@ -46,6 +48,7 @@ pub fn new_store(
         budget: budget(limits),
         fuel_tank: limits.fuel,
         memory: None,
+        instance_id: None,
     };
     let mut store = Store::new(engine(metering_for(limits))?, state);
     store.limiter(|state| &mut state.budget);

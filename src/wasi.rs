@@ -1,5 +1,6 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -46,6 +47,8 @@ impl Default for WasiOptions {
 pub struct OutputPipes {
     pub stdout: Option<Arc<OutputPipe>>,
     pub stderr: Option<Arc<OutputPipe>>,
+    /// Chunks handed to stdout and stderr callbacks so far.
+    pub sent_chunks: Arc<AtomicU64>,
 }
 
 /// Builds the context; the capability policy is asked about every preopened directory.
@@ -69,8 +72,11 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
     } else if options.inherit_stdin {
         builder.inherit_stdin();
     }
-    let (stdout, stdout_pipe) = GuestOutput::for_target(&options.stdout, options.output_limit);
-    let (stderr, stderr_pipe) = GuestOutput::for_target(&options.stderr, options.output_limit);
+    let sent_chunks = Arc::new(AtomicU64::new(0));
+    let (stdout, stdout_pipe) =
+        GuestOutput::for_target(&options.stdout, options.output_limit, &sent_chunks);
+    let (stderr, stderr_pipe) =
+        GuestOutput::for_target(&options.stderr, options.output_limit, &sent_chunks);
     match stdout {
         Some(stream) => builder.stdout(stream),
         None if matches!(options.stdout, OutputTarget::Inherit) => builder.inherit_stdout(),
@@ -84,6 +90,7 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
     let pipes = OutputPipes {
         stdout: stdout_pipe,
         stderr: stderr_pipe,
+        sent_chunks,
     };
     let checked = options
         .preopens

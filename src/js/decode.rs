@@ -179,7 +179,7 @@ pub fn call_limits(fuel: Option<Unknown>, timeout_ms: Option<Unknown>) -> napi::
     Ok(CallLimits {
         fuel,
         timeout,
-        cancel: None,
+        ..CallLimits::default()
     })
 }
 

@@ -1,5 +1,7 @@
 //! JS callbacks reached from any thread: the host-function dispatcher and output callbacks.
 
+use std::sync::Arc;
+
 use napi::bindgen_prelude::{FnArgs, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, Unknown};
@@ -9,7 +11,7 @@ use crate::js::encode::{JsBytes, JsValueOut};
 use crate::stdio::ChunkSink;
 use crate::values::ResultValue;
 
-type DispatchArgs = FnArgs<(u32, f64, Vec<JsValueOut>)>;
+type DispatchArgs = FnArgs<(u32, f64, Vec<JsValueOut>, Vec<String>)>;
 
 /// Weak: a waiting host call does not keep the process alive by itself (its pending
 /// Promise does).
@@ -30,10 +32,17 @@ impl JsDispatcher {
 }
 
 impl HostDispatcher for JsDispatcher {
-    fn dispatch(&self, index: u32, call_id: u64, args: Vec<ResultValue>) -> bool {
+    fn dispatch(
+        &self,
+        index: u32,
+        call_id: u64,
+        args: Vec<ResultValue>,
+        upstream: &[Arc<str>],
+    ) -> bool {
         let args: Vec<JsValueOut> = args.into_iter().map(JsValueOut).collect();
+        let upstream = upstream.iter().map(|id| id.to_string()).collect();
         let status = self.0.call(
-            FnArgs::from((index, call_id as f64, args)),
+            FnArgs::from((index, call_id as f64, args, upstream)),
             ThreadsafeFunctionCallMode::NonBlocking,
         );
         status == Status::Ok
@@ -55,8 +64,10 @@ impl JsChunkSink {
 }
 
 impl ChunkSink for JsChunkSink {
-    fn send(&self, chunk: Vec<u8>) {
-        self.0
+    fn send(&self, chunk: Vec<u8>) -> bool {
+        let status = self
+            .0
             .call(JsBytes(chunk), ThreadsafeFunctionCallMode::NonBlocking);
+        status == Status::Ok
     }
 }
