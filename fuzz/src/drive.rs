@@ -118,6 +118,7 @@ async fn exercise_instance(seed: u64, module_id: &str, rng: &mut Rng, stats: &mu
     }
 }
 
+#[allow(clippy::needless_update)] // fields the core may add later keep their defaults
 fn random_limits(rng: &mut Rng) -> InstanceLimits {
     InstanceLimits {
         fuel: match rng.below(3) {
@@ -140,6 +141,7 @@ fn random_limits(rng: &mut Rng) -> InstanceLimits {
             0 => Some(rng.below(10_000)),
             _ => Some(1_000_000),
         },
+        ..InstanceLimits::default()
     }
 }
 
@@ -197,7 +199,7 @@ async fn call_function(
             _ => None,
         },
         timeout: Some(CALL_TIMEOUT),
-        cancel: None,
+        ..CallLimits::default()
     };
     let call = match entry.call(&func, params_in, call_limits) {
         Ok(call) => call,
