@@ -92,7 +92,10 @@ pub async fn instantiate(
     let instance = instantiated.map_err(|e| fail(e, "instantiation failed", &store))?;
     let exports = Exports::collect(&mut store, &instance);
     store.data_mut().memory = exports.memory;
-    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+    // A plain lookup first: asking for a typed function that is not there builds an error.
+    let initializer = instance.get_func(&mut store, "_initialize");
+    let typed = initializer.and_then(|f| f.typed::<(), ()>(&store).ok());
+    if let Some(initialize) = typed {
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
         let initialized = initialize.call_async(&mut store, ()).await;
         initialized.map_err(|e| fail(e, "_initialize failed", &store))?;
