@@ -8,7 +8,6 @@
 //! stops when the call's deadline passes, its signal aborts, or the instance is dropped.
 
 use std::collections::HashMap;
-use std::future::pending;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,7 +20,7 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::ExportFunc;
 use crate::instance::classify_failure;
 use crate::instance::InstanceEntry;
-use crate::limits::{CallControl, CallLimits, Interruption};
+use crate::limits::{interrupted, CallControl, CallLimits, Interruption};
 use crate::memory;
 use crate::store::HostState;
 use crate::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
@@ -199,32 +198,15 @@ impl Drop for PendingCall {
     }
 }
 
-/// Resolves when the call must stop: deadline, abort, or instance dropped.
+/// Resolves when the waiting call must stop: deadline, abort, or instance dropped.
 fn interruption(
     control: &CallControl,
 ) -> impl std::future::Future<Output = Interruption> + Send + 'static {
-    let deadline = control.deadline();
-    let cancel = control.cancel_token();
-    let closed = control.closed_token();
-    async move {
-        let timer = async {
-            match deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                None => pending().await,
-            }
-        };
-        let aborted = async {
-            match cancel {
-                Some(token) => token.cancelled().await,
-                None => pending().await,
-            }
-        };
-        tokio::select! {
-            _ = closed.cancelled() => Interruption::InstanceDropped,
-            _ = aborted => Interruption::Aborted,
-            _ = timer => Interruption::TimedOut,
-        }
-    }
+    interrupted(
+        control.deadline(),
+        control.cancel_token(),
+        Some(control.closed_token()),
+    )
 }
 
 fn host_gone() -> WasmError {

@@ -5,7 +5,7 @@
 //! operation is made, so operations on one instance run one at a time in the order they were
 //! made, while different instances run in parallel on the pool.
 
-use std::future::{pending, Future};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,8 +20,8 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::{ExportFunc, Exports};
 use crate::host::HostImports;
 use crate::limits::{
-    earliest, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption, Upstream,
-    UNBOUNDED_FUEL,
+    earliest, interrupted, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption,
+    Upstream, UNBOUNDED_FUEL,
 };
 use crate::linker::prelink;
 use crate::module::ModuleEntry;
@@ -145,8 +145,7 @@ impl InstanceEntry {
         let lock = self.lock();
         Ok(async move {
             let cancel = plan.cancel.clone();
-            let mut guard =
-                wait_for_turn(lock, plan.deadline, cancel.as_deref(), plan.invoked).await?;
+            let mut guard = wait_for_turn(lock, plan.deadline, cancel, plan.invoked).await?;
             if start_on_pool {
                 YieldOnce(false).await;
             }
@@ -383,26 +382,13 @@ fn busy_error() -> WasmError {
 async fn wait_for_turn(
     lock: impl Future<Output = WasmResult<StoreGuard>>,
     deadline: Option<Instant>,
-    cancel: Option<&CancelToken>,
+    cancel: Option<Arc<CancelToken>>,
     invoked: Instant,
 ) -> WasmResult<StoreGuard> {
-    let timer = async {
-        match deadline {
-            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-            None => pending().await,
-        }
-    };
-    let aborted = async {
-        match cancel {
-            Some(token) => token.cancelled().await,
-            None => pending().await,
-        }
-    };
     tokio::select! {
         biased;
         guard = lock => guard,
-        _ = aborted => Err(interruption_error(Interruption::Aborted, invoked)),
-        _ = timer => Err(interruption_error(Interruption::TimedOut, invoked)),
+        stop = interrupted(deadline, cancel, None) => Err(interruption_error(stop, invoked)),
     }
 }
 

@@ -113,6 +113,33 @@ impl CancelToken {
     }
 }
 
+/// Resolves when a waiting call must stop: its deadline passes, its signal aborts, or (when
+/// given) its instance is dropped. Running wasm is stopped by the epoch callback instead; this
+/// is for calls that wait (in their instance's queue, or for the host).
+pub async fn interrupted(
+    deadline: Option<Instant>,
+    cancel: Option<Arc<CancelToken>>,
+    closed: Option<Arc<CancelToken>>,
+) -> Interruption {
+    let timer = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    let token = |token: Option<Arc<CancelToken>>| async move {
+        match token {
+            Some(token) => token.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = token(closed) => Interruption::InstanceDropped,
+        _ = token(cancel) => Interruption::Aborted,
+        _ = timer => Interruption::TimedOut,
+    }
+}
+
 /// Why running wasm code was stopped from the outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interruption {
