@@ -451,3 +451,10 @@ pub fn capabilities_in_force(env: &Env) -> napi::Result<Object<'_>> {
     let policy = capabilities::policy()?;
     capabilities_object(env, policy.snapshot())
 }
+
+/// Declares the Node-API version this addon is built for (as `NAPI_MODULE_INIT` does in C), so
+/// Node, Electron and worker threads load it with exactly that contract.
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    8
+}
