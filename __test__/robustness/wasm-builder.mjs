@@ -9,34 +9,10 @@ export const V128 = 0x7b
 export const FUNCREF = 0x70
 export const EXTERNREF = 0x6f
 
-export function uleb(value) {
-  let n = BigInt(value)
-  const out = []
-  do {
-    let byte = Number(n & 0x7fn)
-    n >>= 7n
-    if (n !== 0n) byte |= 0x80
-    out.push(byte)
-  } while (n !== 0n)
-  return out
-}
+// The byte-level primitives (LEB128 numbers, names) are the project's one binary encoder's.
+import { name, sleb, uleb } from '../../bench/lib/wasm-encoder.mjs'
 
-export function sleb(value) {
-  let n = BigInt(value)
-  const out = []
-  for (;;) {
-    const byte = Number(n & 0x7fn)
-    n >>= 7n
-    const done = (n === 0n && (byte & 0x40) === 0) || (n === -1n && (byte & 0x40) !== 0)
-    out.push(done ? byte : byte | 0x80)
-    if (done) return out
-  }
-}
-
-export function name(text) {
-  const bytes = [...new TextEncoder().encode(text)]
-  return [...uleb(bytes.length), ...bytes]
-}
+export { name, sleb, uleb }
 
 /** Appends every item of `items` to `out` (no spread: arrays here may be huge). */
 export function append(out, items) {

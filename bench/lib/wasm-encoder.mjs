@@ -65,7 +65,7 @@ export function memarg(align, offset = 0) {
   return [...uleb(align), ...uleb(offset)]
 }
 
-function name(text) {
+export function name(text) {
   const bytes = new TextEncoder().encode(text)
   return [...uleb(bytes.length), ...bytes]
 }
