@@ -486,7 +486,107 @@ function refuseReentry(instanceId) {
   }
 }
 
-async function call(instanceId, name, args = [], options = undefined) {
+// The hot call path: calls by function handle. An instance's number and a handle per export
+// name are resolved once, so a call passes no strings, and its arguments are passed as they
+// are. Only for primitive arguments, no per-call options, and calls not made from inside a
+// host function or on an instance with output callbacks: the general path handles those.
+class FastCalls {
+  #instanceId
+  #number
+  #handles = new Map()
+  constructor(instanceId) {
+    this.#instanceId = instanceId
+    this.#number = Number(instanceId.slice('instance:'.length))
+  }
+  // The handle of `name` if this call can take the fast path, else undefined.
+  #handle(name, args) {
+    if (typeof name !== 'string' || !Number.isSafeInteger(this.#number) || !primitiveArgs(args)) return undefined
+    let handle = this.#handles.get(name)
+    if (handle === undefined) {
+      try {
+        handle = native.resolveFunction(this.#instanceId, name)
+      } catch {
+        return undefined // the general path reports what is wrong
+      }
+      this.#handles.set(name, handle)
+    }
+    return handle
+  }
+  // A Promise of the results, or undefined when the general path must make this call.
+  // `owner` is kept reachable until the call settles.
+  call(name, args, owner) {
+    if (hostCallChain.getStore() !== undefined || outputDeliveries.has(this.#instanceId)) return undefined
+    const handle = this.#handle(name, args)
+    if (handle === undefined) return undefined
+    let outcome
+    try {
+      outcome = native.callFast(this.#number, handle, ...args)
+    } catch (error) {
+      return Promise.reject(toPublicError(error))
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then((results) => {
+        keepAlive(owner)
+        return resultsArray(results)
+      }, rejectPublic)
+    }
+    return Promise.resolve(resultsArray(outcome))
+  }
+  // The results, or undefined when the general path must make this call.
+  callSync(name, args) {
+    const handle = this.#handle(name, args)
+    if (handle === undefined) return undefined
+    try {
+      return resultsArray(native.callSyncFast(this.#number, handle, ...args))
+    } catch (error) {
+      throw toPublicError(error)
+    }
+  }
+}
+
+function primitiveArgs(args) {
+  if (!Array.isArray(args) || args.length > MAX_CALL_ARGS) return false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg !== null && typeof arg === 'object') return false
+  }
+  return true
+}
+
+// The fast path returns no results as undefined, one as itself and several as an array.
+function resultsArray(outcome) {
+  if (outcome === undefined) return []
+  return Array.isArray(outcome) ? outcome : [outcome]
+}
+
+function rejectPublic(error) {
+  throw toPublicError(error)
+}
+
+// Fast-call handles for the low-level API, by instance id (forgotten when it is dropped).
+const fastCallsById = new Map()
+const FAST_CALLS_BY_ID_LIMIT = 10000
+
+function fastCallsFor(instanceId) {
+  if (typeof instanceId !== 'string') return undefined
+  let fast = fastCallsById.get(instanceId)
+  if (fast === undefined) {
+    if (fastCallsById.size >= FAST_CALLS_BY_ID_LIMIT) fastCallsById.clear()
+    fast = new FastCalls(instanceId)
+    fastCallsById.set(instanceId, fast)
+  }
+  return fast
+}
+
+function call(instanceId, name, args = [], options = undefined) {
+  if (options === undefined || options === null) {
+    const fast = fastCallsFor(instanceId)?.call(name, args)
+    if (fast !== undefined) return fast
+  }
+  return callGeneral(instanceId, name, args, options)
+}
+
+async function callGeneral(instanceId, name, args = [], options = undefined) {
   requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
   requireString(name, 'export name')
   refuseReentry(instanceId)
@@ -523,6 +623,12 @@ async function callWithOptions(instanceId, name, args, options, upstream) {
 // Runs to completion on the JS thread: for hot paths of tiny calls. Still under the
 // instance's fuel and deadline limits; the instance must be idle and host functions cannot run.
 function callSync(instanceId, name, args = []) {
+  const fast = fastCallsFor(instanceId)?.callSync(name, args)
+  if (fast !== undefined) return fast
+  return callSyncGeneral(instanceId, name, args)
+}
+
+function callSyncGeneral(instanceId, name, args) {
   requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance')
   requireString(name, 'export name')
   if (!Array.isArray(args)) throw new TypeError(`call arguments must be an array, got ${describe(args)}`)
@@ -607,6 +713,7 @@ async function getExports(instanceId) {
 async function dropInstance(instanceId) {
   invoke(native.dropInstance, requireHandle(instanceId, ErrorCode.InvalidInstanceHandle, 'instance'))
   outputDeliveries.delete(instanceId)
+  fastCallsById.delete(instanceId)
 }
 
 const memory = Object.freeze({
@@ -650,6 +757,7 @@ class Memory {
 
 class Instance {
   #id
+  #fast
   #dropped = false
   // Drops the instance when the garbage collector frees this object, so an Instance that
   // becomes unreachable without drop() is freed. (A native object's finalizer: a
@@ -657,19 +765,23 @@ class Instance {
   #finalizer
   constructor(instanceId) {
     this.#id = instanceId
+    this.#fast = typeof instanceId === 'string' ? new FastCalls(instanceId) : null
     this.memory = new Memory(this)
     this.#finalizer = typeof instanceId === 'string' ? new native.InstanceFinalizer(instanceId) : null
   }
   get id() {
     return this.#id
   }
-  async call(name, ...args) {
-    const results = await call(this.#id, name, args)
+  call(name, ...args) {
+    return this.#fast?.call(name, args, this) ?? this.#callGeneral(name, args)
+  }
+  async #callGeneral(name, args) {
+    const results = await callGeneral(this.#id, name, args)
     keepAlive(this)
     return results
   }
   callSync(name, ...args) {
-    return callSync(this.#id, name, args)
+    return this.#fast?.callSync(name, args) ?? callSyncGeneral(this.#id, name, args)
   }
   // Like call(), with the arguments as an array and limits for this call:
   // { fuel, timeoutMs, signal }.

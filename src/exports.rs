@@ -18,7 +18,10 @@ pub struct ExportFunc {
 }
 
 pub struct Exports {
-    functions: HashMap<String, ExportFunc>,
+    /// Exported functions in declaration order; their positions are the function handles
+    /// that `resolve_function` hands out.
+    functions: Vec<ExportFunc>,
+    function_index: HashMap<String, usize>,
     /// Every export in declaration order.
     all: Vec<(String, Extern)>,
     /// The memory `instance.memory` works on: "memory", else the first exported one.
@@ -61,7 +64,8 @@ impl Exports {
             .exports(&mut *store)
             .map(|export| (export.name().to_string(), export.into_extern()))
             .collect();
-        let mut functions = HashMap::new();
+        let mut functions = Vec::new();
+        let mut function_index = HashMap::new();
         for (name, item) in &all {
             if let Extern::Func(func) = item {
                 let ty = func.ty(&*store);
@@ -71,7 +75,8 @@ impl Exports {
                     params: ty.params().collect(),
                     results: ty.results().collect(),
                 };
-                functions.insert(name.clone(), export);
+                function_index.insert(name.clone(), functions.len());
+                functions.push(export);
             }
         }
         let memories = || {
@@ -84,20 +89,27 @@ impl Exports {
             .map(|(_, memory)| memory);
         Exports {
             functions,
+            function_index,
             all,
             memory,
         }
     }
 
     pub fn function(&self, name: &str) -> WasmResult<&ExportFunc> {
-        if let Some(func) = self.functions.get(name) {
-            return Ok(func);
+        self.function_position(name)
+            .and_then(|at| self.function_at(at))
+    }
+
+    /// Where the function `name` sits among the exported functions (its handle).
+    pub fn function_position(&self, name: &str) -> WasmResult<usize> {
+        if let Some(&at) = self.function_index.get(name) {
+            return Ok(at);
         }
         let what = match self.all.iter().find(|(n, _)| n == name) {
             Some((_, item)) => format!("export {name:?} is a {}, not a function", kind(item)),
             None => format!("no export named {name:?}"),
         };
-        let mut available: Vec<&str> = self.functions.keys().map(String::as_str).collect();
+        let mut available: Vec<&str> = self.functions.iter().map(|f| &*f.name).collect();
         available.sort_unstable();
         let listed = if available.is_empty() {
             "the module exports no functions".to_string()
@@ -108,6 +120,16 @@ impl Exports {
             ErrorCode::ExportNotFound,
             format!("{what}; {listed}"),
         ))
+    }
+
+    /// The function behind a handle from `function_position`.
+    pub fn function_at(&self, position: usize) -> WasmResult<&ExportFunc> {
+        self.functions.get(position).ok_or_else(|| {
+            WasmError::new(
+                ErrorCode::ExportNotFound,
+                format!("no exported function with handle {position}"),
+            )
+        })
     }
 
     pub fn describe(&self, store: &mut Store<HostState>) -> Vec<ExportInfo> {

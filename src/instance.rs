@@ -40,6 +40,10 @@ pub struct InstanceEntry {
     /// The deadline of every call, unless the call asks for an earlier one.
     default_timeout: Option<Duration>,
     metering: Metering,
+    /// Whether the store needs wasmtime's async entry points: it has imported functions
+    /// (WASI and JS host functions suspend the call) or meters fuel (which yields).
+    /// `callSync` on any other instance is a plain call, without a fiber.
+    needs_async: bool,
     ceilings: Ceilings,
     /// Whether the last call ran longer than a slice: the next one then starts on the pool.
     last_call_was_long: Arc<AtomicBool>,
@@ -47,6 +51,11 @@ pub struct InstanceEntry {
 
 pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
     INSTANCES.get(id)
+}
+
+/// The instance behind the number in its id, for the hot call path.
+pub fn get_numbered(id: u64) -> WasmResult<Arc<InstanceEntry>> {
+    INSTANCES.get_numbered(id)
 }
 
 /// Drops an instance at once: later uses fail with 5005, a running call stops at its next
@@ -70,6 +79,7 @@ pub async fn instantiate(
     check_instance_count(&ceilings)?;
     let limits = ceilings.apply_to_instance(asked);
     let metering = metering_for(&limits);
+    let needs_async = metering == Metering::Fuel || module.imports_functions();
     let instance_pre = if host.is_empty() {
         module.instance_pre(metering)?.clone()
     } else {
@@ -111,6 +121,7 @@ pub async fn instantiate(
         exports: Arc::new(exports),
         default_timeout: limits.timeout,
         metering,
+        needs_async,
         ceilings,
         last_call_was_long: Arc::default(),
     };
@@ -168,7 +179,11 @@ impl InstanceEntry {
         }
         let store = guard.as_mut().ok_or_else(dropped_error)?;
         store.data_mut().control.may_yield = false;
-        let outcome = run_to_completion(plan.run(store));
+        let outcome = if self.needs_async {
+            run_to_completion(plan.run(store))
+        } else {
+            plan.run_sync(store)
+        };
         match guard.as_mut() {
             Some(store)
                 if outcome.as_ref().err().map(|e| e.code)
@@ -224,6 +239,22 @@ impl InstanceEntry {
             let store = guard.as_mut().ok_or_else(dropped_error)?;
             op(store, &exports)
         }
+    }
+
+    /// Runs `op` at once if nothing is queued or running on this instance; `None` if the
+    /// operation has to wait its turn (then use `with_store`).
+    pub fn with_idle_store<R>(
+        &self,
+        op: impl FnOnce(&mut Store<HostState>, &Exports) -> WasmResult<R>,
+    ) -> Option<WasmResult<R>> {
+        let mut guard = self.store.try_lock().ok()?;
+        if self.closed.is_cancelled() {
+            guard.take();
+        }
+        let Some(store) = guard.as_mut() else {
+            return Some(Err(dropped_error()));
+        };
+        Some(op(store, &self.exports))
     }
 
     /// Fuel left, or `None` for an instance without fuel metering.
@@ -303,13 +334,9 @@ struct CallPlan {
 }
 
 impl CallPlan {
-    async fn run(self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
+    async fn run(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
-        let started = Instant::now();
-        let allowance = begin_fuel(store, self.fuel);
-        store.data_mut().control.begin(self.deadline, self.cancel);
-        store.data_mut().control.upstream = self.upstream;
-        store.set_epoch_deadline(FIRST_SLICE_TICKS);
+        let (allowance, started) = self.begin(store);
         let mut results = vec![Val::I32(0); self.result_count];
         let outcome = match store.data().control.check() {
             Ok(()) => {
@@ -319,6 +346,44 @@ impl CallPlan {
             }
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
+        self.finish(store, outcome, results, allowance, started)
+    }
+
+    /// `run` for a store that needs no async entry points: the same call, without a fiber.
+    /// Nothing can yield, so the call runs to completion on this thread.
+    fn run_sync(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
+        let _active = ActiveCall::start();
+        let (allowance, started) = self.begin(store);
+        let mut results = vec![Val::I32(0); self.result_count];
+        let outcome = match store.data().control.check() {
+            Ok(()) => self.function.call(&mut *store, &self.params, &mut results),
+            Err(interruption) => Err(wasmtime::Error::new(interruption)),
+        };
+        self.finish(store, outcome, results, allowance, started)
+    }
+
+    /// Arms the store for this call: its fuel, deadline, abort signal and upstream chain.
+    fn begin(&mut self, store: &mut Store<HostState>) -> (Option<u64>, Instant) {
+        let started = Instant::now();
+        let allowance = begin_fuel(store, self.fuel);
+        store
+            .data_mut()
+            .control
+            .begin(self.deadline, self.cancel.take());
+        store.data_mut().control.upstream = std::mem::take(&mut self.upstream);
+        store.set_epoch_deadline(FIRST_SLICE_TICKS);
+        (allowance, started)
+    }
+
+    /// Disarms the store and turns the outcome into results or the call's error.
+    fn finish(
+        self,
+        store: &mut Store<HostState>,
+        outcome: wasmtime::Result<()>,
+        results: Vec<Val>,
+        allowance: Option<u64>,
+        started: Instant,
+    ) -> WasmResult<Vec<Val>> {
         let consumed = end_fuel(store, allowance);
         store.data_mut().control.begin(None, None);
         store.data_mut().control.upstream = Upstream::default();

@@ -276,6 +276,21 @@ pub fn call<'env>(
     settle(env, async move { call.await.map(JsResults) })
 }
 
+/// The handle of an exported function, for `callFast` / `callSyncFast`: calls by handle read
+/// no strings. Fails with 5003 when there is no such function.
+#[napi(catch_unwind)]
+pub fn resolve_function(instance_id: String, name: String) -> napi::Result<u32> {
+    let entry = instance::get(&instance_id)?;
+    let position = entry.exports.function_position(&name)?;
+    Ok(u32::try_from(position).unwrap_or(u32::MAX))
+}
+
+/// Adds the raw hot-path callbacks (`callFast`, `callSyncFast`; see js/fast_call.rs).
+#[napi(module_exports)]
+pub fn register_fast_calls(mut exports: Object, env: Env) -> napi::Result<()> {
+    js::fast_call::register(&env, &mut exports)
+}
+
 /// Calls an exported function to completion on the JS thread (for hot paths).
 #[napi(catch_unwind)]
 pub fn call_sync<'env>(
@@ -368,6 +383,15 @@ pub fn memory_write<'env>(
 ) -> napi::Result<Unknown<'env>> {
     let entry = instance::get(&instance_id)?;
     let offset = decode::index("offset", offset)?;
+    // An idle instance is written straight from the caller's bytes, without a copy between.
+    let written_now = entry.with_idle_store(|store, exports| {
+        let memory = memory::exported_memory(exports)?;
+        memory::write(store, memory, offset, &data)
+    });
+    if let Some(written) = written_now {
+        written?;
+        return js::settle::to_unknown(env, ());
+    }
     let bytes = data.to_vec();
     let length = bytes.len() as u64;
     let write = entry.with_store(move |store, exports| {

@@ -38,6 +38,15 @@ impl ModuleEntry {
             .get_or_try_init(|| prelink(&compiled.module, metering, None))
     }
 
+    /// Whether the module imports any function (all of which are host functions that may
+    /// suspend the call, so its stores need wasmtime's async entry points).
+    pub fn imports_functions(&self) -> bool {
+        self.plain
+            .module
+            .imports()
+            .any(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
+    }
+
     /// The module compiled for the engine of `metering`.
     pub fn module(&self, metering: Metering) -> WasmResult<&Module> {
         Ok(&self.compiled(metering)?.module)

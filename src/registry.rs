@@ -51,11 +51,16 @@ impl<T> Registry<T> {
 
     pub fn get(&self, handle: &str) -> WasmResult<Arc<T>> {
         let id = self.parse(handle)?;
+        self.get_numbered(id)
+    }
+
+    /// The entry behind the number in an id ("instance:7" -> 7), for the hot call path.
+    pub fn get_numbered(&self, id: u64) -> WasmResult<Arc<T>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
             .get(&id)
             .cloned()
-            .ok_or_else(|| self.unknown(handle))
+            .ok_or_else(|| self.unknown(&self.format_id(id)))
     }
 
     pub fn remove(&self, handle: &str) -> WasmResult<Arc<T>> {

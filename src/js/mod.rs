@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod dispatch;
 pub mod encode;
+pub mod fast_call;
 pub mod owners;
 pub mod panic;
 pub mod settle;

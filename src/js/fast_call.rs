@@ -1,0 +1,192 @@
+//! The hot call path: `callFast(instance, function, ...args)` and
+//! `callSyncFast(instance, function, ...args)`, where `instance` is the number in an instance
+//! id and `function` a handle from `resolveFunction`. No strings are read or looked up per
+//! call, and the arguments are read straight from the call's argument list.
+//!
+//! These are raw Node-API callbacks because napi-rs entry points take a fixed list of
+//! parameters, and collecting the arguments into a JS array first costs more than the call.
+//!
+//! Results: `undefined` for none, the value itself for one, an array for several (index.js
+//! turns each into the array the public API returns).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, Undefined};
+use napi::JsValue;
+use napi::{sys, Env, JsError, Unknown};
+
+use crate::error::{ErrorCode, WasmError};
+use crate::exports::ExportFunc;
+use crate::instance::{self, InstanceEntry};
+use crate::js::decode;
+use crate::js::encode::{JsResults, JsValueOut};
+use crate::js::panic::internal_error;
+use crate::js::settle::settle;
+use crate::limits::CallLimits;
+use crate::values::{self, from_wasm, ArgValue};
+
+/// Arguments read without allocating; longer argument lists are read a second time.
+const INLINE_ARGS: usize = 8;
+
+/// Adds `callFast` and `callSyncFast` to the binding's exports.
+pub fn register(env: &Env, exports: &mut Object) -> napi::Result<()> {
+    define(env, exports, "callFast", call_fast)?;
+    define(env, exports, "callSyncFast", call_sync_fast)
+}
+
+type RawCallback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+fn define(env: &Env, exports: &mut Object, name: &str, callback: RawCallback) -> napi::Result<()> {
+    let mut function = ptr::null_mut();
+    // SAFETY: a plain function without data, created in the module's own env.
+    let status = unsafe {
+        sys::napi_create_function(
+            env.raw(),
+            name.as_ptr().cast(),
+            name.len() as isize,
+            Some(callback),
+            ptr::null_mut(),
+            &mut function,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason(format!("cannot create {name}")));
+    }
+    // SAFETY: `function` was just created in this env.
+    let function = unsafe { Unknown::from_raw_unchecked(env.raw(), function) };
+    exports.set_named_property(name, function)
+}
+
+/// Calls and settles as `call` does: the value when done in the first slice, else a Promise.
+unsafe extern "C" fn call_fast(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    guarded(env, || {
+        let call = FastCall::read(env, info)?;
+        let (func, params) = call.converted()?;
+        let env = Env::from_raw(env);
+        let pending = call.entry.call(func, params, CallLimits::default())?;
+        settle(&env, async move { pending.await.map(FastResults) }).map(|value| value.raw())
+    })
+}
+
+/// Calls to completion on the JS thread, as `callSync` does.
+unsafe extern "C" fn call_sync_fast(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    guarded(env, || {
+        let call = FastCall::read(env, info)?;
+        let (func, params) = call.converted()?;
+        let results = call.entry.call_sync(func, params)?;
+        FastResults::to_napi_value(env, FastResults(results))
+    })
+}
+
+/// One call's instance, function handle and arguments.
+struct FastCall {
+    entry: Arc<InstanceEntry>,
+    position: usize,
+    args: Vec<ArgValue>,
+}
+
+impl FastCall {
+    /// Reads `(instance, function, ...args)`.
+    unsafe fn read(env: sys::napi_env, info: sys::napi_callback_info) -> napi::Result<Self> {
+        let mut inline = [ptr::null_mut(); INLINE_ARGS];
+        let mut count = INLINE_ARGS;
+        check(sys::napi_get_cb_info(
+            env,
+            info,
+            &mut count,
+            inline.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ))?;
+        let mut spilled = Vec::new();
+        let args: &[sys::napi_value] = if count <= INLINE_ARGS {
+            &inline[..count]
+        } else {
+            spilled.resize(count, ptr::null_mut());
+            check(sys::napi_get_cb_info(
+                env,
+                info,
+                &mut count,
+                spilled.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            ))?;
+            &spilled[..count.min(spilled.len())]
+        };
+        let [instance_number, function, values @ ..] = args else {
+            return Err(bad_handle("an instance and a function handle are required"));
+        };
+        let entry = instance::get_numbered(handle_number(env, *instance_number)?)?;
+        let position = usize::try_from(handle_number(env, *function)?).unwrap_or(usize::MAX);
+        let args = values
+            .iter()
+            .map(|&raw| decode::arg_value(&Unknown::from_raw_unchecked(env, raw)))
+            .collect::<napi::Result<Vec<_>>>()?;
+        Ok(FastCall {
+            entry,
+            position,
+            args,
+        })
+    }
+
+    /// The function called, and the arguments converted to its parameter types.
+    fn converted(&self) -> napi::Result<(&ExportFunc, Vec<wasmtime::Val>)> {
+        let func = self.entry.exports.function_at(self.position)?;
+        let params = values::to_wasm_args(&func.name, &func.params, &self.args)?;
+        Ok((func, params))
+    }
+}
+
+unsafe fn handle_number(env: sys::napi_env, value: sys::napi_value) -> napi::Result<u64> {
+    let mut number = 0i64;
+    if sys::napi_get_value_int64(env, value, &mut number) != sys::Status::napi_ok || number < 0 {
+        return Err(bad_handle("handles are non-negative integers"));
+    }
+    Ok(number as u64)
+}
+
+fn bad_handle(problem: &str) -> napi::Error {
+    WasmError::new(ErrorCode::InvalidInstanceHandle, problem).into()
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason("cannot read the call's arguments"))
+    }
+}
+
+/// Results as the fast path returns them (see the module comment).
+struct FastResults(Vec<wasmtime::Val>);
+
+impl ToNapiValue for FastResults {
+    unsafe fn to_napi_value(env: sys::napi_env, results: Self) -> napi::Result<sys::napi_value> {
+        match results.0.as_slice() {
+            [] => Undefined::to_napi_value(env, ()),
+            [single] => JsValueOut::to_napi_value(env, JsValueOut(from_wasm(single))),
+            _ => JsResults::to_napi_value(env, JsResults(results.0)),
+        }
+    }
+}
+
+/// Runs a callback's body, throwing its error (or a caught panic) as a JS exception.
+unsafe fn guarded(
+    env: sys::napi_env,
+    body: impl FnOnce() -> napi::Result<sys::napi_value>,
+) -> sys::napi_value {
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|payload| Err(internal_error(payload).into()));
+    match outcome {
+        Ok(value) => value,
+        Err(error) => {
+            JsError::from(error).throw_into(env);
+            ptr::null_mut()
+        }
+    }
+}
