@@ -496,7 +496,8 @@ class FastCalls {
   #handles = new Map()
   constructor(instanceId) {
     this.#instanceId = instanceId
-    this.#number = Number(instanceId.slice('instance:'.length))
+    // NaN (never fast) for anything but an instance id, or when the binding has no fast path.
+    this.#number = native.callFast === undefined ? NaN : Number(instanceId.slice('instance:'.length))
   }
   // The handle of `name` if this call can take the fast path, else undefined.
   #handle(name, args) {

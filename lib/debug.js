@@ -92,14 +92,33 @@ function observe(operation, report) {
   )
 }
 
-function timed(name, subject, operation) {
+function timed(name, subject, operation, describeValue = String) {
   return function (...args) {
     const started = performance.now()
     const what = subject(...args)
     return observe(
       () => operation.apply(this, args),
-      (error, value) => log(`${name} ${what} ${error === undefined ? `-> ${value}` : describeFailure(error)} ${milliseconds(started)}`),
+      (error, value) =>
+        log(`${name} ${what} ${error === undefined ? `-> ${describeValue(value)}` : describeFailure(error)} ${milliseconds(started)}`),
     )
+  }
+}
+
+const ORIGINS = {
+  memory: 'shared with a live module of the same bytes',
+  disk: 'loaded from the compiled-code cache',
+  compiled: 'compiled',
+}
+
+// A module id, and where its code came from.
+function moduleWithOrigin(native) {
+  return (moduleId) => {
+    if (typeof native.moduleOrigin !== 'function') return String(moduleId)
+    try {
+      return `${moduleId} (${ORIGINS[native.moduleOrigin(moduleId)] ?? 'unknown origin'})`
+    } catch {
+      return String(moduleId) // dropped already
+    }
   }
 }
 
@@ -129,7 +148,7 @@ function describeSource(source) {
 }
 
 // Where compiled code is cached: told once before the first compile, and whenever it changes.
-// (Whether a given compile was a cache hit is not visible from here.)
+// Each compile then says where its code came from (see moduleWithOrigin).
 function cacheEvents(native) {
   if (typeof native.cacheDir !== 'function') return { beforeCompile() {}, configureCache: native.configureCache }
   const show = () => {
@@ -165,10 +184,17 @@ function beforeEach(hook, operation) {
 function instrument(native) {
   if (!enabled) return native
   const cache = cacheEvents(native)
+  const withOrigin = moduleWithOrigin(native)
   const instrumented = {
     ...native,
-    compile: beforeEach(cache.beforeCompile, timed('compile', describeSource, native.compile)),
-    compileFile: beforeEach(cache.beforeCompile, timed('compileFile', (path) => JSON.stringify(path), native.compileFile)),
+    // Calls go through the general path, where limits and aborts are logged.
+    callFast: undefined,
+    callSyncFast: undefined,
+    compile: beforeEach(cache.beforeCompile, timed('compile', describeSource, native.compile, withOrigin)),
+    compileFile: beforeEach(
+      cache.beforeCompile,
+      timed('compileFile', (path) => JSON.stringify(path), native.compileFile, withOrigin),
+    ),
     instantiate: timed('instantiate', (moduleId) => moduleId, native.instantiate),
     call: limitEvents(native.call),
   }

@@ -2,26 +2,21 @@
 //! compile: within a process (while a module made from those bytes is alive) from memory,
 //! and across processes from a cache directory.
 //!
-//! A cache file is `MAGIC`, the SHA-256 of the payload, then the payload (wasmtime's
-//! serialized module). It is loaded only when the file and its directory belong to this user
-//! and are not writable by others, and the payload's hash matches; anything else is ignored
-//! and rebuilt. Files are written to a temporary name and renamed, so readers never see a
-//! partial file.
+//! The key is a BLAKE3 hash of the source and the engine's settings. A cache file (see
+//! cache_file.rs) is loaded only when it and its directory belong to this user and are not
+//! writable by others, and its checksum matches; anything else is ignored and rebuilt. Files
+//! are written to a temporary name and renamed, so readers never see a partial file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use once_cell::sync::Lazy;
-use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
+use crate::cache_file::{self, Rejected};
 use crate::engine::Metering;
-
-const MAGIC: &[u8; 8] = b"RWCACHE1";
-const DIGEST_LEN: usize = 32;
 
 /// Where compiled code is cached; `None` when caching to disk is off.
 static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(default_dir()));
@@ -30,7 +25,7 @@ static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(defaul
 static IN_MEMORY: Lazy<Mutex<HashMap<CacheKey, Weak<Module>>>> = Lazy::new(Default::default);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CacheKey([u8; DIGEST_LEN]);
+pub struct CacheKey(cache_file::Key);
 
 impl CacheKey {
     /// The source's hash, bound to the engine's code-generation settings and wasmtime's
@@ -40,17 +35,17 @@ impl CacheKey {
         engine
             .precompile_compatibility_hash()
             .hash(&mut engine_settings);
-        let mut digest = Sha256::new();
+        let mut digest = blake3::Hasher::new();
         digest.update(source);
-        digest.update(engine_settings.finish().to_le_bytes());
-        digest.update([metering as u8]);
+        digest.update(&engine_settings.finish().to_le_bytes());
+        digest.update(&[metering as u8]);
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
-        CacheKey(digest.finalize().into())
+        CacheKey(*digest.finalize().as_bytes())
     }
 
     fn file_name(&self) -> String {
         let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{hex}.cwasm")
+        format!("{hex}.rwc")
     }
 }
 
@@ -69,25 +64,46 @@ pub fn disk_dir() -> Option<PathBuf> {
     DISK_DIR.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+/// Where a compiled module came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A module made from the same bytes is alive in this process.
+    Memory,
+    /// Loaded from the cache directory.
+    Disk,
+    /// Compiled now (and written to the cache directory when there is one).
+    Compiled,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Memory => "memory",
+            Origin::Disk => "disk",
+            Origin::Compiled => "compiled",
+        }
+    }
+}
+
 /// The module for `key`: from memory, from disk, or made by `compile` (and then cached).
 pub fn load_or_compile(
     engine: &Engine,
     key: CacheKey,
     compile: impl FnOnce() -> wasmtime::Result<Module>,
-) -> wasmtime::Result<Arc<Module>> {
+) -> wasmtime::Result<(Arc<Module>, Origin)> {
     if let Some(module) = from_memory(&key) {
-        return Ok(module);
+        return Ok((module, Origin::Memory));
     }
     let dir = disk_dir();
-    let module = match dir.as_deref().and_then(|dir| load(engine, dir, &key)) {
-        Some(module) => module,
+    let (module, origin) = match dir.as_deref().and_then(|dir| load(engine, dir, &key)) {
+        Some(module) => (module, Origin::Disk),
         None => {
             let module = compile()?;
             if let Some(dir) = &dir {
                 // A cache that cannot be written is only slower; the compile succeeded.
                 let _ = store(dir, &key, &module);
             }
-            module
+            (module, Origin::Compiled)
         }
     };
     let module = Arc::new(module);
@@ -95,7 +111,7 @@ pub fn load_or_compile(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, Arc::downgrade(&module));
-    Ok(module)
+    Ok((module, origin))
 }
 
 fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
@@ -105,30 +121,19 @@ fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
 }
 
 fn load(engine: &Engine, dir: &Path, key: &CacheKey) -> Option<Module> {
+    if !trusted_dir(dir) {
+        return None;
+    }
     let path = dir.join(key.file_name());
-    if !trusted(dir) || !trusted(&path) {
-        return None;
+    match cache_file::load(engine, &path, &key.0) {
+        Ok(module) => Some(module),
+        Err(Rejected::Corrupt | Rejected::Incompatible) => {
+            // Ours, but unusable: make room for the rebuilt one.
+            let _ = std::fs::remove_file(&path);
+            None
+        }
+        Err(Rejected::Missing | Rejected::NotTrusted) => None,
     }
-    let bytes = std::fs::read(&path).ok()?;
-    let payload = verified_payload(&bytes);
-    let module = payload.and_then(|payload| {
-        // SAFETY: the payload was written by `store` (this user's own, unshared file, its
-        // hash checked just now), and wasmtime checks that it was made by a compatible engine.
-        unsafe { Module::deserialize(engine, payload) }.ok()
-    });
-    if module.is_none() {
-        let _ = std::fs::remove_file(&path);
-    }
-    module
-}
-
-fn verified_payload(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-    if rest.len() < DIGEST_LEN {
-        return None;
-    }
-    let (digest, payload) = rest.split_at(DIGEST_LEN);
-    (Sha256::digest(payload).as_slice() == digest).then_some(payload)
 }
 
 fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
@@ -143,10 +148,7 @@ fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
     ));
     let written = (|| {
         let mut file = private_file(&temp_path)?;
-        file.write_all(MAGIC)?;
-        file.write_all(&Sha256::digest(&payload))?;
-        file.write_all(&payload)?;
-        file.sync_all()?;
+        cache_file::write(&mut file, &key.0, &payload)?;
         std::fs::rename(&temp_path, &final_path)
     })();
     if written.is_err() {
@@ -195,7 +197,7 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Owned by this user and not writable by anyone else (checked without following links).
 #[cfg(unix)]
-fn trusted(path: &Path) -> bool {
+fn trusted_dir(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
@@ -205,7 +207,7 @@ fn trusted(path: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn trusted(path: &Path) -> bool {
+fn trusted_dir(path: &Path) -> bool {
     std::fs::symlink_metadata(path)
         .map(|meta| !meta.file_type().is_symlink())
         .unwrap_or(false)

@@ -1,7 +1,9 @@
 //! The native binding: `#[napi]` entry points only. Each one reads its JS arguments, calls the
 //! core, and hands the outcome back as a value or a Promise; the logic lives in the modules.
 
+mod buffers;
 mod cache;
+mod cache_file;
 mod capabilities;
 mod checked_open;
 mod engine;
@@ -40,7 +42,14 @@ use crate::js::{decode, owners};
 pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
     let bytes = decode::source_bytes(&source)?;
     let owner = owners::current(env)?;
-    spawn_blocking(env, move || owner.adopt_module(module::compile(&bytes)?))
+    spawn_blocking(env, move || owner.adopt_module(module::compile(bytes)?))
+}
+
+/// Where a module's compiled code came from: "memory" (a module made from the same bytes was
+/// alive), "disk" (the compiled-code cache) or "compiled". For diagnostics.
+#[napi(catch_unwind)]
+pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
+    Ok(module::get(&module_id)?.origin())
 }
 
 /// Reads and compiles a module file off the JS thread; resolves a module id.

@@ -3,6 +3,7 @@
 
 use wasmtime::{AsContext, AsContextMut, Memory};
 
+use crate::buffers::copy_of;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::exports::Exports;
 use crate::store::HostState;
@@ -33,39 +34,7 @@ pub fn read(
 ) -> WasmResult<Vec<u8>> {
     let data = memory.data(store.as_context());
     let range = checked_range(data.len(), offset, length, "read")?;
-    let mut copy = fresh_buffer(range.len());
-    copy.extend_from_slice(&data[range]);
-    Ok(copy)
-}
-
-/// Reads this large or larger go into memory backed by huge pages where the system allows:
-/// a fresh 64 MiB buffer otherwise takes 16,384 page faults, which cost more than the copy.
-const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
-
-/// An empty buffer with room for `len` bytes.
-fn fresh_buffer(len: usize) -> Vec<u8> {
-    let buffer = Vec::with_capacity(len);
-    #[cfg(target_os = "linux")]
-    if len >= HUGE_PAGE_THRESHOLD {
-        advise_huge_pages(buffer.as_ptr(), len);
-    }
-    buffer
-}
-
-/// Asks for transparent huge pages over the 2 MiB-aligned part of a fresh allocation. Only
-/// advice: where huge pages are off, nothing changes.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *const u8, len: usize) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let first = (start as usize).next_multiple_of(HUGE_PAGE);
-    let end = (start as usize + len) & !(HUGE_PAGE - 1);
-    if end > first {
-        // SAFETY: the range lies inside an allocation this function's caller owns, and
-        // MADV_HUGEPAGE changes no contents.
-        unsafe {
-            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-        }
-    }
+    Ok(copy_of(&data[range]))
 }
 
 pub fn write(

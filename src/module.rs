@@ -7,7 +7,7 @@ use std::sync::Arc;
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Module};
 
-use crate::cache::{self, CacheKey};
+use crate::cache::{self, CacheKey, Origin};
 use crate::capabilities;
 use crate::checked_open;
 use crate::engine::{engine, Metering};
@@ -18,7 +18,7 @@ use crate::store::HostState;
 
 pub struct ModuleEntry {
     /// The source, kept to compile the fuel-metered variant when an instance first needs it.
-    source: Arc<[u8]>,
+    source: Vec<u8>,
     plain: CompiledModule,
     metered: OnceCell<CompiledModule>,
 }
@@ -26,6 +26,7 @@ pub struct ModuleEntry {
 /// A module compiled for one engine, and its imports resolved once for every instance.
 struct CompiledModule {
     module: Arc<Module>,
+    origin: Origin,
     instance_pre: OnceCell<InstancePre<HostState>>,
 }
 
@@ -47,6 +48,11 @@ impl ModuleEntry {
             .any(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
     }
 
+    /// Where the module's code came from: "memory", "disk" (the cache) or "compiled".
+    pub fn origin(&self) -> &'static str {
+        self.plain.origin.name()
+    }
+
     /// The module compiled for the engine of `metering`.
     pub fn module(&self, metering: Metering) -> WasmResult<&Module> {
         Ok(&self.compiled(metering)?.module)
@@ -65,7 +71,7 @@ impl ModuleEntry {
 fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> {
     let engine = engine(metering)?;
     let key = CacheKey::new(engine, metering, source);
-    let module =
+    let (module, origin) =
         cache::load_or_compile(engine, key, || Module::new(engine, source)).map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
@@ -77,15 +83,16 @@ fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> 
         })?;
     Ok(CompiledModule {
         module,
+        origin,
         instance_pre: OnceCell::new(),
     })
 }
 
 /// Compiles binary wasm or WAT text. CPU-bound: call it off the JS thread.
-pub fn compile(source: &[u8]) -> WasmResult<String> {
-    let plain = compile_for(source, Metering::Off)?;
+pub fn compile(source: Vec<u8>) -> WasmResult<String> {
+    let plain = compile_for(&source, Metering::Off)?;
     let entry = ModuleEntry {
-        source: Arc::from(source),
+        source,
         plain,
         metered: OnceCell::new(),
     };
@@ -96,7 +103,7 @@ pub fn compile(source: &[u8]) -> WasmResult<String> {
 /// Reads and compiles a module file. Blocking: call it off the JS thread.
 pub fn compile_file(path: &str) -> WasmResult<String> {
     let bytes = read_module_file(path)?;
-    compile(&bytes).map_err(|mut e| {
+    compile(bytes).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })

@@ -539,7 +539,7 @@ pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
         // SAFETY: checked to be a string.
         ValueType::String => Ok(unsafe { source.cast::<String>()? }.into_bytes()),
         // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array.
-        ValueType::Object => Ok(unsafe { source.cast::<&[u8]>()? }.to_vec()),
+        ValueType::Object => Ok(crate::buffers::copy_of(unsafe { source.cast::<&[u8]>()? })),
         other => Err(napi::Error::new(
             napi::Status::InvalidArg,
             format!(
