@@ -46,15 +46,16 @@ function runScript(env) {
 test('DEBUG=runtime-wasm logs the cache, compile, instantiate and limit events with timings to stderr', () => {
   const log = runScript({ DEBUG: 'runtime-wasm' })
   const lines = log.trimEnd().split('\n')
+  const origin = '\\((compiled|loaded from the compiled-code cache|shared with a live module of the same bytes)\\)'
   const expected = [
     /^runtime-wasm cache (off|in .+)$/,
-    /^runtime-wasm compile WAT text \(\d+ characters\) -> module:\d+ \d+\.\d ms$/,
+    new RegExp(`^runtime-wasm compile WAT text \\(\\d+ characters\\) -> module:\\d+ ${origin} \\d+\\.\\d ms$`),
     /^runtime-wasm instantiate module:\d+ -> instance:\d+ \d+\.\d ms$/,
     /^runtime-wasm call "spin" on instance:\d+ stopped by its fuel \(5011\), \d+ fuel burnt \d+\.\d ms$/,
     /^runtime-wasm instantiate module:\d+ -> instance:\d+ \d+\.\d ms$/,
     /^runtime-wasm call "spin" on instance:\d+ stopped by its timeout \(5011\) \d+\.\d ms$/,
     /^runtime-wasm call "spin" on instance:\d+ aborted by its signal \d+\.\d ms$/,
-    /^runtime-wasm compileFile ".*probe\.wasm" -> module:\d+ \d+\.\d ms$/,
+    new RegExp(`^runtime-wasm compileFile ".*probe\\.wasm" -> module:\\d+ ${origin} \\d+\\.\\d ms$`),
     /^runtime-wasm compileFile "no-such-file\.wasm" failed with 5008 IoError: .* \d+\.\d ms$/,
   ]
   assert.equal(lines.length, expected.length, log)
