@@ -7,14 +7,16 @@ use wasmtime::{Extern, Func, Instance, Memory, Mutability, Store, ValType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::store::HostState;
-use crate::values::{from_wasm, type_name, ResultValue};
+use crate::values::{all_plain_bits, from_wasm, type_name, ResultValue};
 
 #[derive(Clone)]
 pub struct ExportFunc {
     pub name: Arc<str>,
     pub func: Func,
-    pub params: Box<[ValType]>,
-    pub results: Box<[ValType]>,
+    pub params: Arc<[ValType]>,
+    pub results: Arc<[ValType]>,
+    /// Whether every parameter and result is a number or vector (see `all_plain_bits`).
+    pub plain_bits: bool,
 }
 
 pub struct Exports {
@@ -69,11 +71,14 @@ impl Exports {
         for (name, item) in &all {
             if let Extern::Func(func) = item {
                 let ty = func.ty(&*store);
+                let params: Arc<[ValType]> = ty.params().collect();
+                let results: Arc<[ValType]> = ty.results().collect();
                 let export = ExportFunc {
                     name: Arc::from(name.as_str()),
                     func: *func,
-                    params: ty.params().collect(),
-                    results: ty.results().collect(),
+                    plain_bits: all_plain_bits(&params) && all_plain_bits(&results),
+                    params,
+                    results,
                 };
                 function_index.insert(name.clone(), functions.len());
                 functions.push(export);

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
-use wasmtime::{Store, Trap, Val};
+use wasmtime::{Store, Trap, Val, ValRaw};
 
 use crate::engine::{calls_in_flight, ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
@@ -27,6 +27,7 @@ use crate::linker::prelink;
 use crate::module::ModuleEntry;
 use crate::registry::INSTANCES;
 use crate::store::{metering_for, new_store, HostState, FIRST_SLICE_TICKS};
+use crate::values;
 use crate::wasi::{build_context, OutputPipes, WasiOptions};
 
 type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
@@ -211,10 +212,8 @@ impl InstanceEntry {
         }
         Ok(CallPlan {
             was_long: self.last_call_was_long.clone(),
-            function: func.func,
-            name: func.name.clone(),
+            func: func.clone(),
             params,
-            result_count: func.results.len(),
             fuel: limits.fuel,
             deadline: earliest(
                 limits.timeout.and_then(|t| invoked.checked_add(t)),
@@ -322,10 +321,8 @@ impl InstanceEntry {
 /// One call, with its limits worked out, ready to run once the store is ours.
 struct CallPlan {
     was_long: Arc<AtomicBool>,
-    function: wasmtime::Func,
-    name: Arc<str>,
+    func: ExportFunc,
     params: Vec<Val>,
-    result_count: usize,
     fuel: Option<u64>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
@@ -337,10 +334,11 @@ impl CallPlan {
     async fn run(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
         let (allowance, started) = self.begin(store);
-        let mut results = vec![Val::I32(0); self.result_count];
+        let mut results = vec![Val::I32(0); self.func.results.len()];
         let outcome = match store.data().control.check() {
             Ok(()) => {
-                self.function
+                self.func
+                    .func
                     .call_async(&mut *store, &self.params, &mut results)
                     .await
             }
@@ -354,12 +352,40 @@ impl CallPlan {
     fn run_sync(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
         let (allowance, started) = self.begin(store);
-        let mut results = vec![Val::I32(0); self.result_count];
+        let mut results = vec![Val::I32(0); self.func.results.len()];
         let outcome = match store.data().control.check() {
-            Ok(()) => self.function.call(&mut *store, &self.params, &mut results),
+            Ok(()) => self.call_plain(store, &mut results),
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
         self.finish(store, outcome, results, allowance, started)
+    }
+
+    /// A synchronous call. Numbers go through wasmtime's unchecked entry point: the
+    /// arguments were converted to the function's own parameter types, so checking them
+    /// again (which costs more than a tiny call) proves nothing.
+    fn call_plain(
+        &self,
+        store: &mut Store<HostState>,
+        results: &mut [Val],
+    ) -> wasmtime::Result<()> {
+        let func = &self.func;
+        let slots = func.params.len().max(func.results.len());
+        if !func.plain_bits || slots > RAW_SLOTS || self.params.len() != func.params.len() {
+            return func.func.call(&mut *store, &self.params, results);
+        }
+        let mut raw = [ValRaw::i32(0); RAW_SLOTS];
+        for (slot, value) in raw.iter_mut().zip(&self.params) {
+            *slot = values::to_raw(value);
+        }
+        // SAFETY: `raw` has room for every parameter and result; the parameters are plain
+        // bits of exactly the function's parameter types (checked above and by conversion);
+        // the function belongs to this store, whose calls need no async entry point (the
+        // caller checked), and this is not a call from inside another call.
+        unsafe { func.func.call_unchecked(&mut *store, &mut raw[..slots]) }?;
+        for ((result, slot), ty) in results.iter_mut().zip(raw).zip(func.results.iter()) {
+            *result = values::from_raw(slot, ty);
+        }
+        Ok(())
     }
 
     /// Arms the store for this call: its fuel, deadline, abort signal and upstream chain.
@@ -393,7 +419,7 @@ impl CallPlan {
             Ok(()) => Ok(results),
             Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
             Err(e) => {
-                let context = format!("call to {:?} failed", self.name);
+                let context = format!("call to {:?} failed", self.func.name);
                 Err(classify_failure(
                     e,
                     ErrorCode::CallError,
@@ -416,6 +442,9 @@ fn run_to_completion<T>(future: impl Future<Output = T>) -> T {
         std::task::Poll::Pending => napi::bindgen_prelude::block_on(future),
     }
 }
+
+/// Values passed to `call_unchecked` from the stack; larger signatures take the checked call.
+const RAW_SLOTS: usize = 16;
 
 /// A call that ran this long is "long": the next call on its instance starts on the pool.
 const LONG_CALL: Duration = Duration::from_millis(1);

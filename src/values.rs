@@ -1,6 +1,6 @@
 //! JS values <-> wasm values, driven by the function's signature (see DESIGN.md's value rules).
 
-use wasmtime::{HeapType, Val, ValType, V128};
+use wasmtime::{HeapType, Val, ValRaw, ValType, V128};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 
@@ -59,30 +59,74 @@ pub fn type_name(ty: &ValType) -> String {
 
 /// Converts the arguments of a call to `export`, checking arity and every value.
 pub fn to_wasm_args(export: &str, params: &[ValType], args: &[ArgValue]) -> WasmResult<Vec<Val>> {
-    if args.len() != params.len() {
-        return Err(WasmError::new(
-            ErrorCode::TypeError,
-            format!(
-                "{export:?} takes {} argument(s) ({}), got {}",
-                params.len(),
-                params.iter().map(type_name).collect::<Vec<_>>().join(", "),
-                args.len()
-            ),
-        ));
-    }
+    check_arity(export, params, args.len())?;
     params
         .iter()
         .zip(args)
         .enumerate()
-        .map(|(index, (ty, arg))| {
-            to_wasm(arg, ty).map_err(|problem| {
-                WasmError::new(
-                    ErrorCode::TypeError,
-                    format!("argument {} of {export:?}: {problem}", index + 1),
-                )
-            })
-        })
+        .map(|(index, (ty, arg))| to_wasm_arg(export, index, ty, arg))
         .collect()
+}
+
+/// Fails unless `export` takes exactly `count` arguments.
+pub fn check_arity(export: &str, params: &[ValType], count: usize) -> WasmResult<()> {
+    if count == params.len() {
+        return Ok(());
+    }
+    Err(WasmError::new(
+        ErrorCode::TypeError,
+        format!(
+            "{export:?} takes {} argument(s) ({}), got {count}",
+            params.len(),
+            params.iter().map(type_name).collect::<Vec<_>>().join(", "),
+        ),
+    ))
+}
+
+/// Converts argument `index` (from 0) of a call to `export`.
+pub fn to_wasm_arg(export: &str, index: usize, ty: &ValType, arg: &ArgValue) -> WasmResult<Val> {
+    to_wasm(arg, ty).map_err(|problem| {
+        WasmError::new(
+            ErrorCode::TypeError,
+            format!("argument {} of {export:?}: {problem}", index + 1),
+        )
+    })
+}
+
+/// Whether values of these types are plain bits (numbers and vectors, no references), which
+/// can be passed to wasm without the engine checking or rooting them.
+pub fn all_plain_bits(types: &[ValType]) -> bool {
+    types.iter().all(|ty| {
+        matches!(
+            ty,
+            ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128
+        )
+    })
+}
+
+/// A plain-bits value in wasmtime's raw form (references, which `all_plain_bits` excludes,
+/// come out as 0).
+pub fn to_raw(val: &Val) -> ValRaw {
+    match val {
+        Val::I32(n) => ValRaw::i32(*n),
+        Val::I64(n) => ValRaw::i64(*n),
+        Val::F32(bits) => ValRaw::f32(*bits),
+        Val::F64(bits) => ValRaw::f64(*bits),
+        Val::V128(v) => ValRaw::v128(v.as_u128()),
+        _ => ValRaw::i32(0),
+    }
+}
+
+/// Reads a plain-bits value of type `ty` from wasmtime's raw form.
+pub fn from_raw(raw: ValRaw, ty: &ValType) -> Val {
+    match ty {
+        ValType::I32 => Val::I32(raw.get_i32()),
+        ValType::I64 => Val::I64(raw.get_i64()),
+        ValType::F32 => Val::F32(raw.get_f32()),
+        ValType::F64 => Val::F64(raw.get_f64()),
+        ValType::V128 => Val::V128(V128::from(raw.get_v128())),
+        ValType::Ref(_) => Val::I32(0),
+    }
 }
 
 /// Converts what a host function returned into its import's result types.

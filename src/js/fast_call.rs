@@ -18,14 +18,13 @@ use napi::JsValue;
 use napi::{sys, Env, JsError, Unknown};
 
 use crate::error::{ErrorCode, WasmError};
-use crate::exports::ExportFunc;
 use crate::instance::{self, InstanceEntry};
 use crate::js::decode;
 use crate::js::encode::{JsResults, JsValueOut};
 use crate::js::panic::internal_error;
 use crate::js::settle::settle;
 use crate::limits::CallLimits;
-use crate::values::{self, from_wasm, ArgValue};
+use crate::values::{self, from_wasm};
 
 /// Arguments read without allocating; longer argument lists are read a second time.
 const INLINE_ARGS: usize = 8;
@@ -63,9 +62,9 @@ fn define(env: &Env, exports: &mut Object, name: &str, callback: RawCallback) ->
 unsafe extern "C" fn call_fast(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     guarded(env, || {
         let call = FastCall::read(env, info)?;
-        let (func, params) = call.converted()?;
         let env = Env::from_raw(env);
-        let pending = call.entry.call(func, params, CallLimits::default())?;
+        let func = call.entry.exports.function_at(call.position)?;
+        let pending = call.entry.call(func, call.params, CallLimits::default())?;
         settle(&env, async move { pending.await.map(FastResults) }).map(|value| value.raw())
     })
 }
@@ -77,21 +76,22 @@ unsafe extern "C" fn call_sync_fast(
 ) -> sys::napi_value {
     guarded(env, || {
         let call = FastCall::read(env, info)?;
-        let (func, params) = call.converted()?;
-        let results = call.entry.call_sync(func, params)?;
+        let func = call.entry.exports.function_at(call.position)?;
+        let results = call.entry.call_sync(func, call.params)?;
         FastResults::to_napi_value(env, FastResults(results))
     })
 }
 
-/// One call's instance, function handle and arguments.
+/// One call's instance, function handle and converted arguments.
 struct FastCall {
     entry: Arc<InstanceEntry>,
     position: usize,
-    args: Vec<ArgValue>,
+    params: Vec<wasmtime::Val>,
 }
 
 impl FastCall {
-    /// Reads `(instance, function, ...args)`.
+    /// Reads `(instance, function, ...args)`, converting the arguments to the function's
+    /// parameter types as they are read.
     unsafe fn read(env: sys::napi_env, info: sys::napi_callback_info) -> napi::Result<Self> {
         let mut inline = [ptr::null_mut(); INLINE_ARGS];
         let mut count = INLINE_ARGS;
@@ -123,22 +123,22 @@ impl FastCall {
         };
         let entry = instance::get_numbered(handle_number(env, *instance_number)?)?;
         let position = usize::try_from(handle_number(env, *function)?).unwrap_or(usize::MAX);
-        let args = values
+        let func = entry.exports.function_at(position)?;
+        values::check_arity(&func.name, &func.params, values.len())?;
+        let params = values
             .iter()
-            .map(|&raw| decode::arg_value(&Unknown::from_raw_unchecked(env, raw)))
+            .zip(func.params.iter())
+            .enumerate()
+            .map(|(index, (&raw, ty))| {
+                let arg = decode::arg_value(&Unknown::from_raw_unchecked(env, raw))?;
+                Ok(values::to_wasm_arg(&func.name, index, ty, &arg)?)
+            })
             .collect::<napi::Result<Vec<_>>>()?;
         Ok(FastCall {
             entry,
             position,
-            args,
+            params,
         })
-    }
-
-    /// The function called, and the arguments converted to its parameter types.
-    fn converted(&self) -> napi::Result<(&ExportFunc, Vec<wasmtime::Val>)> {
-        let func = self.entry.exports.function_at(self.position)?;
-        let params = values::to_wasm_args(&func.name, &func.params, &self.args)?;
-        Ok((func, params))
     }
 }
 
