@@ -496,9 +496,7 @@ test('a cache file or directory others could write, a symlink, or a non-regular 
     assert.ok(lstatSync(join(cacheDir, name)).isDirectory())
   })
 
-  await t.test('a FIFO under the cache file\'s name: compiled, not waited on', {
-    todo: 'BUG: open_trusted() opens the cache path with a blocking open(2) before checking it is a regular file; open of a FIFO waits for a writer forever, so the compile never finishes',
-  }, (t) => {
+  await t.test('a FIFO under the cache file\'s name: compiled, not waited on', (t) => {
     const cacheDir = tempDir(t)
     execFileSync('mkfifo', ['-m', '600', join(cacheDir, name)])
     const { origin, value } = compileAndCall(wasm(N), { cacheDir, timeout: 8_000 })

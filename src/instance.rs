@@ -148,7 +148,7 @@ impl InstanceEntry {
         params: Vec<Val>,
         limits: CallLimits,
     ) -> WasmResult<impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static> {
-        let plan = self.plan_call(func, params, limits)?;
+        let plan = self.plan_call(func, limits)?;
         // A call's first slice runs on the JS thread, which is right for tiny calls but only
         // delays the event loop when long calls are about: then the call starts on the pool.
         // (It still takes its place in the queue here, on the JS thread.)
@@ -162,7 +162,7 @@ impl InstanceEntry {
                 YieldOnce(false).await;
             }
             let store = guard.as_mut().ok_or_else(dropped_error)?;
-            let outcome = plan.run(store).await;
+            let outcome = plan.run(store, params).await;
             if matches!(&outcome, Err(e) if e.code == ErrorCode::InvalidInstanceHandle) {
                 guard.take();
             }
@@ -170,10 +170,17 @@ impl InstanceEntry {
         })
     }
 
-    /// Calls an exported function to completion on this thread (`callSync`). The instance
-    /// must be idle; host functions cannot run, since they would wait for this thread.
-    pub fn call_sync(&self, func: &ExportFunc, params: Vec<Val>) -> WasmResult<Vec<Val>> {
-        let plan = self.plan_call(func, params, CallLimits::default())?;
+    /// Calls an exported function to completion on this thread (`callSync`), writing its
+    /// results into `results` (as many as the function has); returns how many it wrote (none
+    /// when a WASI program exited with status 0). The instance must be idle; host functions
+    /// cannot run, since they would wait for this thread.
+    pub fn call_sync(
+        &self,
+        func: &ExportFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> WasmResult<usize> {
+        let plan = self.plan_call(func, CallLimits::default())?;
         let mut guard = self.store.try_lock().map_err(|_| busy_error())?;
         if self.closed.is_cancelled() {
             guard.take();
@@ -181,9 +188,12 @@ impl InstanceEntry {
         let store = guard.as_mut().ok_or_else(dropped_error)?;
         store.data_mut().control.may_yield = false;
         let outcome = if self.needs_async {
-            run_to_completion(plan.run(store))
+            run_to_completion(plan.run(store, params.to_vec())).map(|values| {
+                results.iter_mut().zip(&values).for_each(|(r, v)| *r = *v);
+                values.len()
+            })
         } else {
-            plan.run_sync(store)
+            plan.run_sync(store, params, results)
         };
         match guard.as_mut() {
             Some(store)
@@ -199,12 +209,7 @@ impl InstanceEntry {
         outcome
     }
 
-    fn plan_call(
-        &self,
-        func: &ExportFunc,
-        params: Vec<Val>,
-        limits: CallLimits,
-    ) -> WasmResult<CallPlan> {
+    fn plan_call(&self, func: &ExportFunc, limits: CallLimits) -> WasmResult<CallPlan> {
         let invoked = Instant::now();
         let limits = self.ceilings.apply_to_call(limits);
         if limits.fuel.is_some() && self.metering == Metering::Off {
@@ -213,7 +218,6 @@ impl InstanceEntry {
         Ok(CallPlan {
             was_long: self.last_call_was_long.clone(),
             func: func.clone(),
-            params,
             fuel: limits.fuel,
             deadline: earliest(
                 limits.timeout.and_then(|t| invoked.checked_add(t)),
@@ -322,7 +326,6 @@ impl InstanceEntry {
 struct CallPlan {
     was_long: Arc<AtomicBool>,
     func: ExportFunc,
-    params: Vec<Val>,
     fuel: Option<u64>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
@@ -331,7 +334,7 @@ struct CallPlan {
 }
 
 impl CallPlan {
-    async fn run(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
+    async fn run(mut self, store: &mut Store<HostState>, params: Vec<Val>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
         let (allowance, started) = self.begin(store);
         let mut results = vec![Val::I32(0); self.func.results.len()];
@@ -339,25 +342,31 @@ impl CallPlan {
             Ok(()) => {
                 self.func
                     .func
-                    .call_async(&mut *store, &self.params, &mut results)
+                    .call_async(&mut *store, &params, &mut results)
                     .await
             }
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
-        self.finish(store, outcome, results, allowance, started)
+        let returned = self.finish(store, outcome, allowance, started)?;
+        results.truncate(returned);
+        Ok(results)
     }
 
-    /// `run` for a store that needs no async entry points: the same call, without a fiber.
-    /// Nothing can yield, so the call runs to completion on this thread.
-    fn run_sync(mut self, store: &mut Store<HostState>) -> WasmResult<Vec<Val>> {
+    /// `run` for a store that needs no async entry points: the same call, without a fiber,
+    /// writing into `results`. Nothing can yield, so the call runs to completion here.
+    fn run_sync(
+        mut self,
+        store: &mut Store<HostState>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> WasmResult<usize> {
         let _active = ActiveCall::start();
         let (allowance, started) = self.begin(store);
-        let mut results = vec![Val::I32(0); self.func.results.len()];
         let outcome = match store.data().control.check() {
-            Ok(()) => self.call_plain(store, &mut results),
+            Ok(()) => self.call_plain(store, params, results),
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
-        self.finish(store, outcome, results, allowance, started)
+        self.finish(store, outcome, allowance, started)
     }
 
     /// A synchronous call. Numbers go through wasmtime's unchecked entry point: the
@@ -366,15 +375,17 @@ impl CallPlan {
     fn call_plain(
         &self,
         store: &mut Store<HostState>,
+        params: &[Val],
         results: &mut [Val],
     ) -> wasmtime::Result<()> {
         let func = &self.func;
         let slots = func.params.len().max(func.results.len());
-        if !func.plain_bits || slots > RAW_SLOTS || self.params.len() != func.params.len() {
-            return func.func.call(&mut *store, &self.params, results);
+        let fits = slots <= RAW_SLOTS && results.len() == func.results.len();
+        if !func.plain_bits || !fits || params.len() != func.params.len() {
+            return func.func.call(&mut *store, params, results);
         }
         let mut raw = [ValRaw::i32(0); RAW_SLOTS];
-        for (slot, value) in raw.iter_mut().zip(&self.params) {
+        for (slot, value) in raw.iter_mut().zip(params) {
             *slot = values::to_raw(value);
         }
         // SAFETY: `raw` has room for every parameter and result; the parameters are plain
@@ -401,23 +412,23 @@ impl CallPlan {
         (allowance, started)
     }
 
-    /// Disarms the store and turns the outcome into results or the call's error.
+    /// Disarms the store and turns the outcome into how many results the call returned (all
+    /// of them, or none when a WASI program exited with status 0) or the call's error.
     fn finish(
         self,
         store: &mut Store<HostState>,
         outcome: wasmtime::Result<()>,
-        results: Vec<Val>,
         allowance: Option<u64>,
         started: Instant,
-    ) -> WasmResult<Vec<Val>> {
+    ) -> WasmResult<usize> {
         let consumed = end_fuel(store, allowance);
         store.data_mut().control.begin(None, None);
         store.data_mut().control.upstream = Upstream::default();
         self.was_long
             .store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
         match outcome {
-            Ok(()) => Ok(results),
-            Err(e) if is_clean_exit(&e) => Ok(Vec::new()),
+            Ok(()) => Ok(self.func.results.len()),
+            Err(e) if is_clean_exit(&e) => Ok(0),
             Err(e) => {
                 let context = format!("call to {:?} failed", self.func.name);
                 Err(classify_failure(

@@ -311,7 +311,9 @@ pub fn call_sync<'env>(
     let entry = instance::get(&instance_id)?;
     let func = entry.exports.function(&name)?;
     let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
-    let results = entry.call_sync(func, params)?;
+    let mut results = vec![wasmtime::Val::I32(0); func.results.len()];
+    let returned = entry.call_sync(func, &params, &mut results)?;
+    results.truncate(returned);
     js::settle::to_unknown(env, JsResults(results))
 }
 

@@ -11,13 +11,14 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::Arc;
 
 use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, Undefined};
 use napi::JsValue;
 use napi::{sys, Env, JsError, Unknown};
+use wasmtime::Val;
 
 use crate::error::{ErrorCode, WasmError};
+use crate::exports::ExportFunc;
 use crate::instance::{self, InstanceEntry};
 use crate::js::decode;
 use crate::js::encode::{JsResults, JsValueOut};
@@ -61,84 +62,108 @@ fn define(env: &Env, exports: &mut Object, name: &str, callback: RawCallback) ->
 /// Calls and settles as `call` does: the value when done in the first slice, else a Promise.
 unsafe extern "C" fn call_fast(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     guarded(env, || {
-        let call = FastCall::read(env, info)?;
-        let env = Env::from_raw(env);
-        let func = call.entry.exports.function_at(call.position)?;
-        let pending = call.entry.call(func, call.params, CallLimits::default())?;
-        settle(&env, async move { pending.await.map(FastResults) }).map(|value| value.raw())
+        with_call(env, info, |entry, func, args| {
+            let mut params = vec![Val::I32(0); args.len()];
+            convert_args(env, func, args, &mut params)?;
+            let pending = entry.call(func, params, CallLimits::default())?;
+            let env = Env::from_raw(env);
+            settle(&env, async move { pending.await.map(FastResults) }).map(|value| value.raw())
+        })
     })
 }
 
-/// Calls to completion on the JS thread, as `callSync` does.
+/// Calls to completion on the JS thread, as `callSync` does. Arguments and results stay on
+/// the stack unless there are many.
 unsafe extern "C" fn call_sync_fast(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     guarded(env, || {
-        let call = FastCall::read(env, info)?;
-        let func = call.entry.exports.function_at(call.position)?;
-        let results = call.entry.call_sync(func, call.params)?;
-        FastResults::to_napi_value(env, FastResults(results))
+        with_call(env, info, |entry, func, args| {
+            let mut params_inline = [Val::I32(0); INLINE_ARGS];
+            let mut params_spilled = Vec::new();
+            let params = slots(&mut params_inline, &mut params_spilled, args.len());
+            convert_args(env, func, args, params)?;
+            let mut results_inline = [Val::I32(0); INLINE_ARGS];
+            let mut results_spilled = Vec::new();
+            let results = slots(&mut results_inline, &mut results_spilled, func.results.len());
+            let returned = entry.call_sync(func, params, results)?;
+            results_to_js(env, &results[..returned])
+        })
     })
 }
 
-/// One call's instance, function handle and converted arguments.
-struct FastCall {
-    entry: Arc<InstanceEntry>,
-    position: usize,
-    params: Vec<wasmtime::Val>,
+/// `len` values: in `inline` when they fit, else in `spilled`.
+fn slots<'a>(inline: &'a mut [Val], spilled: &'a mut Vec<Val>, len: usize) -> &'a mut [Val] {
+    if len <= inline.len() {
+        &mut inline[..len]
+    } else {
+        spilled.resize(len, Val::I32(0));
+        spilled
+    }
 }
 
-impl FastCall {
-    /// Reads `(instance, function, ...args)`, converting the arguments to the function's
-    /// parameter types as they are read.
-    unsafe fn read(env: sys::napi_env, info: sys::napi_callback_info) -> napi::Result<Self> {
-        let mut inline = [ptr::null_mut(); INLINE_ARGS];
-        let mut count = INLINE_ARGS;
+/// Reads `(instance, function, ...args)` and hands the instance, the function and the
+/// arguments, still as JS values, to `body`.
+unsafe fn with_call<R>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    body: impl FnOnce(&InstanceEntry, &ExportFunc, &[sys::napi_value]) -> napi::Result<R>,
+) -> napi::Result<R> {
+    let mut inline = [ptr::null_mut(); INLINE_ARGS + 2];
+    let mut count = inline.len();
+    check(sys::napi_get_cb_info(
+        env,
+        info,
+        &mut count,
+        inline.as_mut_ptr(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+    ))?;
+    let mut spilled = Vec::new();
+    let args: &[sys::napi_value] = if count <= inline.len() {
+        &inline[..count]
+    } else {
+        spilled.resize(count, ptr::null_mut());
         check(sys::napi_get_cb_info(
             env,
             info,
             &mut count,
-            inline.as_mut_ptr(),
+            spilled.as_mut_ptr(),
             ptr::null_mut(),
             ptr::null_mut(),
         ))?;
-        let mut spilled = Vec::new();
-        let args: &[sys::napi_value] = if count <= INLINE_ARGS {
-            &inline[..count]
-        } else {
-            spilled.resize(count, ptr::null_mut());
-            check(sys::napi_get_cb_info(
-                env,
-                info,
-                &mut count,
-                spilled.as_mut_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            ))?;
-            &spilled[..count.min(spilled.len())]
-        };
-        let [instance_number, function, values @ ..] = args else {
-            return Err(bad_handle("an instance and a function handle are required"));
-        };
-        let entry = instance::get_numbered(handle_number(env, *instance_number)?)?;
-        let position = usize::try_from(handle_number(env, *function)?).unwrap_or(usize::MAX);
-        let func = entry.exports.function_at(position)?;
-        values::check_arity(&func.name, &func.params, values.len())?;
-        let params = values
-            .iter()
-            .zip(func.params.iter())
-            .enumerate()
-            .map(|(index, (&raw, ty))| {
-                let arg = decode::arg_value(&Unknown::from_raw_unchecked(env, raw))?;
-                Ok(values::to_wasm_arg(&func.name, index, ty, &arg)?)
-            })
-            .collect::<napi::Result<Vec<_>>>()?;
-        Ok(FastCall {
-            entry,
-            position,
-            params,
-        })
+        &spilled[..count.min(spilled.len())]
+    };
+    let [instance_number, function, values @ ..] = args else {
+        return Err(bad_handle("an instance and a function handle are required"));
+    };
+    let entry = instance::get_numbered(handle_number(env, *instance_number)?)?;
+    let position = usize::try_from(handle_number(env, *function)?).unwrap_or(usize::MAX);
+    let func = entry.exports.function_at(position)?;
+    body(&entry, func, values)
+}
+
+/// Converts JS arguments to `func`'s parameter types, into `params` (one slot per argument).
+unsafe fn convert_args(
+    env: sys::napi_env,
+    func: &ExportFunc,
+    args: &[sys::napi_value],
+    params: &mut [Val],
+) -> napi::Result<()> {
+    values::check_arity(&func.name, &func.params, args.len())?;
+    for (index, ((&raw, ty), param)) in args.iter().zip(func.params.iter()).zip(params).enumerate() {
+        let arg = decode::arg_value(&Unknown::from_raw_unchecked(env, raw))?;
+        *param = values::to_wasm_arg(&func.name, index, ty, &arg)?;
+    }
+    Ok(())
+}
+
+unsafe fn results_to_js(env: sys::napi_env, results: &[Val]) -> napi::Result<sys::napi_value> {
+    match results {
+        [] => Undefined::to_napi_value(env, ()),
+        [single] => JsValueOut::to_napi_value(env, JsValueOut(from_wasm(single))),
+        _ => JsResults::to_napi_value(env, JsResults(results.to_vec())),
     }
 }
 
@@ -163,15 +188,11 @@ fn check(status: sys::napi_status) -> napi::Result<()> {
 }
 
 /// Results as the fast path returns them (see the module comment).
-struct FastResults(Vec<wasmtime::Val>);
+struct FastResults(Vec<Val>);
 
 impl ToNapiValue for FastResults {
     unsafe fn to_napi_value(env: sys::napi_env, results: Self) -> napi::Result<sys::napi_value> {
-        match results.0.as_slice() {
-            [] => Undefined::to_napi_value(env, ()),
-            [single] => JsValueOut::to_napi_value(env, JsValueOut(from_wasm(single))),
-            _ => JsResults::to_napi_value(env, JsResults(results.0)),
-        }
+        results_to_js(env, &results.0)
     }
 }
 
