@@ -336,7 +336,8 @@ struct CallPlan {
 impl CallPlan {
     async fn run(mut self, store: &mut Store<HostState>, params: Vec<Val>) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
-        let (allowance, started) = self.begin(store);
+        let started = Instant::now();
+        let allowance = self.begin(store);
         let mut results = vec![Val::I32(0); self.func.results.len()];
         let outcome = match store.data().control.check() {
             Ok(()) => {
@@ -361,7 +362,9 @@ impl CallPlan {
         results: &mut [Val],
     ) -> WasmResult<usize> {
         let _active = ActiveCall::start();
-        let (allowance, started) = self.begin(store);
+        // Made on this thread a moment ago: the call starts as it is made.
+        let started = self.invoked;
+        let allowance = self.begin(store);
         let outcome = match store.data().control.check() {
             Ok(()) => self.call_plain(store, params, results),
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
@@ -400,8 +403,8 @@ impl CallPlan {
     }
 
     /// Arms the store for this call: its fuel, deadline, abort signal and upstream chain.
-    fn begin(&mut self, store: &mut Store<HostState>) -> (Option<u64>, Instant) {
-        let started = Instant::now();
+    /// Returns the fuel allowance.
+    fn begin(&mut self, store: &mut Store<HostState>) -> Option<u64> {
         let allowance = begin_fuel(store, self.fuel);
         store
             .data_mut()
@@ -409,7 +412,7 @@ impl CallPlan {
             .begin(self.deadline, self.cancel.take());
         store.data_mut().control.upstream = std::mem::take(&mut self.upstream);
         store.set_epoch_deadline(FIRST_SLICE_TICKS);
-        (allowance, started)
+        allowance
     }
 
     /// Disarms the store and turns the outcome into how many results the call returned (all

@@ -171,6 +171,12 @@ pub fn check_tagged(ty: &str, value: &ArgValue) -> WasmResult<()> {
 }
 
 fn to_wasm(arg: &ArgValue, ty: &ValType) -> Result<Val, String> {
+    // The common case, a Number for a number type, without building an error on the side.
+    if let (ArgValue::Number(n), ValType::I32 | ValType::F32 | ValType::F64) = (arg, ty) {
+        if let Some(value) = number_to_wasm(*n, ty) {
+            return Ok(value);
+        }
+    }
     if let ArgValue::Tagged { ty: tag, value } = arg {
         let expected = type_name(ty);
         if *tag != expected {
@@ -195,19 +201,36 @@ fn to_wasm(arg: &ArgValue, ty: &ValType) -> Result<Val, String> {
     }
 }
 
+/// A Number as a value of a number type, or `None` when it does not fit (i32) or the type
+/// takes no plain Number this way.
+fn number_to_wasm(n: f64, ty: &ValType) -> Option<Val> {
+    match ty {
+        ValType::I32 => i32_from_number(n).map(Val::I32),
+        ValType::F32 => Some(Val::F32((n as f32).to_bits())),
+        ValType::F64 => Some(Val::F64(n.to_bits())),
+        _ => None,
+    }
+}
+
+fn i32_from_number(n: f64) -> Option<i32> {
+    if n.fract() != 0.0 || !(-TWO_POW_31..TWO_POW_32).contains(&n) {
+        return None;
+    }
+    // Values of 2^31 and above are taken as their unsigned bit pattern.
+    Some(if n >= TWO_POW_31 {
+        (n as u32) as i32
+    } else {
+        n as i32
+    })
+}
+
 fn to_i32(arg: &ArgValue) -> Result<i32, String> {
     let expected = "expected i32 (an integer Number from -2147483648 to 4294967295)";
     match arg {
-        ArgValue::Number(n) if n.fract() == 0.0 && *n >= -TWO_POW_31 && *n < TWO_POW_32 => {
-            // Values of 2^31 and above are taken as their unsigned bit pattern.
-            Ok(if *n >= TWO_POW_31 {
-                (*n as u32) as i32
-            } else {
-                *n as i32
-            })
-        }
-        other => Err(format!("{expected}, got {}", describe(other))),
+        ArgValue::Number(n) => i32_from_number(*n),
+        _ => None,
     }
+    .ok_or_else(|| format!("{expected}, got {}", describe(arg)))
 }
 
 fn to_i64(arg: &ArgValue) -> Result<i64, String> {

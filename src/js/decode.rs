@@ -25,6 +25,9 @@ pub fn arg_values(args: &[Unknown]) -> napi::Result<Vec<ArgValue>> {
 }
 
 pub fn arg_value(value: &Unknown) -> napi::Result<ArgValue> {
+    if let Some(number) = as_number(value) {
+        return Ok(ArgValue::Number(number));
+    }
     Ok(match value.get_type()? {
         ValueType::Number => ArgValue::Number(number(value)?),
         ValueType::BigInt => ArgValue::BigInt(bigint(value)?),
@@ -32,6 +35,17 @@ pub fn arg_value(value: &Unknown) -> napi::Result<ArgValue> {
         ValueType::Object => tagged(value)?,
         other => ArgValue::Other(kind_name(other)),
     })
+}
+
+/// A Number read with one Node-API call, without asking the value's type first (most
+/// arguments are Numbers); `None` for anything else.
+fn as_number(value: &Unknown) -> Option<f64> {
+    let raw = value.value();
+    let mut number = 0.0;
+    // SAFETY: a live value of its env; for a value that is not a Number the call fails
+    // without throwing.
+    let status = unsafe { napi::sys::napi_get_value_double(raw.env, raw.value, &mut number) };
+    (status == napi::sys::Status::napi_ok).then_some(number)
 }
 
 /// `{ type, value }` objects become tagged values; any other object is just "an object".
