@@ -492,36 +492,42 @@ function refuseReentry(instanceId) {
 // host function or on an instance with output callbacks: the general path handles those.
 class FastCalls {
   #instanceId
-  #number
-  #handles = new Map()
+  // The instance's number times FUNCTION_SLOTS: a call passes this plus the function's handle.
+  #base
+  // Call targets by export name.
+  #targets = new Map()
   constructor(instanceId) {
     this.#instanceId = instanceId
+    const number = Number(instanceId.slice('instance:'.length))
     // NaN (never fast) for anything but an instance id, or when the binding has no fast path.
-    this.#number = native.callFast === undefined ? NaN : Number(instanceId.slice('instance:'.length))
+    this.#base = native.callFast === undefined ? NaN : number * FUNCTION_SLOTS
   }
-  // The handle of `name` if this call can take the fast path, else undefined.
-  #handle(name, args) {
-    if (typeof name !== 'string' || !Number.isSafeInteger(this.#number) || !primitiveArgs(args)) return undefined
-    let handle = this.#handles.get(name)
-    if (handle === undefined) {
+  // The call target of `name` if this call can take the fast path, else undefined.
+  #target(name, args) {
+    if (typeof name !== 'string' || !primitiveArgs(args)) return undefined
+    let target = this.#targets.get(name)
+    if (target === undefined) {
+      let handle
       try {
         handle = native.resolveFunction(this.#instanceId, name)
       } catch {
         return undefined // the general path reports what is wrong
       }
-      this.#handles.set(name, handle)
+      target = this.#base + handle
+      if (!Number.isSafeInteger(target) || handle >= FUNCTION_SLOTS) return undefined
+      this.#targets.set(name, target)
     }
-    return handle
+    return target
   }
   // A Promise of the results, or undefined when the general path must make this call.
   // `owner` is kept reachable until the call settles.
   call(name, args, owner) {
     if (hostCallChain.getStore() !== undefined || outputDeliveries.has(this.#instanceId)) return undefined
-    const handle = this.#handle(name, args)
-    if (handle === undefined) return undefined
+    const target = this.#target(name, args)
+    if (target === undefined) return undefined
     let outcome
     try {
-      outcome = native.callFast(this.#number, handle, ...args)
+      outcome = native.callFast(target, ...args)
     } catch (error) {
       return Promise.reject(toPublicError(error))
     }
@@ -535,15 +541,18 @@ class FastCalls {
   }
   // The results, or undefined when the general path must make this call.
   callSync(name, args) {
-    const handle = this.#handle(name, args)
-    if (handle === undefined) return undefined
+    const target = this.#target(name, args)
+    if (target === undefined) return undefined
     try {
-      return resultsArray(native.callSyncFast(this.#number, handle, ...args))
+      return resultsArray(native.callSyncFast(target, ...args))
     } catch (error) {
       throw toPublicError(error)
     }
   }
 }
+
+// Function handles per instance in a call target (src/js/fast_call.rs uses the same number).
+const FUNCTION_SLOTS = 2 ** 20
 
 function primitiveArgs(args) {
   if (!Array.isArray(args) || args.length > MAX_CALL_ARGS) return false

@@ -5,6 +5,7 @@
 //! operation is made, so operations on one instance run one at a time in the order they were
 //! made, while different instances run in parallel on the pool.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +47,8 @@ pub struct InstanceEntry {
     /// `callSync` on any other instance is a plain call, without a fiber.
     needs_async: bool,
     ceilings: Ceilings,
-    /// Whether the last call ran longer than a slice: the next one then starts on the pool.
+    /// Whether the last call made with `call` ran longer than a slice: the next one then
+    /// starts on the pool.
     last_call_was_long: Arc<AtomicBool>,
 }
 
@@ -148,7 +150,8 @@ impl InstanceEntry {
         params: Vec<Val>,
         limits: CallLimits,
     ) -> WasmResult<impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static> {
-        let plan = self.plan_call(func, limits)?;
+        let plan = self.plan_call(func, limits)?.into_owned();
+        let was_long = self.last_call_was_long.clone();
         // A call's first slice runs on the JS thread, which is right for tiny calls but only
         // delays the event loop when long calls are about: then the call starts on the pool.
         // (It still takes its place in the queue here, on the JS thread.)
@@ -162,7 +165,7 @@ impl InstanceEntry {
                 YieldOnce(false).await;
             }
             let store = guard.as_mut().ok_or_else(dropped_error)?;
-            let outcome = plan.run(store, params).await;
+            let outcome = plan.run(store, params, &was_long).await;
             if matches!(&outcome, Err(e) if e.code == ErrorCode::InvalidInstanceHandle) {
                 guard.take();
             }
@@ -188,7 +191,8 @@ impl InstanceEntry {
         let store = guard.as_mut().ok_or_else(dropped_error)?;
         store.data_mut().control.may_yield = false;
         let outcome = if self.needs_async {
-            run_to_completion(plan.run(store, params.to_vec())).map(|values| {
+            let running = plan.run(store, params.to_vec(), &self.last_call_was_long);
+            run_to_completion(running).map(|values| {
                 results.iter_mut().zip(&values).for_each(|(r, v)| *r = *v);
                 values.len()
             })
@@ -209,15 +213,14 @@ impl InstanceEntry {
         outcome
     }
 
-    fn plan_call(&self, func: &ExportFunc, limits: CallLimits) -> WasmResult<CallPlan> {
+    fn plan_call<'f>(&self, func: &'f ExportFunc, limits: CallLimits) -> WasmResult<CallPlan<'f>> {
         let invoked = Instant::now();
         let limits = self.ceilings.apply_to_call(limits);
         if limits.fuel.is_some() && self.metering == Metering::Off {
             return Err(unmetered_error());
         }
         Ok(CallPlan {
-            was_long: self.last_call_was_long.clone(),
-            func: func.clone(),
+            func: Cow::Borrowed(func),
             fuel: limits.fuel,
             deadline: earliest(
                 limits.timeout.and_then(|t| invoked.checked_add(t)),
@@ -322,10 +325,10 @@ impl InstanceEntry {
     }
 }
 
-/// One call, with its limits worked out, ready to run once the store is ours.
-struct CallPlan {
-    was_long: Arc<AtomicBool>,
-    func: ExportFunc,
+/// One call, with its limits worked out, ready to run once the store is ours. A call run
+/// at once borrows its function; a queued one owns a copy.
+struct CallPlan<'f> {
+    func: Cow<'f, ExportFunc>,
     fuel: Option<u64>,
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
@@ -333,8 +336,25 @@ struct CallPlan {
     invoked: Instant,
 }
 
-impl CallPlan {
-    async fn run(mut self, store: &mut Store<HostState>, params: Vec<Val>) -> WasmResult<Vec<Val>> {
+impl CallPlan<'_> {
+    fn into_owned(self) -> CallPlan<'static> {
+        CallPlan {
+            func: Cow::Owned(self.func.into_owned()),
+            fuel: self.fuel,
+            deadline: self.deadline,
+            cancel: self.cancel,
+            upstream: self.upstream,
+            invoked: self.invoked,
+        }
+    }
+
+    /// Runs the call; `was_long` learns whether it ran longer than a slice.
+    async fn run(
+        mut self,
+        store: &mut Store<HostState>,
+        params: Vec<Val>,
+        was_long: &AtomicBool,
+    ) -> WasmResult<Vec<Val>> {
         let _active = ActiveCall::start();
         let started = Instant::now();
         let allowance = self.begin(store);
@@ -348,7 +368,8 @@ impl CallPlan {
             }
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
-        let returned = self.finish(store, outcome, allowance, started)?;
+        was_long.store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
+        let returned = self.finish(store, outcome, allowance)?;
         results.truncate(returned);
         Ok(results)
     }
@@ -361,15 +382,15 @@ impl CallPlan {
         params: &[Val],
         results: &mut [Val],
     ) -> WasmResult<usize> {
-        let _active = ActiveCall::start();
-        // Made on this thread a moment ago: the call starts as it is made.
-        let started = self.invoked;
+        // Epoch ticks only matter to a deadline or an abort: nothing else can stop a call
+        // that holds this thread (the instance cannot be dropped meanwhile).
+        let _active = (self.deadline.is_some() || self.cancel.is_some()).then(ActiveCall::start);
         let allowance = self.begin(store);
         let outcome = match store.data().control.check() {
             Ok(()) => self.call_plain(store, params, results),
             Err(interruption) => Err(wasmtime::Error::new(interruption)),
         };
-        self.finish(store, outcome, allowance, started)
+        self.finish(store, outcome, allowance)
     }
 
     /// A synchronous call. Numbers go through wasmtime's unchecked entry point: the
@@ -422,13 +443,10 @@ impl CallPlan {
         store: &mut Store<HostState>,
         outcome: wasmtime::Result<()>,
         allowance: Option<u64>,
-        started: Instant,
     ) -> WasmResult<usize> {
         let consumed = end_fuel(store, allowance);
         store.data_mut().control.begin(None, None);
         store.data_mut().control.upstream = Upstream::default();
-        self.was_long
-            .store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
         match outcome {
             Ok(()) => Ok(self.func.results.len()),
             Err(e) if is_clean_exit(&e) => Ok(0),

@@ -202,8 +202,8 @@ fn to_wasm(arg: &ArgValue, ty: &ValType) -> Result<Val, String> {
 }
 
 /// A Number as a value of a number type, or `None` when it does not fit (i32) or the type
-/// takes no plain Number this way.
-fn number_to_wasm(n: f64, ty: &ValType) -> Option<Val> {
+/// takes no plain Number this way (then `to_wasm_arg` says why).
+pub fn number_to_wasm(n: f64, ty: &ValType) -> Option<Val> {
     match ty {
         ValType::I32 => i32_from_number(n).map(Val::I32),
         ValType::F32 => Some(Val::F32((n as f32).to_bits())),

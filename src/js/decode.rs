@@ -39,7 +39,7 @@ pub fn arg_value(value: &Unknown) -> napi::Result<ArgValue> {
 
 /// A Number read with one Node-API call, without asking the value's type first (most
 /// arguments are Numbers); `None` for anything else.
-fn as_number(value: &Unknown) -> Option<f64> {
+pub fn as_number(value: &Unknown) -> Option<f64> {
     let raw = value.value();
     let mut number = 0.0;
     // SAFETY: a live value of its env; for a value that is not a Number the call fails
