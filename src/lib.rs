@@ -81,9 +81,14 @@ pub fn instantiate<'env>(
     let host = decode::host_imports(host)?;
     let ceilings = limits::app_ceilings()?;
     let owner = owners::current(env)?;
+    // Data segments copied into memory are at most the module's size: a small module is
+    // instantiated at once on this thread (start functions yield at the epoch deadline like
+    // calls do), a large one on the pool.
+    let copied = module.source_len() as u64;
     let instantiated = instance::instantiate(module, options, limits, ceilings, host);
-    spawn(
+    settle_large(
         env,
+        copied,
         async move { owner.adopt_instance(instantiated.await?) },
     )
 }

@@ -39,6 +39,11 @@ impl ModuleEntry {
             .get_or_try_init(|| prelink(&compiled.module, metering, None))
     }
 
+    /// The size of the module's source in bytes.
+    pub fn source_len(&self) -> usize {
+        self.source.len()
+    }
+
     /// Whether the module imports any function (all of which are host functions that may
     /// suspend the call, so its stores need wasmtime's async entry points).
     pub fn imports_functions(&self) -> bool {

@@ -76,8 +76,9 @@ pub fn to_unknown<T: ToNapiValue>(env: &Env, value: T) -> napi::Result<Unknown<'
     }
 }
 
-/// Memory transfers above this size go straight to the pool, so that copying them never
-/// holds the JS thread.
+/// Operations that copy more than this (memory transfers, instantiating a module whose data
+/// segments may be this large) go straight to the pool, so that copying never holds the JS
+/// thread.
 const INLINE_TRANSFER_LIMIT: u64 = 1 << 20;
 
 /// `settle` for an operation that moves `bytes` bytes.
