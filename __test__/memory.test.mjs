@@ -1,9 +1,10 @@
 // instance.memory and the low-level memory API: read, write, size, grow, bounds and choice of memory.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 
 import { memory } from '../index.mjs'
-import { fromFixture, fromWat, rejectsWith } from './core-helpers.mjs'
+import { coreFixture, fromFixture, fromWat, rejectsWith } from './core-helpers.mjs'
 
 const PAGE = 65536
 
@@ -207,4 +208,10 @@ test('large reads and writes (4 MiB) round-trip', async () => {
   assert.ok(Buffer.from(back).equals(Buffer.from(data)), 'the bytes read back are the bytes written')
   await rejectsWith(() => instance.memory.read(1, size), 5006)
   await instance.drop()
+})
+
+test('large reads reuse freed buffers without showing anything of earlier reads', () => {
+  const child = spawnSync(process.execPath, ['--expose-gc', coreFixture('recycle-child.mjs')], { encoding: 'utf8' })
+  assert.equal(child.status, 0, child.stderr)
+  assert.equal(child.stdout.trim(), 'ok')
 })

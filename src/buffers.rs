@@ -1,10 +1,59 @@
 //! Large byte buffers: copies of wasm memory, module sources and the like.
+//!
+//! Fresh memory is expensive where page faults are (a VM can take 150 ms to fault in 64 MiB
+//! that a copy fills in 6 ms). So large buffers come from huge pages where the system allows,
+//! and a large buffer that JS lets go of (a `memory.read` result the garbage collector freed)
+//! is kept for a while and reused by the next large copy, instead of being unmapped and
+//! faulted in again. At most `RECYCLED_MAX_BYTES` are kept, none for longer than
+//! `RECYCLED_MAX_AGE`.
 
-/// A copy of `bytes` in a fresh buffer.
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Copies at least this large take a recycled buffer when one fits.
+const RECYCLE_MIN: usize = 4 << 20;
+const RECYCLED_MAX_BYTES: usize = 192 << 20;
+const RECYCLED_MAX_AGE: Duration = Duration::from_secs(2);
+
+/// Buffers given back, with when they were.
+static RECYCLED: Mutex<Vec<(Vec<u8>, Instant)>> = Mutex::new(Vec::new());
+
+/// A copy of `bytes`: in a recycled buffer when a large one fits, else in a fresh one.
 pub fn copy_of(bytes: &[u8]) -> Vec<u8> {
-    let mut copy = fresh_buffer(bytes.len());
+    let mut copy = recycled(bytes.len()).unwrap_or_else(|| fresh_buffer(bytes.len()));
     copy.extend_from_slice(bytes);
     copy
+}
+
+/// Gives a buffer that is no longer used back for reuse (only large ones are kept).
+pub fn recycle(mut buffer: Vec<u8>) {
+    if buffer.capacity() < RECYCLE_MIN || buffer.capacity() > RECYCLED_MAX_BYTES {
+        return;
+    }
+    buffer.clear();
+    let mut kept = RECYCLED.lock().unwrap_or_else(|p| p.into_inner());
+    forget_stale(&mut kept);
+    kept.push((buffer, Instant::now()));
+    // Over the cap, the oldest go first.
+    while kept.iter().map(|(b, _)| b.capacity()).sum::<usize>() > RECYCLED_MAX_BYTES {
+        kept.remove(0);
+    }
+}
+
+/// An empty recycled buffer with room for `len` bytes and not much more.
+fn recycled(len: usize) -> Option<Vec<u8>> {
+    if len < RECYCLE_MIN {
+        return None;
+    }
+    let mut kept = RECYCLED.lock().unwrap_or_else(|p| p.into_inner());
+    forget_stale(&mut kept);
+    let fits = |capacity: usize| capacity >= len && capacity - len <= len / 2 + HUGE_PAGE;
+    let at = kept.iter().rposition(|(buffer, _)| fits(buffer.capacity()))?;
+    Some(kept.swap_remove(at).0)
+}
+
+fn forget_stale(kept: &mut Vec<(Vec<u8>, Instant)>) {
+    kept.retain(|(_, since)| since.elapsed() < RECYCLED_MAX_AGE);
 }
 
 /// Copies this large or larger go into memory backed by huge pages where the system allows:

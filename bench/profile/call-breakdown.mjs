@@ -1,5 +1,6 @@
 // Splits the cost of `await instance.call("add", 1, 2)` into its layers by timing each layer
-// alone, from V8's plain call up to the public Instance method:
+// alone, from V8's plain call up to the public Instance method (the general path by string id
+// and export name, the fast path by call target, and the public methods that pick one):
 //
 //   node bench/profile/call-breakdown.mjs [--calls N]
 //
@@ -27,6 +28,17 @@ const id = instance.id
 const syncResult = native.call(id, 'add', [1, 2])
 const inline = Array.isArray(syncResult)
 
+// The fast path's call target: the instance's number times 2^20 plus the function's handle
+// (see index.js's FastCalls).
+const fast = typeof native.callSyncFast === 'function'
+const target = fast ? Number(id.slice('instance:'.length)) * 2 ** 20 + native.resolveFunction(id, 'add') : undefined
+const fastLayers = fast
+  ? [
+      ['native.callSyncFast(target, 1, 2) (the fast path of callSync)', () => nsPerOpSync(() => native.callSyncFast(target, 1, 2), calls)],
+      ['native.callFast(target, 1, 2) (the fast path of call; done in its first slice)', () => nsPerOpSync(() => native.callFast(target, 1, 2), calls)],
+    ]
+  : []
+
 const layers = [
   ['V8: exports.add(1, 2)', () => nsPerOpSync(() => add(1, 2), calls)],
   ['V8: await exports.add(1, 2) in an async function', () => nsPerOp(async () => add(1, 2), calls)],
@@ -37,6 +49,7 @@ const layers = [
     inline ? () => nsPerOpSync(() => native.call(id, 'add', [1, 2]), calls) : () => nsPerOp(() => native.call(id, 'add', [1, 2]), calls),
   ],
   ['await native.call(id, "add", [1, 2]) in an async function', () => nsPerOp(async () => native.call(id, 'add', [1, 2]), calls)],
+  ...fastLayers,
   ...(hasCallSync(instance) ? [['instance.callSync("add", 1, 2)', () => nsPerOpSync(() => instance.callSync('add', 1, 2), calls)]] : []),
   ['await call(id, "add", [1, 2]) (low-level API)', () => nsPerOp(() => ours.call(id, 'add', [1, 2]), calls)],
   ['await instance.call("add", 1, 2)', () => nsPerOp(() => instance.call('add', 1, 2), calls)],

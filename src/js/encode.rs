@@ -110,12 +110,60 @@ fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
 }
 
 /// Bytes copied out of linear memory, handed to JS as a Uint8Array without another copy.
+/// Bytes handed to JS as a Uint8Array over the same memory (no copy); when the garbage
+/// collector frees it, the buffer goes back to `buffers` for reuse. Where external memory is
+/// not allowed (Electron's memory cage), the bytes are copied into a V8 buffer instead.
 pub struct JsBytes(pub Vec<u8>);
 
 impl ToNapiValue for JsBytes {
     unsafe fn to_napi_value(env: sys::napi_env, bytes: Self) -> napi::Result<sys::napi_value> {
-        napi::bindgen_prelude::Uint8Array::to_napi_value(env, bytes.0.into())
+        let len = bytes.0.len();
+        if len == 0 {
+            return napi::bindgen_prelude::Uint8Array::to_napi_value(env, Vec::new().into());
+        }
+        let data = bytes.0.as_ptr() as *mut std::ffi::c_void;
+        let owner = Box::into_raw(Box::new(bytes.0));
+        let mut array_buffer = std::ptr::null_mut();
+        let status = sys::napi_create_external_arraybuffer(
+            env,
+            data,
+            len,
+            Some(give_back),
+            owner.cast(),
+            &mut array_buffer,
+        );
+        if status != sys::Status::napi_ok {
+            // Not taken by V8: copy into a buffer of its own, then give ours back.
+            let owned = Box::from_raw(owner);
+            let mut copy = std::ptr::null_mut();
+            let status = sys::napi_create_arraybuffer(env, len, &mut copy, &mut array_buffer);
+            if status != sys::Status::napi_ok {
+                return Err(napi::Error::from_reason("cannot create an ArrayBuffer"));
+            }
+            std::ptr::copy_nonoverlapping(owned.as_ptr(), copy.cast::<u8>(), len);
+            crate::buffers::recycle(*owned);
+        }
+        let mut typed = std::ptr::null_mut();
+        let status = sys::napi_create_typedarray(
+            env,
+            sys::TypedarrayType::uint8_array,
+            len,
+            array_buffer,
+            0,
+            &mut typed,
+        );
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::from_reason("cannot create a Uint8Array"));
+        }
+        Ok(typed)
     }
+}
+
+/// Finalizer of an external ArrayBuffer made by `JsBytes`.
+unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut std::ffi::c_void, owner: *mut std::ffi::c_void) {
+    // SAFETY: `owner` is the Box made in `to_napi_value`, finalized exactly once.
+    let owned = unsafe { Box::from_raw(owner.cast::<Vec<u8>>()) };
+    crate::buffers::recycle(*owned);
 }
 
 /// The policy `capabilities()` reports; absent values are `null`.
