@@ -287,7 +287,21 @@ async function instantiate(moduleId, options) {
   const instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
   self.id = instanceId
   if (streamsToCallbacks) outputDeliveries.set(instanceId, delivery)
-  return new Instance(instanceId)
+  const instance = new Instance(instanceId)
+  await turnForFinalizers()
+  return instance
+}
+
+// Each Instance carries a native finalizer, and Node runs those on the event loop. A small
+// module's instantiation completes without a turn of it, so a loop that only instantiates and
+// awaits would pile finalizers (and their memory) up until it ends: one instantiation in
+// FINALIZER_TURN_EVERY gives the event loop a turn.
+const FINALIZER_TURN_EVERY = 64
+let instantiations = 0
+
+function turnForFinalizers() {
+  instantiations = (instantiations + 1) % FINALIZER_TURN_EVERY
+  return instantiations === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined
 }
 
 // Chunks written to stdout/stderr callbacks travel on their own queue: a call settles only

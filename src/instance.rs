@@ -101,7 +101,12 @@ pub async fn instantiate(
         let spent = fuel_spent(store, limits.fuel);
         classify_failure(e, ErrorCode::InstantiateError, context, started, spent)
     };
-    let instantiated = instance_pre.instantiate_async(&mut store).await;
+    let instantiated = if !needs_async && !module.runs_code_when_instantiated() {
+        // Nothing can run or wait: a plain synchronous instantiation, without a fiber.
+        instance_pre.instantiate(&mut store)
+    } else {
+        instance_pre.instantiate_async(&mut store).await
+    };
     let instance = instantiated.map_err(|e| fail(e, "instantiation failed", &store))?;
     let exports = Exports::collect(&mut store, &instance);
     store.data_mut().memory = exports.memory;

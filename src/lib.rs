@@ -251,12 +251,14 @@ pub struct InstanceFinalizer {
 impl InstanceFinalizer {
     #[napi(constructor)]
     pub fn new(instance_id: String) -> Self {
+        owners::FINALIZERS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         InstanceFinalizer { instance_id }
     }
 }
 
 impl Drop for InstanceFinalizer {
     fn drop(&mut self) {
+        owners::FINALIZERS_ALIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         if instance::drop_instance(&self.instance_id).is_ok() {
             owners::forget(&self.instance_id);
         }
@@ -463,11 +465,13 @@ pub fn debug_panic<'env>(env: &'env Env, at: String) -> napi::Result<Unknown<'en
     js::panic::probe::run(env, &at)
 }
 
-/// Live handle counts, for leak checks.
+/// Live handle counts, for leak checks. `finalizers`: JS `Instance` objects' native
+/// finalizers not yet run (the objects are alive, or freed with their finalizer queued).
 #[napi(object)]
 pub struct LiveHandles {
     pub modules: u32,
     pub instances: u32,
+    pub finalizers: u32,
 }
 
 #[napi(catch_unwind)]
@@ -475,6 +479,7 @@ pub fn live_handles() -> LiveHandles {
     LiveHandles {
         modules: registry::MODULES.len() as u32,
         instances: registry::INSTANCES.len() as u32,
+        finalizers: owners::FINALIZERS_ALIVE.load(std::sync::atomic::Ordering::Relaxed),
     }
 }
 

@@ -39,6 +39,13 @@ impl ModuleEntry {
             .get_or_try_init(|| prelink(&compiled.module, metering, None))
     }
 
+    /// Whether instantiating runs the module's own code: a start function, or a WASI reactor's
+    /// `_initialize`. (A source that is not a binary we can read, such as WAT text, counts as
+    /// yes.) An instance of a module that runs none needs no fiber to be made.
+    pub fn runs_code_when_instantiated(&self) -> bool {
+        self.plain.module.get_export("_initialize").is_some() || declares_start(&self.source)
+    }
+
     /// The size of the module's source in bytes.
     pub fn source_len(&self) -> usize {
         self.source.len()
@@ -103,6 +110,40 @@ pub fn compile(source: Vec<u8>) -> WasmResult<String> {
     };
     let id = MODULES.next_id();
     Ok(MODULES.insert(id, Arc::new(entry)))
+}
+
+/// Whether a binary module has a start section; `true` for anything that is not a well-formed
+/// binary (the answer must never be a wrong "no").
+fn declares_start(binary: &[u8]) -> bool {
+    const START_SECTION: u8 = 8;
+    let Some(mut rest) = binary.strip_prefix(b"\0asm\x01\0\0\0") else {
+        return true;
+    };
+    while let Some((&id, after_id)) = rest.split_first() {
+        let Some((size, after_size)) = read_leb128_u32(after_id) else {
+            return true;
+        };
+        if id == START_SECTION {
+            return true;
+        }
+        let Some(next) = after_size.get(size as usize..) else {
+            return true;
+        };
+        rest = next;
+    }
+    false
+}
+
+/// An unsigned LEB128 number (at most 5 bytes) and what follows it.
+fn read_leb128_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let mut value: u32 = 0;
+    for (index, &byte) in bytes.iter().enumerate().take(5) {
+        value |= u32::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            return Some((value, &bytes[index + 1..]));
+        }
+    }
+    None
 }
 
 /// Reads and compiles a module file. Blocking: call it off the JS thread.

@@ -19,6 +19,9 @@ use once_cell::sync::Lazy;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::{instance, module};
 
+/// JS `Instance` objects whose native finalizer has not run yet (see `InstanceFinalizer`).
+pub static FINALIZERS_ALIVE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// An environment's handle on the ownership records.
 #[derive(Clone, Copy, Debug)]
 pub struct Owner(u64);
