@@ -137,3 +137,42 @@ test('a WasiConfig that is not an object is 5010, not silently an empty sandbox'
     await rejectsWith(() => instantiate(moduleId, bad), 5010)
   }
 })
+
+// A binary module whose start function loops forever: (func $start (loop (br 0))) (start $start).
+const SPINNING_START = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: () -> ()
+  0x03, 0x02, 0x01, 0x00, // function 0 of type 0
+  0x08, 0x01, 0x00, // start: function 0
+  0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop br 0 end end
+])
+
+test('a binary module\'s start function runs off the event loop and stops at the deadline', async () => {
+  const moduleId = await compile(SPINNING_START)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 5)
+  try {
+    await rejectsWith(() => instantiate(moduleId, { limits: { timeoutMs: 300 } }), 5011, /deadline/)
+  } finally {
+    clearInterval(timer)
+  }
+  // Had the start function run to its deadline on the JS thread, no timer would have fired.
+  assert.ok(ticks >= 5, `the event loop ran ${ticks} timer ticks during a 300 ms start function`)
+})
+
+test('instances of a binary module without imports or start code work like any other', async () => {
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
+    0x03, 0x02, 0x01, 0x00,
+    0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
+    0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+  ])
+  const moduleId = await compile(bytes)
+  const instances = await Promise.all(Array.from({ length: 20 }, () => instantiate(moduleId)))
+  assert.equal(new Set(instances.map((i) => i.id)).size, 20)
+  for (const [n, instance] of instances.entries()) {
+    assert.deepEqual(await instance.call('add', n, 1), [n + 1])
+    await instance.drop()
+  }
+})
