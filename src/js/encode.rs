@@ -110,9 +110,10 @@ fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
 }
 
 /// Bytes copied out of linear memory, handed to JS as a Uint8Array without another copy.
-/// Bytes handed to JS as a Uint8Array over the same memory (no copy); when the garbage
-/// collector frees it, the buffer goes back to `buffers` for reuse. Where external memory is
-/// not allowed (Electron's memory cage), the bytes are copied into a V8 buffer instead.
+/// Bytes handed to JS as a Uint8Array. Large ones stay where they are (no copy), and when the
+/// garbage collector frees the array their buffer goes back to `buffers` for reuse; small ones,
+/// and any where external memory is not allowed (Electron's memory cage), are copied into a
+/// V8 buffer.
 pub struct JsBytes(pub Vec<u8>);
 
 impl ToNapiValue for JsBytes {
@@ -120,6 +121,9 @@ impl ToNapiValue for JsBytes {
         let len = bytes.0.len();
         if len == 0 {
             return napi::bindgen_prelude::Uint8Array::to_napi_value(env, Vec::new().into());
+        }
+        if len < EXTERNAL_MIN {
+            return copied_to_js(env, bytes.0);
         }
         let data = bytes.0.as_ptr() as *mut std::ffi::c_void;
         let owner = Box::into_raw(Box::new(bytes.0));
@@ -133,30 +137,49 @@ impl ToNapiValue for JsBytes {
             &mut array_buffer,
         );
         if status != sys::Status::napi_ok {
-            // Not taken by V8: copy into a buffer of its own, then give ours back.
-            let owned = Box::from_raw(owner);
-            let mut copy = std::ptr::null_mut();
-            let status = sys::napi_create_arraybuffer(env, len, &mut copy, &mut array_buffer);
-            if status != sys::Status::napi_ok {
-                return Err(napi::Error::from_reason("cannot create an ArrayBuffer"));
-            }
-            std::ptr::copy_nonoverlapping(owned.as_ptr(), copy.cast::<u8>(), len);
-            crate::buffers::recycle(*owned);
+            // Not taken by V8 (no finalizer will run): copy, then give the buffer back.
+            return copied_to_js(env, *Box::from_raw(owner));
         }
-        let mut typed = std::ptr::null_mut();
-        let status = sys::napi_create_typedarray(
-            env,
-            sys::TypedarrayType::uint8_array,
-            len,
-            array_buffer,
-            0,
-            &mut typed,
-        );
-        if status != sys::Status::napi_ok {
-            return Err(napi::Error::from_reason("cannot create a Uint8Array"));
-        }
-        Ok(typed)
+        uint8_array(env, array_buffer, len)
     }
+}
+
+/// Below this, bytes are copied into a V8 buffer: cheaper than an external one, whose
+/// finalizer Node runs later on the event loop.
+const EXTERNAL_MIN: usize = 64 << 10;
+
+/// A Uint8Array over a V8 buffer holding a copy of `bytes`; the buffer is given back.
+unsafe fn copied_to_js(env: sys::napi_env, bytes: Vec<u8>) -> napi::Result<sys::napi_value> {
+    let mut array_buffer = std::ptr::null_mut();
+    let mut copy = std::ptr::null_mut();
+    let status = sys::napi_create_arraybuffer(env, bytes.len(), &mut copy, &mut array_buffer);
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("cannot create an ArrayBuffer"));
+    }
+    std::ptr::copy_nonoverlapping(bytes.as_ptr(), copy.cast::<u8>(), bytes.len());
+    let len = bytes.len();
+    crate::buffers::recycle(bytes);
+    uint8_array(env, array_buffer, len)
+}
+
+unsafe fn uint8_array(
+    env: sys::napi_env,
+    array_buffer: sys::napi_value,
+    len: usize,
+) -> napi::Result<sys::napi_value> {
+    let mut typed = std::ptr::null_mut();
+    let status = sys::napi_create_typedarray(
+        env,
+        sys::TypedarrayType::uint8_array,
+        len,
+        array_buffer,
+        0,
+        &mut typed,
+    );
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("cannot create a Uint8Array"));
+    }
+    Ok(typed)
 }
 
 /// Finalizer of an external ArrayBuffer made by `JsBytes`.
