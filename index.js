@@ -518,7 +518,7 @@ class FastCalls {
   }
   // The call target of `name` if this call can take the fast path, else undefined.
   #target(name, args) {
-    if (typeof name !== 'string' || !primitiveArgs(args)) return undefined
+    if (Number.isNaN(this.#base) || typeof name !== 'string' || !primitiveArgs(args)) return undefined
     let target = this.#targets.get(name)
     if (target === undefined) {
       let handle
