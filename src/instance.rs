@@ -165,7 +165,7 @@ impl InstanceEntry {
         let lock = self.lock();
         Ok(async move {
             let cancel = plan.cancel.clone();
-            let mut guard = wait_for_turn(lock, plan.deadline, cancel, plan.invoked).await?;
+            let mut guard = wait_for_turn(lock, plan.deadline, cancel, plan.invoked()).await?;
             if start_on_pool {
                 YieldOnce(false).await;
             }
@@ -219,18 +219,19 @@ impl InstanceEntry {
     }
 
     fn plan_call<'f>(&self, func: &'f ExportFunc, limits: CallLimits) -> WasmResult<CallPlan<'f>> {
-        let invoked = Instant::now();
         let limits = self.ceilings.apply_to_call(limits);
         if limits.fuel.is_some() && self.metering == Metering::Off {
             return Err(unmetered_error());
         }
+        let timeout = earliest(limits.timeout, self.default_timeout);
+        // The clock is read only for a call that a deadline, an abort or fuel can stop: only
+        // their errors report the time taken.
+        let timed = timeout.is_some() || limits.cancel.is_some() || self.metering == Metering::Fuel;
+        let invoked = timed.then(Instant::now);
         Ok(CallPlan {
             func: Cow::Borrowed(func),
             fuel: limits.fuel,
-            deadline: earliest(
-                limits.timeout.and_then(|t| invoked.checked_add(t)),
-                self.default_timeout.and_then(|t| invoked.checked_add(t)),
-            ),
+            deadline: invoked.zip(timeout).and_then(|(at, t)| at.checked_add(t)),
             cancel: limits.cancel,
             upstream: limits.upstream,
             invoked,
@@ -338,10 +339,15 @@ struct CallPlan<'f> {
     deadline: Option<Instant>,
     cancel: Option<Arc<CancelToken>>,
     upstream: Upstream,
-    invoked: Instant,
+    /// When the call was made, for a call that can be stopped by a deadline, an abort or fuel.
+    invoked: Option<Instant>,
 }
 
 impl CallPlan<'_> {
+    fn invoked(&self) -> Instant {
+        self.invoked.unwrap_or_else(Instant::now)
+    }
+
     fn into_owned(self) -> CallPlan<'static> {
         CallPlan {
             func: Cow::Owned(self.func.into_owned()),
@@ -422,8 +428,8 @@ impl CallPlan<'_> {
         // the function belongs to this store, whose calls need no async entry point (the
         // caller checked), and this is not a call from inside another call.
         unsafe { func.func.call_unchecked(&mut *store, &mut raw[..slots]) }?;
-        for ((result, slot), ty) in results.iter_mut().zip(raw).zip(func.results.iter()) {
-            *result = values::from_raw(slot, ty);
+        for ((result, slot), ty) in results.iter_mut().zip(raw.iter()).zip(func.results.iter()) {
+            *result = values::from_raw(*slot, ty);
         }
         Ok(())
     }
@@ -461,7 +467,7 @@ impl CallPlan<'_> {
                     e,
                     ErrorCode::CallError,
                     &context,
-                    self.invoked,
+                    self.invoked(),
                     consumed,
                 ))
             }

@@ -76,8 +76,8 @@ fn clamp<T: Ord + Copy>(asked: Option<T>, ceiling: Option<T>) -> Option<T> {
     }
 }
 
-/// The earlier of two optional deadlines.
-pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+/// The earlier of two optional deadlines (or the shorter of two optional timeouts).
+pub fn earliest<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
