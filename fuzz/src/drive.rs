@@ -19,7 +19,7 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(40);
 
 pub async fn run_case(seed: u64, bytes: &[u8], stats: &mut Stats) {
     let mut rng = Rng::new(seed.rotate_left(17) ^ 0xA5A5);
-    let module_id = match core::compile(bytes) {
+    let module_id = match core::compile(bytes.to_vec()) {
         Ok(id) => {
             stats.bump("compile.ok");
             stats.distinct_modules.insert(hash(bytes));
