@@ -783,15 +783,13 @@ class Instance {
   #id
   #fast
   #dropped = false
-  // Drops the instance when the garbage collector frees this object, so an Instance that
-  // becomes unreachable without drop() is freed. (A native object's finalizer: a
-  // FinalizationRegistry's bookkeeping made the heap grow over 100,000s of instances.)
-  #finalizer
   constructor(instanceId) {
     this.#id = instanceId
     this.#fast = typeof instanceId === 'string' ? new FastCalls(instanceId) : null
     this.memory = new Memory(this)
-    this.#finalizer = typeof instanceId === 'string' ? new native.InstanceFinalizer(instanceId) : null
+    // Drops the instance when the garbage collector frees this object, so an Instance that
+    // becomes unreachable without drop() is freed.
+    if (typeof instanceId === 'string') native.watchInstance(this, instanceId)
   }
   get id() {
     return this.#id

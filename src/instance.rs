@@ -89,7 +89,14 @@ pub async fn instantiate(
         prelink(module.module(metering)?, metering, Some(&host))?
     };
     let closed = Arc::new(CancelToken::default());
-    let (wasi, pipes) = build_context(&options)?;
+    // A module that imports no function can never reach WASI: with no options to check,
+    // its context is not built.
+    let (wasi, pipes) = if module.imports_functions() || !options.is_empty_sandbox() {
+        let (context, pipes) = build_context(&options)?;
+        (Some(context), pipes)
+    } else {
+        (None, OutputPipes::default())
+    };
     let mut store = new_store(wasi, closed.clone(), &limits)?;
     let started = Instant::now();
     store

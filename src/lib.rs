@@ -239,30 +239,13 @@ impl CancelHandle {
     }
 }
 
-/// Held by each JS `Instance`: when the garbage collector frees that object, its instance is
-/// dropped. (A napi object's finalizer rather than a FinalizationRegistry, whose bookkeeping
-/// made V8's heap grow over hundreds of thousands of instances.)
-#[napi]
-pub struct InstanceFinalizer {
-    instance_id: String,
-}
-
-#[napi]
-impl InstanceFinalizer {
-    #[napi(constructor)]
-    pub fn new(instance_id: String) -> Self {
-        owners::FINALIZERS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        InstanceFinalizer { instance_id }
-    }
-}
-
-impl Drop for InstanceFinalizer {
-    fn drop(&mut self) {
-        owners::FINALIZERS_ALIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        if instance::drop_instance(&self.instance_id).is_ok() {
-            owners::forget(&self.instance_id);
-        }
-    }
+/// Drops the instance `instance_id` when the garbage collector frees `owner` (the JS
+/// `Instance`), so an Instance that becomes unreachable without `drop()` is freed. (A native
+/// finalizer on the object itself: a FinalizationRegistry's bookkeeping made V8's heap grow
+/// over hundreds of thousands of instances, and a separate wrapped object cost more.)
+#[napi(catch_unwind)]
+pub fn watch_instance(env: Env, owner: Object, instance_id: String) -> napi::Result<()> {
+    owners::watch_instance(&env, &owner, instance_id)
 }
 
 /// Calls an exported function; resolves (or returns, when done in its first slice) its

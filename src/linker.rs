@@ -19,7 +19,7 @@ fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
     cell.get_or_try_init(|| {
         let mut linker = Linker::new(engine(metering)?);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut HostState| {
-            &mut state.wasi
+            state.wasi.get_or_insert_with(crate::wasi::unused_context)
         })
         .map_err(|e| {
             WasmError::new(

@@ -18,7 +18,8 @@ pub const FIRST_SLICE_TICKS: u64 = 2;
 pub const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 
 pub struct HostState {
-    pub wasi: WasiP1Ctx,
+    /// `None` for an instance whose module imports no function (see `wasi::unused_context`).
+    pub wasi: Option<WasiP1Ctx>,
     pub control: CallControl,
     budget: StoreLimits,
     /// Fuel left for this instance; `None` when it is not metered.
@@ -38,7 +39,7 @@ pub fn metering_for(limits: &InstanceLimits) -> Metering {
 }
 
 pub fn new_store(
-    wasi: WasiP1Ctx,
+    wasi: Option<WasiP1Ctx>,
     closed: Arc<CancelToken>,
     limits: &InstanceLimits,
 ) -> WasmResult<Store<HostState>> {

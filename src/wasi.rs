@@ -42,6 +42,25 @@ impl Default for WasiOptions {
     }
 }
 
+impl WasiOptions {
+    /// Whether these are the options of the empty sandbox (nothing given).
+    pub fn is_empty_sandbox(&self) -> bool {
+        self.preopens.is_empty()
+            && self.env.is_empty()
+            && self.args.is_empty()
+            && !self.inherit_stdin
+            && self.stdin.is_none()
+            && matches!(self.stdout, OutputTarget::Ignore)
+            && matches!(self.stderr, OutputTarget::Ignore)
+    }
+}
+
+/// The WASI context of an instance whose module imports no function: nothing can ever use
+/// it, so it is only built if something asks (an empty sandbox).
+pub fn unused_context() -> WasiP1Ctx {
+    WasiCtxBuilder::new().build_p1()
+}
+
 /// The piped output streams of an instance, drained by the host.
 #[derive(Default)]
 pub struct OutputPipes {

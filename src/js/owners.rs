@@ -19,7 +19,7 @@ use once_cell::sync::Lazy;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::{instance, module};
 
-/// JS `Instance` objects whose native finalizer has not run yet (see `InstanceFinalizer`).
+/// JS `Instance` objects whose native finalizer has not run yet (see `watch_instance`).
 pub static FINALIZERS_ALIVE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// An environment's handle on the ownership records.
@@ -118,4 +118,46 @@ fn ended() -> WasmError {
         ErrorCode::InvalidInstanceHandle,
         "the JS environment that asked for this ended before it was ready",
     )
+}
+
+/// Attaches to `owner` a finalizer that drops `instance_id` when the object is collected (or
+/// when its environment ends).
+pub fn watch_instance(env: &Env, owner: &napi::bindgen_prelude::Object, instance_id: String) -> napi::Result<()> {
+    use napi::JsValue;
+    let id = Box::into_raw(Box::new(instance_id));
+    // SAFETY: `owner` is a live object of `env`; `id` is handed to the finalizer, which takes
+    // it back exactly once (or it is taken back here if the finalizer was not attached).
+    let status = unsafe {
+        napi::sys::napi_add_finalizer(
+            env.raw(),
+            owner.raw(),
+            id.cast(),
+            Some(drop_watched_instance),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        // SAFETY: not attached, so still ours.
+        drop(unsafe { Box::from_raw(id) });
+        return Err(napi::Error::from_reason("cannot watch the instance for collection"));
+    }
+    FINALIZERS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+unsafe extern "C" fn drop_watched_instance(
+    _env: napi::sys::napi_env,
+    id: *mut std::ffi::c_void,
+    _hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: the Box made in `watch_instance`, finalized exactly once.
+    let id = unsafe { Box::from_raw(id.cast::<String>()) };
+    FINALIZERS_ALIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    // A panic must not unwind into Node.
+    let _ = std::panic::catch_unwind(|| {
+        if instance::drop_instance(&id).is_ok() {
+            forget(&id);
+        }
+    });
 }
