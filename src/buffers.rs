@@ -48,7 +48,9 @@ fn recycled(len: usize) -> Option<Vec<u8>> {
     let mut kept = RECYCLED.lock().unwrap_or_else(|p| p.into_inner());
     forget_stale(&mut kept);
     let fits = |capacity: usize| capacity >= len && capacity - len <= len / 2 + HUGE_PAGE;
-    let at = kept.iter().rposition(|(buffer, _)| fits(buffer.capacity()))?;
+    let at = kept
+        .iter()
+        .rposition(|(buffer, _)| fits(buffer.capacity()))?;
     Some(kept.swap_remove(at).0)
 }
 

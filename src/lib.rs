@@ -86,11 +86,9 @@ pub fn instantiate<'env>(
     // calls do), a large one on the pool.
     let copied = module.source_len() as u64;
     let instantiated = instance::instantiate(module, options, limits, ceilings, host);
-    settle_large(
-        env,
-        copied,
-        async move { owner.adopt_instance(instantiated.await?) },
-    )
+    settle_large(env, copied, async move {
+        owner.adopt_instance(instantiated.await?)
+    })
 }
 
 /// Answers a pending host call with what the JS host function returned.

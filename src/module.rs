@@ -83,8 +83,8 @@ impl ModuleEntry {
 fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> {
     let engine = engine(metering)?;
     let key = CacheKey::new(engine, metering, source);
-    let (module, origin) =
-        cache::load_or_compile(engine, key, || Module::new(engine, source)).map_err(|e| {
+    let (module, origin) = cache::load_or_compile(engine, key, || Module::new(engine, source))
+        .map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
                 format!(

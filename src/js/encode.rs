@@ -183,7 +183,11 @@ unsafe fn uint8_array(
 }
 
 /// Finalizer of an external ArrayBuffer made by `JsBytes`.
-unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut std::ffi::c_void, owner: *mut std::ffi::c_void) {
+unsafe extern "C" fn give_back(
+    _env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    owner: *mut std::ffi::c_void,
+) {
     // SAFETY: `owner` is the Box made in `to_napi_value`, finalized exactly once.
     let owned = unsafe { Box::from_raw(owner.cast::<Vec<u8>>()) };
     crate::buffers::recycle(*owned);

@@ -65,7 +65,10 @@ fn define(env: &Env, exports: &mut Object, name: &str, callback: RawCallback) ->
 }
 
 /// Calls and settles as `call` does: the value when done in the first slice, else a Promise.
-unsafe extern "C" fn call_fast(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn call_fast(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     guarded(env, || {
         with_call(env, info, |entry, func, args| {
             let mut params = vec![Val::I32(0); args.len()];
@@ -91,7 +94,11 @@ unsafe extern "C" fn call_sync_fast(
             convert_args(env, func, args, params)?;
             let mut results_inline = [Val::I32(0); INLINE_ARGS];
             let mut results_spilled = Vec::new();
-            let results = slots(&mut results_inline, &mut results_spilled, func.results.len());
+            let results = slots(
+                &mut results_inline,
+                &mut results_spilled,
+                func.results.len(),
+            );
             let returned = entry.call_sync(func, params, results)?;
             results_to_js(env, &results[..returned])
         })
@@ -158,7 +165,8 @@ unsafe fn convert_args(
     params: &mut [Val],
 ) -> napi::Result<()> {
     values::check_arity(&func.name, &func.params, args.len())?;
-    for (index, ((&raw, ty), param)) in args.iter().zip(func.params.iter()).zip(params).enumerate() {
+    for (index, ((&raw, ty), param)) in args.iter().zip(func.params.iter()).zip(params).enumerate()
+    {
         let arg = Unknown::from_raw_unchecked(env, raw);
         // Most arguments are Numbers that fit their parameter: those skip the general rules.
         let quick = decode::as_number(&arg).and_then(|n| values::number_to_wasm(n, ty));

@@ -122,7 +122,11 @@ fn ended() -> WasmError {
 
 /// Attaches to `owner` a finalizer that drops `instance_id` when the object is collected (or
 /// when its environment ends).
-pub fn watch_instance(env: &Env, owner: &napi::bindgen_prelude::Object, instance_id: String) -> napi::Result<()> {
+pub fn watch_instance(
+    env: &Env,
+    owner: &napi::bindgen_prelude::Object,
+    instance_id: String,
+) -> napi::Result<()> {
     use napi::JsValue;
     let id = Box::into_raw(Box::new(instance_id));
     // SAFETY: `owner` is a live object of `env`; `id` is handed to the finalizer, which takes
@@ -140,7 +144,9 @@ pub fn watch_instance(env: &Env, owner: &napi::bindgen_prelude::Object, instance
     if status != napi::sys::Status::napi_ok {
         // SAFETY: not attached, so still ours.
         drop(unsafe { Box::from_raw(id) });
-        return Err(napi::Error::from_reason("cannot watch the instance for collection"));
+        return Err(napi::Error::from_reason(
+            "cannot watch the instance for collection",
+        ));
     }
     FINALIZERS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
