@@ -23,6 +23,18 @@ export const CODE_NAMES = Object.freeze({
   5011: 'FuelExhausted',
 })
 
+/**
+ * A binary module with one export, add(i32, i32) -> i32, and no imports, start function or
+ * memory: (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))).
+ */
+export const ADD_MODULE_BYTES = Object.freeze([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type: (i32, i32) -> i32
+  0x03, 0x02, 0x01, 0x00, // function 0 of type 0
+  0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00, // export "add"
+  0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b, // local.get 0, local.get 1, i32.add
+])
+
 /** Absolute path of a shared fixture in __test__/fixtures/. */
 export function fixture(name) {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))

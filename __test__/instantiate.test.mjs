@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { compile, compileFile, Instance, instantiate } from '../index.mjs'
-import { fixture, fromWat, rejectsWith, tempDir } from './core-helpers.mjs'
+import { ADD_MODULE_BYTES, fixture, fromWat, rejectsWith, tempDir } from './core-helpers.mjs'
 
 test('instantiate resolves an Instance with a string id', async () => {
   const instance = await instantiate(await compileFile(fixture('arith.wat')))
@@ -161,13 +161,7 @@ test('a binary module\'s start function runs off the event loop and stops at the
 })
 
 test('instances of a binary module without imports or start code work like any other', async () => {
-  const bytes = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
-    0x03, 0x02, 0x01, 0x00,
-    0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
-    0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
-  ])
+  const bytes = new Uint8Array(ADD_MODULE_BYTES)
   const moduleId = await compile(bytes)
   const instances = await Promise.all(Array.from({ length: 20 }, () => instantiate(moduleId)))
   assert.equal(new Set(instances.map((i) => i.id)).size, 20)

@@ -82,7 +82,8 @@ pub async fn instantiate(
     check_instance_count(&ceilings)?;
     let limits = ceilings.apply_to_instance(asked);
     let metering = metering_for(&limits);
-    let needs_async = metering == Metering::Fuel || module.imports_functions();
+    let imports_functions = module.imports_functions();
+    let needs_async = metering == Metering::Fuel || imports_functions;
     let instance_pre = if host.is_empty() {
         module.instance_pre(metering)?.clone()
     } else {
@@ -91,7 +92,7 @@ pub async fn instantiate(
     let closed = Arc::new(CancelToken::default());
     // A module that imports no function can never reach WASI: with no options to check,
     // its context is not built.
-    let (wasi, pipes) = if module.imports_functions() || !options.is_empty_sandbox() {
+    let (wasi, pipes) = if imports_functions || !options.is_empty_sandbox() {
         let (context, pipes) = build_context(&options)?;
         (Some(context), pipes)
     } else {
