@@ -565,7 +565,7 @@ class FastCalls {
   }
 }
 
-// Function handles per instance in a call target (src/js/fast_call.rs uses the same number).
+// Function handles per instance in a call target (src/api/fast_call.rs uses the same number).
 const FUNCTION_SLOTS = 2 ** 20
 
 function primitiveArgs(args) {

@@ -1,4 +1,4 @@
-// The compiled-code cache (src/cache.rs, src/cache_file.rs), seen from outside. Each scenario runs
+// The compiled-code cache (src/cache/mod.rs, src/cache/file.rs), seen from outside. Each scenario runs
 // in fresh Node processes with DEBUG=runtime-wasm, reads where each compile's code came from off
 // stderr ("compiled", "loaded from the compiled-code cache", "shared with a live module of the same
 // bytes"), calls the module, and looks at the cache directory. The suite proves that:

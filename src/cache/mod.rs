@@ -7,6 +7,8 @@
 //! writable by others, and its checksum matches; anything else is ignored and rebuilt. Files
 //! are written to a temporary name and renamed, so readers never see a partial file.
 
+pub mod file;
+
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -15,8 +17,8 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use once_cell::sync::Lazy;
 use wasmtime::{Engine, Module};
 
-use crate::cache_file::{self, Rejected};
-use crate::engine::Metering;
+use crate::runtime::engine::Metering;
+use file::Rejected;
 
 /// Where compiled code is cached; `None` when caching to disk is off.
 static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(default_dir()));
@@ -25,7 +27,7 @@ static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(defaul
 static IN_MEMORY: Lazy<Mutex<HashMap<CacheKey, Weak<Module>>>> = Lazy::new(Default::default);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CacheKey(cache_file::Key);
+pub struct CacheKey(file::Key);
 
 impl CacheKey {
     /// The source's hash, bound to the engine's code-generation settings and wasmtime's
@@ -125,7 +127,7 @@ fn load(engine: &Engine, dir: &Path, key: &CacheKey) -> Option<Module> {
         return None;
     }
     let path = dir.join(key.file_name());
-    match cache_file::load(engine, &path, &key.0) {
+    match file::load(engine, &path, &key.0) {
         Ok(module) => Some(module),
         Err(Rejected::Corrupt | Rejected::Incompatible) => {
             // Ours, but unusable: make room for the rebuilt one.
@@ -148,7 +150,7 @@ fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
     ));
     let written = (|| {
         let mut file = private_file(&temp_path)?;
-        cache_file::write(&mut file, &key.0, &payload)?;
+        file::write(&mut file, &key.0, &payload)?;
         std::fs::rename(&temp_path, &final_path)
     })();
     if written.is_err() {

@@ -18,15 +18,15 @@ use napi::JsValue;
 use napi::{sys, Env, JsError, Unknown};
 use wasmtime::Val;
 
+use crate::api::decode;
+use crate::api::encode::{JsResults, JsValueOut};
+use crate::api::panic::internal_error;
+use crate::api::settle::settle;
 use crate::error::{ErrorCode, WasmError};
-use crate::exports::ExportFunc;
-use crate::instance::{self, InstanceEntry};
-use crate::js::decode;
-use crate::js::encode::{JsResults, JsValueOut};
-use crate::js::panic::internal_error;
-use crate::js::settle::settle;
-use crate::limits::CallLimits;
-use crate::values::{self, from_wasm};
+use crate::runtime::exports::ExportFunc;
+use crate::runtime::instance::{self, InstanceEntry};
+use crate::runtime::limits::CallLimits;
+use crate::runtime::values::{self, from_wasm};
 
 /// Arguments read without allocating; longer argument lists are read a second time.
 const INLINE_ARGS: usize = 8;

@@ -13,9 +13,9 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::filesystem::preopens;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::capabilities::Policy;
-use crate::checked_open::{self, FileId, Opened};
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::sandbox::checked_open::{self, FileId, Opened};
+use crate::sandbox::Policy;
 
 /// One `preopens` entry of a WasiConfig.
 #[derive(Debug)]

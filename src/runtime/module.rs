@@ -8,13 +8,13 @@ use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Module};
 
 use crate::cache::{self, CacheKey, Origin};
-use crate::capabilities;
-use crate::checked_open;
-use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::linker::prelink;
-use crate::registry::MODULES;
-use crate::store::HostState;
+use crate::runtime::engine::{engine, Metering};
+use crate::runtime::linker::prelink;
+use crate::runtime::registry::MODULES;
+use crate::runtime::store::HostState;
+use crate::sandbox;
+use crate::sandbox::checked_open;
 
 pub struct ModuleEntry {
     /// The source, kept to compile the fuel-metered variant when an instance first needs it.
@@ -158,7 +158,7 @@ pub fn compile_file(path: &str) -> WasmResult<String> {
 /// Opens the file, checks what was opened against the capability policy, and reads the bytes
 /// from that same descriptor: a name swapped for a symlink after the check changes nothing.
 fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
-    let policy = capabilities::policy()?;
+    let policy = sandbox::policy()?;
     let opened = match checked_open::open_file(Path::new(path)) {
         Ok(opened) => opened,
         Err(e) => {

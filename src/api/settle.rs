@@ -9,8 +9,8 @@ use std::task::{Context, Poll, Waker};
 use napi::bindgen_prelude::{within_runtime_if_available, ToNapiValue};
 use napi::{Env, JsValue, Unknown};
 
+use crate::api::panic::{internal_error, CatchPanic};
 use crate::error::WasmResult;
-use crate::js::panic::{internal_error, CatchPanic};
 
 /// Resolves `future` as a value when it completes in its first slice, else as a Promise.
 pub fn settle<'env, T, F>(env: &'env Env, future: F) -> napi::Result<Unknown<'env>>

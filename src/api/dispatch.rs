@@ -6,10 +6,10 @@ use napi::bindgen_prelude::{FnArgs, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, Unknown};
 
-use crate::host::HostDispatcher;
-use crate::js::encode::{JsBytes, JsValueOut};
-use crate::stdio::ChunkSink;
-use crate::values::ResultValue;
+use crate::api::encode::{JsBytes, JsValueOut};
+use crate::runtime::host::HostDispatcher;
+use crate::runtime::values::ResultValue;
+use crate::wasi::stdio::ChunkSink;
 
 type DispatchArgs = FnArgs<(u32, f64, Vec<JsValueOut>, Vec<String>)>;
 

@@ -3,10 +3,10 @@
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
 
-use crate::engine::{engine, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::host::{define, HostImports};
-use crate::store::HostState;
+use crate::runtime::engine::{engine, Metering};
+use crate::runtime::host::{define, HostImports};
+use crate::runtime::store::HostState;
 
 static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
 static METERED_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();

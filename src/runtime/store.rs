@@ -6,9 +6,9 @@ use std::sync::Arc;
 use wasmtime::{Memory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
-use crate::engine::{engine, Metering};
 use crate::error::WasmResult;
-use crate::limits::{CallControl, CancelToken, InstanceLimits};
+use crate::runtime::engine::{engine, Metering};
+use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits};
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
 /// the deadline is set does not yield at once).

@@ -16,19 +16,19 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::{Store, Trap, Val, ValRaw};
 
-use crate::engine::{calls_in_flight, ActiveCall, Metering};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::exports::{ExportFunc, Exports};
-use crate::host::HostImports;
-use crate::limits::{
+use crate::runtime::engine::{calls_in_flight, ActiveCall, Metering};
+use crate::runtime::exports::{ExportFunc, Exports};
+use crate::runtime::host::HostImports;
+use crate::runtime::limits::{
     earliest, interrupted, CallLimits, CancelToken, Ceilings, InstanceLimits, Interruption,
     Upstream, UNBOUNDED_FUEL,
 };
-use crate::linker::prelink;
-use crate::module::ModuleEntry;
-use crate::registry::INSTANCES;
-use crate::store::{metering_for, new_store, HostState, FIRST_SLICE_TICKS};
-use crate::values;
+use crate::runtime::linker::prelink;
+use crate::runtime::module::ModuleEntry;
+use crate::runtime::registry::INSTANCES;
+use crate::runtime::store::{metering_for, new_store, HostState, FIRST_SLICE_TICKS};
+use crate::runtime::values;
 use crate::wasi::{build_context, OutputPipes, WasiOptions};
 
 type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;

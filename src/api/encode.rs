@@ -3,9 +3,9 @@
 use napi::bindgen_prelude::{BigInt, JsObjectValue, Null, Object, ToNapiValue};
 use napi::{sys, Env};
 
-use crate::capabilities::Snapshot;
-use crate::exports::ExportInfo;
-use crate::values::{from_wasm, ResultValue};
+use crate::runtime::exports::ExportInfo;
+use crate::runtime::values::{from_wasm, ResultValue};
+use crate::sandbox::Snapshot;
 
 /// A call's results, converted on the JS thread.
 pub struct JsResults(pub Vec<wasmtime::Val>);
@@ -158,7 +158,7 @@ unsafe fn copied_to_js(env: sys::napi_env, bytes: Vec<u8>) -> napi::Result<sys::
     }
     std::ptr::copy_nonoverlapping(bytes.as_ptr(), copy.cast::<u8>(), bytes.len());
     let len = bytes.len();
-    crate::buffers::recycle(bytes);
+    crate::runtime::buffers::recycle(bytes);
     uint8_array(env, array_buffer, len)
 }
 
@@ -190,7 +190,7 @@ unsafe extern "C" fn give_back(
 ) {
     // SAFETY: `owner` is the Box made in `to_napi_value`, finalized exactly once.
     let owned = unsafe { Box::from_raw(owner.cast::<Vec<u8>>()) };
-    crate::buffers::recycle(*owned);
+    crate::runtime::buffers::recycle(*owned);
 }
 
 /// The policy `capabilities()` reports; absent values are `null`.

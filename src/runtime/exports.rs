@@ -6,8 +6,8 @@ use std::sync::Arc;
 use wasmtime::{Extern, Func, Instance, Memory, Mutability, Store, ValType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::store::HostState;
-use crate::values::{all_plain_bits, from_wasm, type_name, ResultValue};
+use crate::runtime::store::HostState;
+use crate::runtime::values::{all_plain_bits, from_wasm, type_name, ResultValue};
 
 #[derive(Clone)]
 pub struct ExportFunc {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::manifest::{Entry, WasmSection};
 use super::paths;
 use super::pattern::LoadPattern;
-use crate::checked_open::{would_be_real_path, Opened};
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::sandbox::checked_open::{would_be_real_path, Opened};
 
 /// Resource ceilings declared by the manifest (enforced by the limits layer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,14 +10,14 @@ use napi::{JsValue, Unknown, ValueType};
 
 use std::time::Duration;
 
+use crate::api::dispatch::{JsChunkSink, JsDispatcher};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::host::{HostDispatcher, HostImports};
-use crate::instance;
-use crate::js::dispatch::{JsChunkSink, JsDispatcher};
-use crate::limits::{CallLimits, InstanceLimits};
-use crate::preopen::Preopen;
-use crate::stdio::{ChunkSink, OutputTarget};
-use crate::values::{ArgValue, BigIntValue};
+use crate::runtime::host::{HostDispatcher, HostImports};
+use crate::runtime::instance;
+use crate::runtime::limits::{CallLimits, InstanceLimits};
+use crate::runtime::values::{ArgValue, BigIntValue};
+use crate::wasi::preopen::Preopen;
+use crate::wasi::stdio::{ChunkSink, OutputTarget};
 use crate::wasi::WasiOptions;
 
 pub fn arg_values(args: &[Unknown]) -> napi::Result<Vec<ArgValue>> {
@@ -287,7 +287,7 @@ fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<Outp
         },
         ValueType::Function => {
             // SAFETY: checked to be a function.
-            let function: Function<crate::js::encode::JsBytes, Unknown<'static>> =
+            let function: Function<crate::api::encode::JsBytes, Unknown<'static>> =
                 unsafe { value.cast()? };
             let sink: Arc<dyn ChunkSink> = Arc::new(JsChunkSink::new(&function)?);
             Ok(OutputTarget::Callback(sink))
@@ -543,7 +543,7 @@ pub fn host_results(value: &Unknown, count: usize, import: &str) -> WasmResult<V
 
 /// A JS number that must be an offset, length or page count.
 pub fn index(what: &str, value: f64) -> WasmResult<u64> {
-    crate::memory::to_index(what, value)
+    crate::runtime::memory::to_index(what, value)
 }
 
 /// The source of `compile`: WAT text, or the bytes of a Uint8Array (copied, since the
@@ -553,7 +553,9 @@ pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
         // SAFETY: checked to be a string.
         ValueType::String => Ok(unsafe { source.cast::<String>()? }.into_bytes()),
         // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array.
-        ValueType::Object => Ok(crate::buffers::copy_of(unsafe { source.cast::<&[u8]>()? })),
+        ValueType::Object => Ok(crate::runtime::buffers::copy_of(unsafe {
+            source.cast::<&[u8]>()?
+        })),
         other => Err(napi::Error::new(
             napi::Status::InvalidArg,
             format!(

@@ -3,10 +3,10 @@
 
 use wasmtime::{AsContext, AsContextMut, Memory};
 
-use crate::buffers::copy_of;
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::exports::Exports;
-use crate::store::HostState;
+use crate::runtime::buffers::copy_of;
+use crate::runtime::exports::Exports;
+use crate::runtime::store::HostState;
 
 const MAX_SAFE_INTEGER: f64 = 9007199254740991.0;
 

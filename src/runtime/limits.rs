@@ -221,7 +221,7 @@ impl CallControl {
 /// The app-wide ceilings in force: the manifest's `max_*` keys. A broken manifest is an
 /// error here too, never "no ceilings".
 pub fn app_ceilings() -> WasmResult<Ceilings> {
-    let declared = crate::capabilities::policy()?.ceilings();
+    let declared = crate::sandbox::policy()?.ceilings();
     Ok(Ceilings {
         max_fuel: declared.max_fuel,
         max_timeout: declared.max_timeout_ms.map(Duration::from_millis),

@@ -1,5 +1,8 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
+pub mod preopen;
+pub mod stdio;
+
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -7,10 +10,10 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::WasiCtxBuilder;
 
-use crate::capabilities;
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::preopen::{self, Preopen};
-use crate::stdio::{GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT};
+use crate::sandbox;
+use crate::wasi::stdio::{GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT};
+use preopen::Preopen;
 
 /// What a caller asked for; everything off by default (an empty sandbox).
 #[derive(Debug)]
@@ -72,7 +75,7 @@ pub struct OutputPipes {
 
 /// Builds the context; the capability policy is asked about every preopened directory.
 pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipes)> {
-    let policy = capabilities::policy()?;
+    let policy = sandbox::policy()?;
     let mut builder = WasiCtxBuilder::new();
     for (key, value) in &options.env {
         check_env_entry(key, value)?;

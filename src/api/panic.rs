@@ -67,8 +67,8 @@ impl<T, F: Future<Output = WasmResult<T>>> Future for CatchPanic<F> {
 pub mod probe {
     use napi::{Env, Unknown};
 
+    use crate::api::settle::{settle, spawn, spawn_blocking};
     use crate::error::WasmResult;
-    use crate::js::settle::{settle, spawn, spawn_blocking};
 
     fn deliberate(at: &str) -> WasmResult<bool> {
         panic!("deliberate panic {at} (debugPanic)")

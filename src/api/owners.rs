@@ -17,7 +17,7 @@ use napi::Env;
 use once_cell::sync::Lazy;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::{instance, module};
+use crate::runtime::{instance, module};
 
 /// JS `Instance` objects whose native finalizer has not run yet (see `watch_instance`).
 pub static FINALIZERS_ALIVE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

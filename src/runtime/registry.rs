@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use once_cell::sync::Lazy;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::instance::InstanceEntry;
-use crate::module::ModuleEntry;
+use crate::runtime::instance::InstanceEntry;
+use crate::runtime::module::ModuleEntry;
 
 pub struct Registry<T> {
     prefix: &'static str,

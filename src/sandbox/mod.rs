@@ -17,6 +17,8 @@ mod paths;
 mod pattern;
 mod policy;
 
+pub mod checked_open;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 

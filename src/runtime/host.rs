@@ -17,13 +17,13 @@ use tokio::sync::{mpsc, oneshot};
 use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val, ValType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::exports::ExportFunc;
-use crate::instance::classify_failure;
-use crate::instance::InstanceEntry;
-use crate::limits::{interrupted, CallControl, CallLimits, Interruption};
-use crate::memory;
-use crate::store::HostState;
-use crate::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
+use crate::runtime::exports::ExportFunc;
+use crate::runtime::instance::classify_failure;
+use crate::runtime::instance::InstanceEntry;
+use crate::runtime::limits::{interrupted, CallControl, CallLimits, Interruption};
+use crate::runtime::memory;
+use crate::runtime::store::HostState;
+use crate::runtime::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
 
 /// Runs JS host functions on their thread; answers come back through `complete`.
 pub trait HostDispatcher: Send + Sync {
@@ -442,7 +442,7 @@ fn describe_signature(export: &ExportFunc) -> String {
     let names = |types: &[ValType]| {
         types
             .iter()
-            .map(crate::values::type_name)
+            .map(crate::runtime::values::type_name)
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -1,0 +1,100 @@
+//! Instantiating, inspecting and dropping instances, and their WASI output.
+
+use napi::bindgen_prelude::{Object, Uint8Array};
+use napi::{Env, Unknown};
+use napi_derive::napi;
+
+use crate::api::encode::JsExports;
+use crate::api::settle::{settle, settle_large};
+use crate::api::{decode, owners};
+use crate::error;
+use crate::runtime::{instance, limits, module};
+
+/// Instantiates a module with WASI preview 1 linked; resolves an instance id.
+#[napi(catch_unwind)]
+pub fn instantiate<'env>(
+    env: &'env Env,
+    module_id: String,
+    config: Option<Unknown<'env>>,
+    host: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let module = module::get(&module_id)?;
+    let (options, limits) = decode::instantiate_options(config)?;
+    let host = decode::host_imports(host)?;
+    let ceilings = limits::app_ceilings()?;
+    let owner = owners::current(env)?;
+    // Data segments copied into memory are at most the module's size: a small module is
+    // instantiated at once on this thread (start functions yield at the epoch deadline like
+    // calls do), a large one on the pool.
+    let copied = module.source_len() as u64;
+    let instantiated = instance::instantiate(module, options, limits, ceilings, host);
+    settle_large(env, copied, async move {
+        owner.adopt_instance(instantiated.await?)
+    })
+}
+
+/// Output chunks handed to the instance's stdout/stderr callbacks so far.
+#[napi(catch_unwind)]
+pub fn sent_chunks(instance_id: String) -> napi::Result<f64> {
+    Ok(instance::get(&instance_id)?.sent_chunks() as f64)
+}
+
+/// What the program wrote to its piped stdout since the last read.
+#[napi(catch_unwind)]
+pub fn read_stdout(instance_id: String) -> napi::Result<Uint8Array> {
+    Ok(instance::get(&instance_id)?.read_output(false)?.into())
+}
+
+/// What the program wrote to its piped stderr since the last read.
+#[napi(catch_unwind)]
+pub fn read_stderr(instance_id: String) -> napi::Result<Uint8Array> {
+    Ok(instance::get(&instance_id)?.read_output(true)?.into())
+}
+
+/// Drops the instance `instance_id` when the garbage collector frees `owner` (the JS
+/// `Instance`), so an Instance that becomes unreachable without `drop()` is freed. (A native
+/// finalizer on the object itself: a FinalizationRegistry's bookkeeping made V8's heap grow
+/// over hundreds of thousands of instances, and a separate wrapped object cost more.)
+#[napi(catch_unwind)]
+pub fn watch_instance(env: Env, owner: Object, instance_id: String) -> napi::Result<()> {
+    owners::watch_instance(&env, &owner, instance_id)
+}
+
+/// Fuel left in an instance's tank, or null when it has no fuel metering.
+#[napi(catch_unwind)]
+pub fn instance_fuel<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let fuel = instance::get(&instance_id)?.fuel();
+    let shown = |fuel: u64| match fuel {
+        limits::UNBOUNDED_FUEL => f64::INFINITY,
+        fuel => fuel as f64,
+    };
+    settle(env, async move { Ok(fuel.await?.map(shown)) })
+}
+
+#[napi(catch_unwind)]
+pub fn set_instance_fuel<'env>(
+    env: &'env Env,
+    instance_id: String,
+    fuel: Unknown<'env>,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let fuel = decode::count(&fuel)
+        .map_err(|m| error::WasmError::new(error::ErrorCode::TypeError, format!("fuel {m}")))?;
+    settle(env, entry.set_fuel(fuel)?)
+}
+
+#[napi(catch_unwind)]
+pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    settle(
+        env,
+        entry.with_store(|store, exports| Ok(JsExports(exports.describe(store)))),
+    )
+}
+
+#[napi(catch_unwind)]
+pub fn drop_instance(instance_id: String) -> napi::Result<()> {
+    instance::drop_instance(&instance_id)?;
+    owners::forget(&instance_id);
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! The napi edge: every `#[napi]` entry point, reading JS arguments, making JS values, settling
+//! Promises and catching panics. The only Rust that touches JS types; the logic lives in
+//! `runtime`, `wasi`, `sandbox` and `cache`.
+
+mod calls;
+pub mod decode;
+mod dispatch;
+mod encode;
+pub mod fast_call;
+mod host_calls;
+mod instances;
+mod memory;
+mod modules;
+mod owners;
+pub mod panic;
+mod process;
+pub mod settle;

@@ -1,0 +1,51 @@
+//! Compiling modules, and the compiled-code cache's settings.
+
+use napi::{Env, Unknown};
+use napi_derive::napi;
+
+use crate::api::settle::spawn_blocking;
+use crate::api::{decode, owners};
+use crate::cache;
+use crate::runtime::module;
+
+#[napi(catch_unwind)]
+pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
+    let bytes = decode::source_bytes(&source)?;
+    let owner = owners::current(env)?;
+    spawn_blocking(env, move || owner.adopt_module(module::compile(bytes)?))
+}
+
+/// Where a module's compiled code came from: "memory" (a module made from the same bytes was
+/// alive), "disk" (the compiled-code cache) or "compiled". For diagnostics.
+#[napi(catch_unwind)]
+pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
+    Ok(module::get(&module_id)?.origin())
+}
+
+/// Reads and compiles a module file off the JS thread; resolves a module id.
+#[napi(catch_unwind)]
+pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
+    let owner = owners::current(env)?;
+    spawn_blocking(env, move || {
+        owner.adopt_module(module::compile_file(&path)?)
+    })
+}
+
+#[napi(catch_unwind)]
+pub fn drop_module(module_id: String) -> napi::Result<()> {
+    module::drop_module(&module_id)?;
+    owners::forget(&module_id);
+    Ok(())
+}
+
+/// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.
+#[napi(catch_unwind)]
+pub fn configure_cache(enabled: Option<bool>, dir: Option<String>) {
+    cache::configure(enabled, dir.map(std::path::PathBuf::from));
+}
+
+/// The compiled-code cache directory in use, or null when caching to disk is off.
+#[napi(catch_unwind)]
+pub fn cache_dir() -> Option<String> {
+    cache::disk_dir().map(|d| d.display().to_string())
+}

@@ -1,0 +1,15 @@
+//! The wasmtime embedding, without napi: engines, stores, modules, instances, the one call
+//! path, limits, values, exports, memory, linking and host functions.
+
+pub mod buffers;
+pub mod engine;
+pub mod exports;
+pub mod host;
+pub mod instance;
+pub mod limits;
+pub mod linker;
+pub mod memory;
+pub mod module;
+pub mod registry;
+pub mod store;
+pub mod values;
