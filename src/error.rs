@@ -1,7 +1,7 @@
 //! Error codes 5000..5011 and the one conversion of core errors into JS errors.
 //!
 //! A `WasmError` crosses into JavaScript as a napi error whose message is `ENCODED_PREFIX`
-//! followed by a JSON object (`code`, `name`, `message` and any details). `index.js` turns
+//! followed by a JSON object (`code`, `name`, `message` and any details). `lib/errors.js` turns
 //! that back into a `WasmError` instance; nothing else parses it.
 
 use serde::Serialize;
@@ -25,6 +25,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in numeric order (`api::constants` hands them to JS from here).
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::CompileError,
+        ErrorCode::InstantiateError,
+        ErrorCode::CallError,
+        ErrorCode::ExportNotFound,
+        ErrorCode::InvalidModuleHandle,
+        ErrorCode::InvalidInstanceHandle,
+        ErrorCode::MemoryError,
+        ErrorCode::TypeError,
+        ErrorCode::IoError,
+        ErrorCode::PermissionDenied,
+        ErrorCode::WasiError,
+        ErrorCode::FuelExhausted,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ErrorCode::CompileError => "CompileError",

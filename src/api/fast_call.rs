@@ -7,8 +7,8 @@
 //! These are raw Node-API callbacks because napi-rs entry points take a fixed list of
 //! parameters, and collecting the arguments into a JS array first costs more than the call.
 //!
-//! Results: `undefined` for none, the value itself for one, an array for several (index.js
-//! turns each into the array the public API returns).
+//! Results: `undefined` for none, the value itself for one, an array for several
+//! (lib/fast-calls.js turns each into the array the public API returns).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -31,9 +31,9 @@ use crate::runtime::values::{self, from_wasm};
 /// Arguments read without allocating; longer argument lists are read a second time.
 const INLINE_ARGS: usize = 8;
 
-/// Function handles per instance in a packed target (index.js uses the same number). More
-/// than any module can export.
-const FUNCTION_SLOTS: u64 = 1 << 20;
+/// Function handles per instance in a packed target (lib/fast-calls.js reads it through
+/// `constants()`). More than any module can export.
+pub(crate) const FUNCTION_SLOTS: u64 = 1 << 20;
 
 /// Adds `callFast` and `callSyncFast` to the binding's exports.
 pub fn register(env: &Env, exports: &mut Object) -> napi::Result<()> {

@@ -3,6 +3,7 @@
 //! `runtime`, `wasi`, `sandbox` and `cache`.
 
 mod calls;
+mod constants;
 pub mod decode;
 mod dispatch;
 mod encode;
