@@ -6,87 +6,11 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const { realpathSync } = require('node:fs')
 const { resolve: resolvePath } = require('node:path')
 const { isAnyArrayBuffer, isSharedArrayBuffer, isUint8Array } = require('node:util/types')
-// With DEBUG=runtime-wasm the binding comes instrumented (lib/debug.js); otherwise as it is.
-const native = require('./lib/debug.js').instrument(require('./binding.js'))
+const native = require('./lib/native.js')
 const { withProgress } = require('./lib/progress.js')
 
-const ErrorCode = Object.freeze({
-  CompileError: 5000,
-  InstantiateError: 5001,
-  CallError: 5002,
-  ExportNotFound: 5003,
-  InvalidModuleHandle: 5004,
-  InvalidInstanceHandle: 5005,
-  MemoryError: 5006,
-  TypeError: 5007,
-  IoError: 5008,
-  PermissionDenied: 5009,
-  WasiError: 5010,
-  FuelExhausted: 5011,
-})
-
-const CODE_NAMES = Object.freeze(Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name])))
-const ENCODED_PREFIX = 'runtime-wasm-error:'
-
-class WasmError extends Error {
-  constructor(code, message, details = {}) {
-    const { cause, ...facts } = details
-    super(message, cause === undefined ? undefined : { cause })
-    const name = typeof code === 'number' ? CODE_NAMES[code] : undefined
-    Object.defineProperty(this, 'name', { value: name ?? 'WasmError', configurable: true, writable: true })
-    this.code = code
-    Object.assign(this, facts)
-  }
-}
-
-// Values thrown by host functions wait here, under a token, until the wasm call they failed
-// rejects: they become that rejection's `cause`.
-const thrownByHost = new Map()
-let nextThrownToken = 1
-
-// The core encodes its errors as a prefix plus JSON (see src/error.rs); decode them here.
-function toPublicError(error) {
-  const message = error?.message
-  if (typeof message !== 'string') return error
-  if (!message.startsWith(ENCODED_PREFIX)) {
-    // napi-rs reports a Rust panic in an entry point as a plain GenericFailure: a bug, but still
-    // an error of ours, so a WasmError like the panics the core catches itself.
-    if (error.code !== 'GenericFailure') return error
-    return new WasmError(ErrorCode.CallError, `internal error in runtime-wasm (please report it): ${message}`, { cause: error })
-  }
-  const { code, name: _name, message: text, hostError, ...details } = JSON.parse(message.slice(ENCODED_PREFIX.length))
-  if (hostError !== undefined) {
-    details.cause = thrownByHost.get(hostError)
-    thrownByHost.delete(hostError)
-  }
-  return new WasmError(code, text, details)
-}
-
-// Node's convention for a cancelled operation: name "AbortError", code "ABORT_ERR", and the
-// signal's reason as the cause.
-class AbortError extends Error {
-  constructor(message = 'The operation was aborted', options = undefined) {
-    super(message, options)
-    Object.defineProperty(this, 'name', { value: 'AbortError', configurable: true, writable: true })
-    this.code = 'ABORT_ERR'
-  }
-}
-
-function invoke(fn, ...args) {
-  try {
-    return fn(...args)
-  } catch (error) {
-    throw toPublicError(error)
-  }
-}
-
-async function invokeAsync(fn, ...args) {
-  try {
-    return await fn(...args)
-  } catch (error) {
-    throw toPublicError(error)
-  }
-}
+const { AbortError, ErrorCode, WasmError, invoke, invokeAsync, keepThrownByHost, rejectPublic, toPublicError } = require('./lib/errors.js')
+const { FUNCTION_SLOTS, INSTANCE_ID_PREFIX, MODULE_ID_PREFIX } = require('./lib/constants.js')
 
 function describe(value) {
   if (value === null) return 'null'
@@ -443,9 +367,7 @@ function answerHostCall(callId, value) {
 }
 
 function failHostCall(callId, error) {
-  const token = nextThrownToken++
-  thrownByHost.set(token, error)
-  native.hostThrow(callId, token)
+  native.hostThrow(callId, keepThrownByHost(error))
 }
 
 // `this` inside a host function: the calling instance, reachable while the call waits.
@@ -512,7 +434,7 @@ class FastCalls {
   #targets = new Map()
   constructor(instanceId) {
     this.#instanceId = instanceId
-    const number = Number(instanceId.slice('instance:'.length))
+    const number = Number(instanceId.slice(INSTANCE_ID_PREFIX.length))
     // NaN (never fast) for anything but an instance id, or when the binding has no fast path.
     this.#base = native.callFast === undefined ? NaN : number * FUNCTION_SLOTS
   }
@@ -565,9 +487,6 @@ class FastCalls {
   }
 }
 
-// Function handles per instance in a call target (src/api/fast_call.rs uses the same number).
-const FUNCTION_SLOTS = 2 ** 20
-
 function primitiveArgs(args) {
   if (!Array.isArray(args) || args.length > MAX_CALL_ARGS) return false
   for (let i = 0; i < args.length; i++) {
@@ -581,10 +500,6 @@ function primitiveArgs(args) {
 function resultsArray(outcome) {
   if (outcome === undefined) return []
   return Array.isArray(outcome) ? outcome : [outcome]
-}
-
-function rejectPublic(error) {
-  throw toPublicError(error)
 }
 
 // Fast-call handles for the low-level API, by instance id (forgotten when it is dropped).
@@ -711,7 +626,7 @@ async function run(pathOrModuleId, options = undefined) {
 }
 
 function isModuleId(value) {
-  return typeof value === 'string' && value.startsWith('module:')
+  return typeof value === 'string' && value.startsWith(MODULE_ID_PREFIX)
 }
 
 // Operations that queue behind the instance's running call: refused from inside one of its

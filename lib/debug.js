@@ -4,9 +4,9 @@
 // limit or an abort, is logged to stderr with its timing, as is where compiled code is cached.
 // Off by default, and then the native binding is used as it is: no wrapper, no cost.
 
+const { ErrorCode, decodeCoreError } = require('./errors.js')
+
 const NAME = 'runtime-wasm'
-// The core's encoding of its errors (see src/error.rs), read here only to log them.
-const ENCODED_PREFIX = 'runtime-wasm-error:'
 
 // `DEBUG`: names separated by commas or spaces, `*` as a wildcard, `-name` to exclude.
 function debugEnables(value, name = NAME) {
@@ -47,12 +47,7 @@ function milliseconds(started) {
 // The code and facts of an error from the core, without consuming it.
 function peek(error) {
   const message = error?.message
-  if (typeof message !== 'string' || !message.startsWith(ENCODED_PREFIX)) return null
-  try {
-    return JSON.parse(message.slice(ENCODED_PREFIX.length))
-  } catch {
-    return null
-  }
+  return typeof message === 'string' ? decodeCoreError(message) : null
 }
 
 // One line per event: a message's first line is enough to tell what failed.
@@ -122,8 +117,8 @@ function moduleWithOrigin(native) {
   }
 }
 
-// Calls are logged only when a limit (5011) or an abort stops them: logging every call would
-// drown the events that matter.
+// Calls are logged only when a limit (FuelExhausted, 5011) or an abort stops them: logging
+// every call would drown the events that matter.
 function limitEvents(call) {
   return function (instanceId, name, ...rest) {
     const started = performance.now()
@@ -133,9 +128,9 @@ function limitEvents(call) {
         const facts = error === undefined ? null : peek(error)
         if (facts?.aborted) {
           log(`call ${JSON.stringify(name)} on ${instanceId} aborted by its signal ${milliseconds(started)}`)
-        } else if (facts?.code === 5011) {
+        } else if (facts?.code === ErrorCode.FuelExhausted) {
           const spent = facts.reason === 'fuel' && facts.fuelConsumed !== undefined ? `, ${facts.fuelConsumed} fuel burnt` : ''
-          log(`call ${JSON.stringify(name)} on ${instanceId} stopped by its ${facts.reason ?? 'limit'} (5011)${spent} ${milliseconds(started)}`)
+          log(`call ${JSON.stringify(name)} on ${instanceId} stopped by its ${facts.reason ?? 'limit'} (${facts.code})${spent} ${milliseconds(started)}`)
         }
       },
     )
