@@ -1,0 +1,50 @@
+'use strict'
+// Instances by id: instantiate a module with its options (WASI config, stdin, limits, imports),
+// read what it wrote to piped stdout and stderr, drop it. index.js wraps each id in an Instance.
+
+const native = require('./native.js')
+const { ErrorCode, invoke, invokeAsync } = require('./errors.js')
+const { isBinaryData, plainCopy, snapshot, toBytes } = require('./arguments.js')
+const { requireInstanceId, requireModuleId } = require('./handles.js')
+const { hostImports } = require('./host-calls.js')
+const { guardOutputCallbacks, trackOutput, forgetOutput } = require('./output.js')
+const { withPreopenPermissions } = require('./permissions.js')
+const { forgetFastCalls } = require('./fast-calls.js')
+
+// Resolves the new instance's id.
+async function createInstance(moduleId, options) {
+  requireModuleId(moduleId)
+  // Anything but an object goes to the core as it is, which says what is wrong with it.
+  const isObject = options !== null && typeof options === 'object'
+  const copied = isObject ? snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(options, 1)) : {}
+  const { imports, stdin, limits, ...wasi } = copied
+  // Three levels: a preopen given as { path, readonly } is copied too.
+  const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 3))
+  if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
+  const delivery = guardOutputCallbacks(config)
+  if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
+  const self = { id: null }
+  const host = hostImports(imports, self)
+  const checked = isObject ? withPreopenPermissions(config) : options
+  const instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
+  self.id = instanceId
+  trackOutput(instanceId, delivery)
+  return instanceId
+}
+
+// What the program wrote to its piped stdout (stderr) since the last read.
+async function readStdout(instanceId) {
+  return invoke(native.readStdout, requireInstanceId(instanceId))
+}
+
+async function readStderr(instanceId) {
+  return invoke(native.readStderr, requireInstanceId(instanceId))
+}
+
+async function dropInstance(instanceId) {
+  invoke(native.dropInstance, requireInstanceId(instanceId))
+  forgetOutput(instanceId)
+  forgetFastCalls(instanceId)
+}
+
+module.exports = { createInstance, readStdout, readStderr, dropInstance }

@@ -1,0 +1,26 @@
+'use strict'
+// Compiled modules by id: compile from bytes or WAT text, compile a file, drop.
+
+const native = require('./native.js')
+const { invoke, invokeAsync } = require('./errors.js')
+const { requireString, toBytes } = require('./arguments.js')
+const { requireModuleId } = require('./handles.js')
+const { requireNodePermission } = require('./permissions.js')
+const { withProgress } = require('./progress.js')
+
+async function compile(source) {
+  const input = typeof source === 'string' ? source : toBytes(source, 'compile source')
+  return invokeAsync(native.compile, input)
+}
+
+async function compileFile(path, options = undefined) {
+  requireString(path, 'compileFile path')
+  requireNodePermission('fs.read', path, `compileFile ${JSON.stringify(path)}`)
+  return withProgress(path, options, () => invokeAsync(native.compileFile, path), dropModule)
+}
+
+async function dropModule(moduleId) {
+  invoke(native.dropModule, requireModuleId(moduleId))
+}
+
+module.exports = { compile, compileFile, dropModule }
