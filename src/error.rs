@@ -190,3 +190,237 @@ impl From<WasmError> for napi::Error {
         napi::Error::new(napi::Status::GenericFailure, error.encode())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// The JSON object an error crosses into JS as, checking the prefix on the way.
+    fn decoded(error: &WasmError) -> Value {
+        let encoded = error.encode();
+        let json = encoded
+            .strip_prefix(ENCODED_PREFIX)
+            .unwrap_or_else(|| panic!("{encoded:?} lacks the prefix"));
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json:?}: {e}"))
+    }
+
+    const CODES: [(ErrorCode, u32, &str); 12] = [
+        (ErrorCode::CompileError, 5000, "CompileError"),
+        (ErrorCode::InstantiateError, 5001, "InstantiateError"),
+        (ErrorCode::CallError, 5002, "CallError"),
+        (ErrorCode::ExportNotFound, 5003, "ExportNotFound"),
+        (ErrorCode::InvalidModuleHandle, 5004, "InvalidModuleHandle"),
+        (
+            ErrorCode::InvalidInstanceHandle,
+            5005,
+            "InvalidInstanceHandle",
+        ),
+        (ErrorCode::MemoryError, 5006, "MemoryError"),
+        (ErrorCode::TypeError, 5007, "TypeError"),
+        (ErrorCode::IoError, 5008, "IoError"),
+        (ErrorCode::PermissionDenied, 5009, "PermissionDenied"),
+        (ErrorCode::WasiError, 5010, "WasiError"),
+        (ErrorCode::FuelExhausted, 5011, "FuelExhausted"),
+    ];
+
+    #[test]
+    fn codes_and_names_are_the_spec_table() {
+        for (code, number, name) in CODES {
+            assert_eq!(code as u32, number);
+            assert_eq!(code.name(), name);
+        }
+    }
+
+    #[test]
+    fn a_bare_error_encodes_code_name_and_message_only() {
+        for (code, number, name) in CODES {
+            let value = decoded(&WasmError::new(code, "it failed"));
+            assert_eq!(
+                value,
+                json!({ "code": number, "name": name, "message": "it failed" })
+            );
+        }
+    }
+
+    #[test]
+    fn details_are_encoded_flat_in_camel_case() {
+        let mut error = WasmError::new(ErrorCode::FuelExhausted, "out of fuel")
+            .with_path("/p")
+            .with_manifest("/m.toml");
+        error.details = ErrorDetails {
+            exit_code: Some(-3),
+            trap: Some("unreachable".into()),
+            reason: Some("fuel"),
+            fuel_consumed: Some(u64::from(u32::MAX) + 1),
+            elapsed_ms: Some(1.5),
+            aborted: Some(true),
+            host_error: Some(7.0),
+            line: Some(12),
+            key: Some("capabilities.wasm.load".into()),
+            ..error.details
+        };
+        assert_eq!(
+            decoded(&error),
+            json!({
+                "code": 5011,
+                "name": "FuelExhausted",
+                "message": "out of fuel",
+                "exitCode": -3,
+                "trap": "unreachable",
+                "path": "/p",
+                "reason": "fuel",
+                "fuelConsumed": 4294967296u64,
+                "elapsedMs": 1.5,
+                "aborted": true,
+                "hostError": 7.0,
+                "manifest": "/m.toml",
+                "line": 12,
+                "key": "capabilities.wasm.load",
+            })
+        );
+    }
+
+    #[test]
+    fn any_message_survives_the_encoding() {
+        for message in [
+            "",
+            "quotes \" and \\ backslashes",
+            "lines\nand\ttabs\r\n",
+            "control \u{0} \u{1f} characters",
+            "unicode: caf\u{e9} \u{1F600} \u{2028}",
+            "looks like JSON: {\"code\": 1}",
+            ENCODED_PREFIX,
+        ] {
+            let value = decoded(&WasmError::new(ErrorCode::IoError, message));
+            assert_eq!(value["message"], message, "{message:?}");
+            assert_eq!(value["code"], 5008);
+        }
+    }
+
+    #[test]
+    fn a_non_finite_elapsed_time_still_encodes() {
+        let mut error = WasmError::new(ErrorCode::CallError, "slow");
+        error.details.elapsed_ms = Some(f64::INFINITY);
+        let value = decoded(&error);
+        assert_eq!(value["message"], "slow");
+        assert_eq!(value["elapsedMs"], Value::Null);
+    }
+
+    #[test]
+    fn display_shows_the_code_and_the_message() {
+        let error = WasmError::new(ErrorCode::TypeError, "bad value");
+        assert_eq!(error.to_string(), "[5007] bad value");
+    }
+
+    #[test]
+    fn a_napi_error_carries_the_encoding() {
+        let error = WasmError::new(ErrorCode::ExportNotFound, "no \"x\"").with_path("/q");
+        let encoded = error.encode();
+        let napi_error = napi::Error::from(error);
+        assert_eq!(napi_error.status, napi::Status::GenericFailure);
+        assert_eq!(napi_error.reason, encoded);
+    }
+
+    // --- classification of failed wasm calls, by type ---
+
+    fn failing_call(wat: &str) -> wasmtime::Error {
+        let engine = wasmtime::Engine::default();
+        let module = wasmtime::Module::new(&engine, wat).expect("the test module compiles");
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let run = instance
+            .get_typed_func::<(), ()>(&mut store, "run")
+            .expect("exports run");
+        run.call(&mut store, ()).expect_err("the call traps")
+    }
+
+    #[test]
+    fn a_trap_names_its_kind_and_carries_the_wasm_backtrace() {
+        let err =
+            failing_call(r#"(module (func $inner unreachable) (func (export "run") call $inner))"#);
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "call \"run\"", err);
+        assert_eq!(error.code, ErrorCode::CallError);
+        let kind = "wasm `unreachable` instruction executed";
+        assert_eq!(error.details.trap.as_deref(), Some(kind));
+        assert!(
+            error
+                .message
+                .starts_with(&format!("call \"run\": wasm trap: {kind}\n")),
+            "{:?}",
+            error.message
+        );
+        assert!(
+            error.message.contains("inner"),
+            "backtrace: {:?}",
+            error.message
+        );
+        assert_eq!(error.details.exit_code, None);
+    }
+
+    #[test]
+    fn each_trap_kind_is_told_apart() {
+        let err = failing_call(
+            r#"(module (func (export "run") i32.const 1 i32.const 0 i32.div_s drop))"#,
+        );
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "c", err);
+        assert_eq!(
+            error.details.trap.as_deref(),
+            Some("integer divide by zero")
+        );
+
+        let err = failing_call(
+            r#"(module (memory 1) (func (export "run") i32.const 70000 i32.load drop))"#,
+        );
+        let error = WasmError::from_wasm_failure(ErrorCode::InstantiateError, "start", err);
+        assert_eq!(error.code, ErrorCode::InstantiateError);
+        assert_eq!(
+            error.details.trap.as_deref(),
+            Some("out of bounds memory access")
+        );
+    }
+
+    #[test]
+    fn a_wasi_exit_carries_its_status_not_a_trap() {
+        for status in [1, 42, -1, i32::MAX] {
+            let err = wasmtime::Error::new(wasmtime_wasi::I32Exit(status));
+            let error = WasmError::from_wasm_failure(ErrorCode::CallError, "call \"_start\"", err);
+            assert_eq!(error.details.exit_code, Some(status));
+            assert_eq!(error.details.trap, None);
+            assert_eq!(
+                error.message,
+                format!("call \"_start\": the program exited with status {status}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_trap_under_added_context_is_still_a_trap() {
+        let err =
+            wasmtime::Error::new(Trap::StackOverflow).context("while calling a host function");
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "c", err);
+        assert_eq!(error.details.trap.as_deref(), Some("call stack exhausted"));
+    }
+
+    #[test]
+    fn an_error_is_never_classified_by_its_text() {
+        let err = wasmtime::Error::msg("wasm trap: integer divide by zero (but not really)");
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "c", err);
+        assert_eq!(error.details.trap, None);
+        assert_eq!(error.details.exit_code, None);
+        assert_eq!(
+            error.message,
+            "c: wasm trap: integer divide by zero (but not really)"
+        );
+        let err = wasmtime::Error::msg("the program exited with status 3");
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "c", err);
+        assert_eq!(error.details.exit_code, None);
+    }
+
+    #[test]
+    fn other_failures_keep_their_whole_chain() {
+        let err = wasmtime::Error::msg("root cause").context("outer layer");
+        let error = WasmError::from_wasm_failure(ErrorCode::CallError, "call \"f\"", err);
+        assert_eq!(error.message, "call \"f\": outer layer: root cause");
+    }
+}

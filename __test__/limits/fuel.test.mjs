@@ -1,7 +1,7 @@
 // Fuel accounting: a loop of known length burns fuel in proportion to its length, the tank
 // drains across calls and is refilled by setFuel, per-call fuel caps one call without
 // refilling anything, and instances made without limits.fuel are unmetered (fuel() is null,
-// fuel requests are a clear 5011).
+// fuel requests are refused up front with 5002: 5011 is only for a limit that was reached).
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -167,16 +167,16 @@ test('fuel given as a bigint works like a number', async () => {
   await instance.drop()
 })
 
-test('an instance made without limits.fuel is unmetered: fuel() is null and fuel requests are a clear 5011', async () => {
+test('an instance made without limits.fuel is unmetered: fuel() is null and fuel requests are refused up front with 5002, not 5011', async () => {
   const instance = await rw.instantiate(loops, { limits: { timeoutMs: 10_000 } })
   assert.equal(await instance.fuel(), null)
   assert.equal(await rw.fuel(instance.id), null)
-  const perCall = await expectCode(() => instance.invoke('count', [10], { fuel: 1000 }), 5011, 'per-call fuel on an unmetered instance')
+  const perCall = await expectCode(() => instance.invoke('count', [10], { fuel: 1000 }), 5002, 'per-call fuel on an unmetered instance')
   assert.match(perCall.message, /no fuel metering/)
   assert.match(perCall.message, /limits\.fuel/)
   assert.equal(perCall.reason, undefined, 'this is a refusal, not a stop')
-  await expectCode(() => rw.call(instance.id, 'count', [10], { fuel: 1000 }), 5011, 'low-level call with fuel')
-  const refill = await expectCode(() => instance.setFuel(1000), 5011, 'setFuel on an unmetered instance')
+  await expectCode(() => rw.call(instance.id, 'count', [10], { fuel: 1000 }), 5002, 'low-level call with fuel')
+  const refill = await expectCode(() => instance.setFuel(1000), 5002, 'setFuel on an unmetered instance')
   assert.match(refill.message, /no fuel metering/)
   assert.equal(await instance.fuel(), null, 'still unmetered')
   assert.deepEqual(await instance.invoke('count', [10], { fuel: null }), [10], 'fuel: null means no per-call fuel')

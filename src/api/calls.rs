@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::api::decode;
 use crate::api::encode::JsResults;
-use crate::api::settle::settle;
+use crate::api::settle::settle_call;
 use crate::runtime::{instance, limits, values};
 
 /// Stops a call when its AbortSignal fires.
@@ -56,8 +56,8 @@ pub fn call<'env>(
         .into_iter()
         .map(Arc::from)
         .collect();
-    let call = entry.call(func, params, call_limits)?;
-    settle(env, async move { call.await.map(JsResults) })
+    let (call, early) = entry.call(func, params, call_limits)?;
+    settle_call(env, early, async move { call.await.map(JsResults) })
 }
 
 /// The handle of an exported function, for `callFast` / `callSyncFast`: calls by handle read
@@ -87,7 +87,7 @@ pub fn call_sync<'env>(
     let func = entry.exports.function(&name)?;
     let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
     let mut results = vec![wasmtime::Val::I32(0); func.results.len()];
-    let returned = entry.call_sync(func, &params, &mut results)?;
+    let returned = crate::api::settle::call_sync(&entry, func, &params, &mut results)?;
     results.truncate(returned);
     crate::api::settle::to_unknown(env, JsResults(results))
 }

@@ -257,6 +257,8 @@ fn input_bytes(value: &Unknown) -> napi::Result<Vec<u8>> {
         // SAFETY: checked to be a string.
         ValueType::String => Ok(unsafe { value.cast::<String>()? }.into_bytes()),
         ValueType::Object if value.is_typedarray()? => {
+            // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array (another
+            // typed array is an error); the bytes are copied before any JS can run.
             Ok(unsafe { value.cast::<&[u8]>()? }.to_vec())
         }
         other => Err(wasi_error(format!(
@@ -277,6 +279,7 @@ fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<Outp
         });
     };
     match value.get_type()? {
+        // SAFETY: checked to be a string.
         ValueType::String => match unsafe { value.cast::<String>()? }.as_str() {
             "inherit" => Ok(OutputTarget::Inherit),
             "ignore" => Ok(OutputTarget::Ignore),
@@ -287,7 +290,7 @@ fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<Outp
         },
         ValueType::Function => {
             // SAFETY: checked to be a function.
-            let function: Function<crate::api::encode::JsBytes, Unknown<'static>> =
+            let function: Function<crate::api::dispatch::OutputDrain, Unknown<'static>> =
                 unsafe { value.cast()? };
             let sink: Arc<dyn ChunkSink> = Arc::new(JsChunkSink::new(&function)?);
             Ok(OutputTarget::Callback(sink))
@@ -306,10 +309,18 @@ pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
     let Some(host) = host else {
         return Ok(imports);
     };
-    if is_nullish(&host)? {
-        return Ok(imports);
+    match host.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(imports),
+        ValueType::Object => {}
+        other => {
+            return Err(WasmError::new(
+                ErrorCode::InstantiateError,
+                format!("imports must be an object, got a {}", kind_name(other)),
+            )
+            .into())
+        }
     }
-    // SAFETY: index.js passes an object.
+    // SAFETY: checked to be an object just above (not assumed from what lib/ passes).
     let host: Object = unsafe { host.cast()? };
     let functions: Vec<Vec<String>> = host.get_named_property("functions")?;
     imports.functions = functions.into_iter().filter_map(pair).collect();
@@ -552,7 +563,8 @@ pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
     match source.get_type()? {
         // SAFETY: checked to be a string.
         ValueType::String => Ok(unsafe { source.cast::<String>()? }.into_bytes()),
-        // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array.
+        // SAFETY: `&[u8]`'s conversion checks that the value is a Uint8Array (anything else
+        // is an error); the bytes are copied before any JS can run.
         ValueType::Object => Ok(crate::runtime::buffers::copy_of(unsafe {
             source.cast::<&[u8]>()?
         })),

@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{FnArgs, Function};
+use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
+use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, Unknown};
 
 use crate::api::encode::{JsBytes, JsValueOut};
 use crate::runtime::host::HostDispatcher;
 use crate::runtime::values::ResultValue;
-use crate::wasi::stdio::ChunkSink;
+use crate::wasi::stdio::{ChunkSink, OutputQueue};
 
 type DispatchArgs = FnArgs<(u32, f64, Vec<JsValueOut>, Vec<String>)>;
 
@@ -49,11 +50,12 @@ impl HostDispatcher for JsDispatcher {
     }
 }
 
-/// Hands each chunk a guest writes to a JS callback, as a Uint8Array.
-pub struct JsChunkSink(Callback<JsBytes>);
+/// Hands what a guest writes to a JS callback, as a Uint8Array of everything queued when the
+/// callback's turn comes.
+pub struct JsChunkSink(Callback<OutputDrain>);
 
 impl JsChunkSink {
-    pub fn new(function: &Function<'_, JsBytes, Unknown<'static>>) -> napi::Result<Self> {
+    pub fn new(function: &Function<'_, OutputDrain, Unknown<'static>>) -> napi::Result<Self> {
         let tsfn = function
             .build_threadsafe_function()
             .callee_handled::<false>()
@@ -64,10 +66,26 @@ impl JsChunkSink {
 }
 
 impl ChunkSink for JsChunkSink {
-    fn send(&self, chunk: Vec<u8>) -> bool {
-        let status = self
-            .0
-            .call(JsBytes(chunk), ThreadsafeFunctionCallMode::NonBlocking);
+    fn schedule(&self, queue: Arc<OutputQueue>) -> bool {
+        let delivered = queue.clone();
+        let status = self.0.call_with_return_value(
+            OutputDrain(queue),
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |_, _| {
+                delivered.delivered();
+                Ok(())
+            },
+        );
         status == Status::Ok
+    }
+}
+
+/// Becomes, on the JS thread, the bytes its queue holds at that moment.
+pub struct OutputDrain(Arc<OutputQueue>);
+
+impl ToNapiValue for OutputDrain {
+    unsafe fn to_napi_value(env: sys::napi_env, drain: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: called by napi on the JS thread with its live env, as JsBytes expects.
+        unsafe { JsBytes::to_napi_value(env, JsBytes(drain.0.take())) }
     }
 }

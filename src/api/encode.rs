@@ -13,7 +13,8 @@ pub struct JsResults(pub Vec<wasmtime::Val>);
 impl ToNapiValue for JsResults {
     unsafe fn to_napi_value(env: sys::napi_env, results: Self) -> napi::Result<sys::napi_value> {
         let values: Vec<JsValueOut> = results.0.iter().map(|v| JsValueOut(from_wasm(v))).collect();
-        Vec::to_napi_value(env, values)
+        // SAFETY: `env` is the live env this conversion was called with (the trait's contract).
+        unsafe { Vec::to_napi_value(env, values) }
     }
 }
 
@@ -21,16 +22,21 @@ pub struct JsValueOut(pub ResultValue);
 
 impl ToNapiValue for JsValueOut {
     unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> napi::Result<sys::napi_value> {
-        match value.0 {
-            ResultValue::Number(n) => f64::to_napi_value(env, n),
-            ResultValue::BigInt(n) => BigInt::to_napi_value(env, BigInt::from(n)),
-            ResultValue::V128(bits) => BigInt::to_napi_value(env, BigInt::from(bits)),
-            ResultValue::Null => Null::to_napi_value(env, Null),
-            ResultValue::OpaqueRef(kind) => {
-                let env = Env::from_raw(env);
-                let mut object = Object::new(&env)?;
-                object.set_named_property("type", kind)?;
-                Object::to_napi_value(env.raw(), object)
+        // SAFETY: `env` is the live env this conversion was called with, on its own thread
+        // (the trait's contract); every value converted is an owned Rust value or, for the
+        // object, one made in this env just now.
+        unsafe {
+            match value.0 {
+                ResultValue::Number(n) => f64::to_napi_value(env, n),
+                ResultValue::BigInt(n) => BigInt::to_napi_value(env, BigInt::from(n)),
+                ResultValue::V128(bits) => BigInt::to_napi_value(env, BigInt::from(bits)),
+                ResultValue::Null => Null::to_napi_value(env, Null),
+                ResultValue::OpaqueRef(kind) => {
+                    let env = Env::from_raw(env);
+                    let mut object = Object::new(&env)?;
+                    object.set_named_property("type", kind)?;
+                    Object::to_napi_value(env.raw(), object)
+                }
             }
         }
     }
@@ -46,7 +52,9 @@ impl ToNapiValue for JsExports {
             .into_iter()
             .map(|info| export_object(&js_env, info))
             .collect::<napi::Result<Vec<_>>>()?;
-        Vec::to_napi_value(env, objects)
+        // SAFETY: `env` is the live env this conversion was called with, and the objects were
+        // made in it just now.
+        unsafe { Vec::to_napi_value(env, objects) }
     }
 }
 
@@ -119,28 +127,48 @@ pub struct JsBytes(pub Vec<u8>);
 impl ToNapiValue for JsBytes {
     unsafe fn to_napi_value(env: sys::napi_env, bytes: Self) -> napi::Result<sys::napi_value> {
         let len = bytes.0.len();
-        if len == 0 {
-            return napi::bindgen_prelude::Uint8Array::to_napi_value(env, Vec::new().into());
-        }
         if len < EXTERNAL_MIN {
-            return copied_to_js(env, bytes.0);
+            // SAFETY: `env` is the live env this conversion was called with (the trait's
+            // contract), on its own thread.
+            return unsafe { copied_to_js(env, bytes.0) };
         }
-        let data = bytes.0.as_ptr() as *mut std::ffi::c_void;
+        let data = bytes.0.as_ptr().cast_mut().cast::<std::ffi::c_void>();
+        // Moving the Vec into the box leaves its heap buffer, which `data` points to, in place.
         let owner = Box::into_raw(Box::new(bytes.0));
         let mut array_buffer = std::ptr::null_mut();
-        let status = sys::napi_create_external_arraybuffer(
-            env,
-            data,
-            len,
-            Some(give_back),
-            owner.cast(),
-            &mut array_buffer,
-        );
-        if status != sys::Status::napi_ok {
-            // Not taken by V8 (no finalizer will run): copy, then give the buffer back.
-            return copied_to_js(env, *Box::from_raw(owner));
+        // SAFETY: `data` is `len` initialized bytes owned by `owner`, which stays alive and
+        // unchanged until `give_back` takes it back: V8 gets the only pointer to it.
+        let status = unsafe {
+            sys::napi_create_external_arraybuffer(
+                env,
+                data,
+                len,
+                Some(give_back),
+                owner.cast(),
+                &mut array_buffer,
+            )
+        };
+        match status {
+            // SAFETY: V8 took the buffer; its finalizer owns `owner` from now on.
+            sys::Status::napi_ok => unsafe { uint8_array(env, array_buffer, len) },
+            // Refused before anything was made from `owner` (no finalizer exists, so it is
+            // still ours): external memory is not allowed (Electron's memory cage), or JS
+            // cannot run now. Copy instead.
+            sys::Status::napi_no_external_buffers_allowed
+            | sys::Status::napi_pending_exception
+            | sys::Status::napi_cannot_run_js => {
+                // SAFETY: `owner` came from `Box::into_raw` above and nothing else holds it.
+                let bytes = unsafe { Box::from_raw(owner) };
+                // SAFETY: as for the first `copied_to_js`.
+                unsafe { copied_to_js(env, *bytes) }
+            }
+            // Any other failure may come after Node made the finalizer, which may already have
+            // run (freeing the bytes) or run later: `owner` is no longer ours to free or read.
+            // At worst it leaks; never freed twice.
+            _ => Err(napi::Error::from_reason(format!(
+                "cannot hand {len} bytes to JavaScript as an ArrayBuffer"
+            ))),
         }
-        uint8_array(env, array_buffer, len)
     }
 }
 
@@ -149,33 +177,49 @@ impl ToNapiValue for JsBytes {
 const EXTERNAL_MIN: usize = 64 << 10;
 
 /// A Uint8Array over a V8 buffer holding a copy of `bytes`; the buffer is given back.
+///
+/// # Safety
+/// `env` must be a live env, used on its own thread.
 unsafe fn copied_to_js(env: sys::napi_env, bytes: Vec<u8>) -> napi::Result<sys::napi_value> {
     let mut array_buffer = std::ptr::null_mut();
     let mut copy = std::ptr::null_mut();
-    let status = sys::napi_create_arraybuffer(env, bytes.len(), &mut copy, &mut array_buffer);
+    // SAFETY: a live env (the caller's contract) and out-pointers to locals.
+    let status =
+        unsafe { sys::napi_create_arraybuffer(env, bytes.len(), &mut copy, &mut array_buffer) };
     if status != sys::Status::napi_ok {
         return Err(napi::Error::from_reason("cannot create an ArrayBuffer"));
     }
-    std::ptr::copy_nonoverlapping(bytes.as_ptr(), copy.cast::<u8>(), bytes.len());
+    if !bytes.is_empty() {
+        // SAFETY: V8 just allocated `bytes.len()` writable bytes at `copy` (non-null, since
+        // the length is not zero), in a buffer no one else can see yet.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), copy.cast::<u8>(), bytes.len()) };
+    }
     let len = bytes.len();
     crate::runtime::buffers::recycle(bytes);
-    uint8_array(env, array_buffer, len)
+    // SAFETY: a live env, and an ArrayBuffer of `len` bytes made in it.
+    unsafe { uint8_array(env, array_buffer, len) }
 }
 
+/// # Safety
+/// `env` must be a live env, used on its own thread, and `array_buffer` an ArrayBuffer of it
+/// holding at least `len` bytes.
 unsafe fn uint8_array(
     env: sys::napi_env,
     array_buffer: sys::napi_value,
     len: usize,
 ) -> napi::Result<sys::napi_value> {
     let mut typed = std::ptr::null_mut();
-    let status = sys::napi_create_typedarray(
-        env,
-        sys::TypedarrayType::uint8_array,
-        len,
-        array_buffer,
-        0,
-        &mut typed,
-    );
+    // SAFETY: the caller's contract; Node checks `len` against the buffer's length.
+    let status = unsafe {
+        sys::napi_create_typedarray(
+            env,
+            sys::TypedarrayType::uint8_array,
+            len,
+            array_buffer,
+            0,
+            &mut typed,
+        )
+    };
     if status != sys::Status::napi_ok {
         return Err(napi::Error::from_reason("cannot create a Uint8Array"));
     }
@@ -188,9 +232,11 @@ unsafe extern "C" fn give_back(
     _data: *mut std::ffi::c_void,
     owner: *mut std::ffi::c_void,
 ) {
-    // SAFETY: `owner` is the Box made in `to_napi_value`, finalized exactly once.
+    // SAFETY: `owner` is the Box made in `to_napi_value` and handed to V8 with this
+    // finalizer, which V8 runs exactly once, after the last use of the buffer.
     let owned = unsafe { Box::from_raw(owner.cast::<Vec<u8>>()) };
-    crate::runtime::buffers::recycle(*owned);
+    // A panic must not unwind into Node; the buffer is then simply freed.
+    let _ = std::panic::catch_unwind(move || crate::runtime::buffers::recycle(*owned));
 }
 
 /// The policy `capabilities()` reports; absent values are `null`.

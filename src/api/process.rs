@@ -18,11 +18,11 @@ pub fn check_value(value_type: String, value: Unknown) -> napi::Result<()> {
     )?)
 }
 
-/// Panics on purpose at `at` ("sync", "first-slice", "pool", "after-yield" or "blocking"), to
-/// prove that a panic at the boundary becomes an error. Only in debug builds.
-#[cfg(debug_assertions)]
-#[napi(catch_unwind)]
-pub fn debug_panic<'env>(env: &'env Env, at: String) -> napi::Result<Unknown<'env>> {
+/// A test hook, not API (kept out of the typings): panics on purpose at `at` ("sync",
+/// "first-slice", "pool", "after-yield" or "blocking") to prove that a panic at the boundary
+/// becomes an error. Throws unless the process was started with RUNTIME_WASM_PANIC_PROBE=1.
+#[napi(catch_unwind, skip_typescript)]
+pub fn panic_probe<'env>(env: &'env Env, at: String) -> napi::Result<Unknown<'env>> {
     crate::api::panic::probe::run(env, &at)
 }
 
@@ -63,4 +63,16 @@ pub fn capabilities_in_force(env: &Env) -> napi::Result<Object<'_>> {
 #[no_mangle]
 pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
     8
+}
+
+/// Errors in wasm code are plentiful (every trap, every stopped call) and are reported with
+/// wasm backtraces. With RUST_BACKTRACE=1 in the environment, Rust would also capture a
+/// native backtrace for each one, walking every stack of a deeply re-entered call: seconds
+/// for a call stopped at a depth of a thousand. So unless the process chose otherwise with
+/// RUST_LIB_BACKTRACE, library errors capture none (panics still print theirs).
+#[napi_derive::module_init]
+fn no_native_backtraces_in_errors() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
 }

@@ -4,13 +4,21 @@
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use napi::bindgen_prelude::{within_runtime_if_available, ToNapiValue};
 use napi::{Env, JsValue, Unknown};
+use tokio::task::JoinError;
 
 use crate::api::panic::{internal_error, CatchPanic};
-use crate::error::WasmResult;
+use wasmtime::Val;
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::call::EarlyOutcome;
+use crate::runtime::exports::ExportFunc;
+use crate::runtime::instance::InstanceEntry;
 
 /// Resolves `future` as a value when it completes in its first slice, else as a Promise.
 pub fn settle<'env, T, F>(env: &'env Env, future: F) -> napi::Result<Unknown<'env>>
@@ -18,22 +26,80 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = WasmResult<T>> + Send + 'static,
 {
-    let mut future = Box::pin(future);
+    match first_slice(Box::pin(future))? {
+        FirstSlice::Done(outcome) => to_unknown(env, outcome?),
+        FirstSlice::GoesOn(future) => spawn(env, future),
+    }
+}
+
+/// `settle` for a call whose stop is told early (see `EarlyOutcome`): once it is past its
+/// first slice, it runs as a task of its own, and its Promise settles with whichever comes
+/// first, its outcome or the early word of a stop. The stopped call's unwinding then goes on
+/// in its task, after its Promise has settled.
+pub fn settle_call<'env, T, F>(
+    env: &'env Env,
+    early: Option<Arc<EarlyOutcome>>,
+    future: F,
+) -> napi::Result<Unknown<'env>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = WasmResult<T>> + Send + 'static,
+{
+    let Some(early) = early else {
+        return settle(env, future);
+    };
+    let future = match first_slice(Box::pin(future))? {
+        FirstSlice::Done(outcome) => return to_unknown(env, outcome?),
+        FirstSlice::GoesOn(future) => future,
+    };
+    let told = early.listen();
+    let running = within_runtime_if_available(|| tokio::spawn(CatchPanic::new(future)));
+    spawn(env, async move {
+        tokio::select! {
+            biased;
+            joined = running => {
+                joined.unwrap_or_else(|failed| Err(task_failure(failed, ErrorCode::CallError)))
+            }
+            Ok(stopped) = told => Err(stopped),
+        }
+    })
+}
+
+/// How an operation's first slice went: it finished, or it goes on.
+enum FirstSlice<T, F> {
+    Done(WasmResult<T>),
+    GoesOn(Pin<Box<F>>),
+}
+
+/// Polls an operation once on this thread, inside the async runtime's context.
+fn first_slice<T, F>(mut future: Pin<Box<F>>) -> napi::Result<FirstSlice<T, F>>
+where
+    F: Future<Output = WasmResult<T>>,
+{
     let first_poll = within_runtime_if_available(|| {
         let mut context = Context::from_waker(Waker::noop());
         catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)))
     });
-    let first_poll = match first_poll {
-        Ok(poll) => poll,
+    match first_poll {
+        Ok(Poll::Ready(outcome)) => Ok(FirstSlice::Done(outcome)),
+        Ok(Poll::Pending) => Ok(FirstSlice::GoesOn(future)),
         Err(payload) => {
             std::mem::forget(future); // dropping what panicked may panic again
-            return Err(internal_error(payload).into());
+            Err(internal_error(payload).into())
         }
-    };
-    match first_poll {
-        Poll::Ready(outcome) => to_unknown(env, outcome?),
-        Poll::Pending => spawn(env, future),
     }
+}
+
+/// The error of a background task that did not finish: it panicked, or the runtime is
+/// shutting down.
+fn task_failure(failed: JoinError, code: ErrorCode) -> WasmError {
+    if failed.is_panic() {
+        return internal_error(failed.into_panic());
+    }
+    WasmError::new(
+        code,
+        format!("the background task did not finish: {failed}"),
+    )
 }
 
 /// Runs `future` on the pool behind a Promise, without a first slice on the JS thread.
@@ -47,6 +113,21 @@ where
     Ok(promise.to_unknown())
 }
 
+/// `callSync`: runs the call on this thread, inside the async runtime's context when the
+/// guest can reach WASI (whose sleeps make timers there, which then fail the call).
+pub fn call_sync(
+    entry: &InstanceEntry,
+    func: &ExportFunc,
+    params: &[Val],
+    results: &mut [Val],
+) -> WasmResult<usize> {
+    if entry.needs_async() {
+        within_runtime_if_available(|| entry.call_sync(func, params, results))
+    } else {
+        entry.call_sync(func, params, results)
+    }
+}
+
 /// Runs blocking work (compiling, reading files) on the blocking pool behind a Promise.
 pub fn spawn_blocking<'env, T, F>(env: &'env Env, work: F) -> napi::Result<Unknown<'env>>
 where
@@ -56,15 +137,7 @@ where
     spawn(env, async move {
         tokio::task::spawn_blocking(work)
             .await
-            .unwrap_or_else(|join_error| {
-                if join_error.is_panic() {
-                    return Err(internal_error(join_error.into_panic()));
-                }
-                Err(crate::error::WasmError::new(
-                    crate::error::ErrorCode::CompileError,
-                    format!("the background task failed: {join_error}"),
-                ))
-            })
+            .unwrap_or_else(|failed| Err(task_failure(failed, ErrorCode::CompileError)))
     })
 }
 

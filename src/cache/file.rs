@@ -183,3 +183,255 @@ impl Drop for FileContents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TempDir;
+
+    const KEY: Key = [7; KEY_LEN];
+
+    /// `payload` followed by its trailer for `key`, as `write` lays it out.
+    fn stored(key: &Key, payload: &[u8]) -> Vec<u8> {
+        let mut bytes = payload.to_vec();
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&checksum(payload));
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(MAGIC);
+        bytes
+    }
+
+    #[test]
+    fn an_intact_file_is_accepted() {
+        assert!(intact(&stored(&KEY, b"payload bytes"), &KEY));
+        // An empty payload is still a well-formed file (wasmtime then refuses it).
+        assert!(intact(&stored(&KEY, b""), &KEY));
+        assert_eq!(stored(&KEY, b"").len(), TRAILER_LEN);
+    }
+
+    #[test]
+    fn a_file_shorter_than_a_trailer_is_rejected() {
+        let whole = stored(&KEY, b"");
+        for len in 0..whole.len() {
+            assert!(!intact(&whole[..len], &KEY), "{len} bytes");
+        }
+        assert!(!intact(&[], &KEY));
+    }
+
+    #[test]
+    fn a_truncated_or_extended_file_is_rejected() {
+        let whole = stored(&KEY, &[0xAB; 300]);
+        for cut in [1, 8, 16, 100, whole.len() - TRAILER_LEN] {
+            assert!(
+                !intact(&whole[cut..], &KEY),
+                "{cut} bytes cut from the front"
+            );
+            assert!(
+                !intact(&whole[..whole.len() - cut], &KEY),
+                "{cut} bytes cut from the end"
+            );
+        }
+        let mut longer = whole.clone();
+        longer.push(0);
+        assert!(!intact(&longer, &KEY), "a byte after the magic");
+        let mut prefixed = vec![0];
+        prefixed.extend_from_slice(&whole);
+        assert!(!intact(&prefixed, &KEY), "a byte before the payload");
+    }
+
+    #[test]
+    fn every_flipped_bit_is_noticed() {
+        let whole = stored(&KEY, b"\0asm\x01\0\0\0 some code");
+        for index in 0..whole.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut damaged = whole.clone();
+                damaged[index] ^= bit;
+                assert!(!intact(&damaged, &KEY), "bit {bit:#x} of byte {index}");
+            }
+        }
+    }
+
+    #[test]
+    fn another_key_is_rejected() {
+        let whole = stored(&KEY, b"code");
+        let mut other = KEY;
+        other[KEY_LEN - 1] ^= 1;
+        assert!(!intact(&whole, &other));
+        assert!(!intact(&whole, &[0; KEY_LEN]));
+    }
+
+    #[test]
+    fn a_consistent_trailer_of_another_format_is_rejected() {
+        let mut old_format = stored(&KEY, b"code");
+        let magic_at = old_format.len() - MAGIC.len();
+        old_format[magic_at..].copy_from_slice(b"RWCACHE1");
+        assert!(!intact(&old_format, &KEY));
+    }
+
+    #[test]
+    fn a_length_that_disagrees_is_rejected_even_with_a_valid_checksum() {
+        // The checksum matches the payload; only the recorded length is off.
+        let mut bytes = stored(&KEY, b"code");
+        let length_at = bytes.len() - MAGIC.len() - 8;
+        bytes[length_at..length_at + 8].copy_from_slice(&5u64.to_le_bytes());
+        assert!(!intact(&bytes, &KEY));
+        bytes[length_at..length_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(!intact(&bytes, &KEY));
+    }
+
+    #[test]
+    fn write_lays_out_the_documented_format() {
+        let dir = TempDir::new();
+        let path = dir.path().join("x.rwc");
+        let mut file = File::create(&path).unwrap();
+        write(&mut file, &KEY, b"payload").unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes, stored(&KEY, b"payload"));
+        assert!(bytes.ends_with(b"RWCACHE2"));
+        assert!(intact(&bytes, &KEY));
+    }
+
+    // --- loading, with a real engine ---
+
+    fn engine() -> Engine {
+        Engine::default()
+    }
+
+    /// A cache file for `key` holding a module serialized by `engine`.
+    fn cache_file(dir: &TempDir, engine: &Engine, key: &Key) -> std::path::PathBuf {
+        let module = Module::new(
+            engine,
+            r#"(module (func (export "f") (result i32) i32.const 7))"#,
+        )
+        .expect("compiles");
+        let payload = module.serialize().expect("serializes");
+        let path = dir.path().join("module.rwc");
+        let mut file = File::create(&path).unwrap();
+        write(&mut file, key, &payload).unwrap();
+        set_mode(&path, 0o600);
+        path
+    }
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn a_file_written_for_a_key_loads_as_a_working_module() {
+        let dir = TempDir::new();
+        let engine = engine();
+        let path = cache_file(&dir, &engine, &KEY);
+        let module = load(&engine, &path, &KEY).expect("loads");
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
+        assert_eq!(f.call(&mut store, ()).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_missing_file_is_missing() {
+        let dir = TempDir::new();
+        let result = load(&engine(), &dir.path().join("absent.rwc"), &KEY);
+        assert!(matches!(result, Err(Rejected::Missing)), "{result:?}");
+    }
+
+    #[test]
+    fn a_damaged_file_is_corrupt() {
+        let dir = TempDir::new();
+        let engine = engine();
+        let path = cache_file(&dir, &engine, &KEY);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(load(&engine, &path, &KEY), Err(Rejected::Corrupt)));
+        // And one read for another key is corrupt too, whatever it holds.
+        let path = cache_file(&dir, &engine, &KEY);
+        assert!(matches!(
+            load(&engine, &path, &[1; KEY_LEN]),
+            Err(Rejected::Corrupt)
+        ));
+        // An empty file.
+        std::fs::write(&path, b"").unwrap();
+        assert!(matches!(load(&engine, &path, &KEY), Err(Rejected::Corrupt)));
+    }
+
+    #[test]
+    fn an_intact_file_wasmtime_refuses_is_incompatible() {
+        let dir = TempDir::new();
+        let path = dir.path().join("garbage.rwc");
+        let mut file = File::create(&path).unwrap();
+        write(&mut file, &KEY, b"\x7fELF but not really an image").unwrap();
+        set_mode(&path, 0o600);
+        assert!(matches!(
+            load(&engine(), &path, &KEY),
+            Err(Rejected::Incompatible)
+        ));
+    }
+
+    #[test]
+    fn an_image_from_another_engine_configuration_is_incompatible() {
+        let dir = TempDir::new();
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(true);
+        let fuel_engine = Engine::new(&config).unwrap();
+        let path = cache_file(&dir, &fuel_engine, &KEY);
+        assert!(matches!(
+            load(&engine(), &path, &KEY),
+            Err(Rejected::Incompatible)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_may_write_is_not_trusted() {
+        let dir = TempDir::new();
+        let engine = engine();
+        let path = cache_file(&dir, &engine, &KEY);
+        for mode in [0o620, 0o602, 0o666] {
+            set_mode(&path, mode);
+            assert!(
+                matches!(load(&engine, &path, &KEY), Err(Rejected::NotTrusted)),
+                "{mode:o}"
+            );
+        }
+        set_mode(&path, 0o400);
+        assert!(
+            load(&engine, &path, &KEY).is_ok(),
+            "read-only for its owner is fine"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_or_a_directory_is_not_trusted() {
+        let dir = TempDir::new();
+        let engine = engine();
+        let path = cache_file(&dir, &engine, &KEY);
+        let link = dir.symlink(&path, "link.rwc");
+        assert!(matches!(
+            load(&engine, &link, &KEY),
+            Err(Rejected::NotTrusted)
+        ));
+        let sub = dir.dir("sub.rwc");
+        assert!(matches!(
+            load(&engine, &sub, &KEY),
+            Err(Rejected::NotTrusted)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_the_files_place_neither_blocks_nor_loads() {
+        let dir = TempDir::new();
+        let fifo = dir.path().join("fifo.rwc");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert!(matches!(
+            load(&engine(), &fifo, &KEY),
+            Err(Rejected::NotTrusted)
+        ));
+    }
+}

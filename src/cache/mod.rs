@@ -233,3 +233,114 @@ fn default_dir() -> Option<PathBuf> {
     };
     base.map(|b| b.join("runtime-wasm"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TempDir;
+
+    fn module(engine: &Engine) -> Module {
+        Module::new(engine, "(module (func (export \"f\")))").expect("compiles")
+    }
+
+    fn key(byte: u8) -> CacheKey {
+        CacheKey([byte; 32])
+    }
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn file_names_are_the_key_in_hex() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0xab;
+        bytes[31] = 0x01;
+        let name = CacheKey(bytes).file_name();
+        assert_eq!(name.len(), 64 + ".rwc".len());
+        assert!(name.starts_with("ab00"), "{name}");
+        assert!(name.ends_with("01.rwc"), "{name}");
+    }
+
+    #[test]
+    fn keys_differ_by_source_engine_and_metering() {
+        let engine = Engine::default();
+        let a = CacheKey::new(&engine, Metering::Off, b"(module)");
+        assert!(a == CacheKey::new(&engine, Metering::Off, b"(module)"));
+        assert!(a != CacheKey::new(&engine, Metering::Off, b"(module )"));
+        assert!(a != CacheKey::new(&engine, Metering::Fuel, b"(module)"));
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(true);
+        let other = Engine::new(&config).unwrap();
+        assert!(a != CacheKey::new(&other, Metering::Off, b"(module)"));
+    }
+
+    #[test]
+    fn a_stored_module_loads_back() {
+        let dir = TempDir::new();
+        let cache = dir.path().join("cache");
+        let engine = Engine::default();
+        store(&cache, &key(1), &module(&engine)).unwrap();
+        assert!(load(&engine, &cache, &key(1)).is_some());
+        assert!(load(&engine, &cache, &key(2)).is_none(), "another key");
+        // Nothing but the file is left behind: no temporary files.
+        let names: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(key(1).file_name())]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_directory_is_private() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = TempDir::new();
+        let cache = dir.path().join("new/cache");
+        store(&cache, &key(1), &module(&Engine::default())).unwrap();
+        assert_eq!(std::fs::metadata(&cache).unwrap().mode() & 0o777, 0o700);
+        let file = cache.join(key(1).file_name());
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_damaged_file_is_removed_to_be_rebuilt() {
+        let dir = TempDir::new();
+        let engine = Engine::default();
+        store(dir.path(), &key(3), &module(&engine)).unwrap();
+        let file = dir.path().join(key(3).file_name());
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&file, bytes).unwrap();
+        assert!(load(&engine, dir.path(), &key(3)).is_none());
+        assert!(!file.exists(), "the damaged file is gone");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_others_may_write_is_not_used() {
+        let dir = TempDir::new();
+        let engine = Engine::default();
+        let cache = dir.dir("shared");
+        store(&cache, &key(4), &module(&engine)).unwrap();
+        set_mode(&cache, 0o777);
+        assert!(load(&engine, &cache, &key(4)).is_none());
+        assert!(cache.join(key(4).file_name()).exists(), "and not touched");
+        set_mode(&cache, 0o700);
+        assert!(load(&engine, &cache, &key(4)).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_directory_is_not_used() {
+        let dir = TempDir::new();
+        let engine = Engine::default();
+        let real = dir.dir("real");
+        store(&real, &key(5), &module(&engine)).unwrap();
+        let link = dir.symlink(&real, "link");
+        assert!(load(&engine, &link, &key(5)).is_none());
+    }
+}

@@ -53,6 +53,12 @@ pub fn engine(metering: Metering) -> WasmResult<&'static Engine> {
     Ok(engine)
 }
 
+/// An engine that could not be made, seen by an instantiation rather than a compile.
+pub fn instantiating(mut error: WasmError) -> WasmError {
+    error.code = ErrorCode::InstantiateError;
+    error
+}
+
 fn engine_config(metering: Metering) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);

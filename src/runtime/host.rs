@@ -4,23 +4,23 @@
 //! A call into a JS import registers a pending host call, asks the dispatcher to run the JS
 //! function on its thread, and waits without holding a thread: the wasm fiber is suspended.
 //! While it waits it serves the host's requests on the caller's instance (memory access and
-//! re-entrant calls, which cannot take the instance's lock since this call holds it), and it
-//! stops when the call's deadline passes, its signal aborts, or the instance is dropped.
+//! re-entrant calls, which cannot take the instance's lock since this call holds it). The wait
+//! ends when the host answers, or when the call's limits stop it: `call::enter` races every
+//! wait against them and drops it, which unwinds the guest's stack and ends the pending call.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use once_cell::sync::Lazy;
 use tokio::sync::{mpsc, oneshot};
 use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val, ValType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::call;
 use crate::runtime::exports::ExportFunc;
-use crate::runtime::instance::classify_failure;
 use crate::runtime::instance::InstanceEntry;
-use crate::runtime::limits::{interrupted, CallControl, CallLimits, Interruption};
+use crate::runtime::limits::CallLimits;
 use crate::runtime::memory;
 use crate::runtime::store::HostState;
 use crate::runtime::values::{from_wasm, to_wasm_args, ArgValue, ResultValue};
@@ -173,8 +173,6 @@ impl PendingCall {
 
     /// Waits for the host's answer, serving its requests meanwhile.
     async fn wait(&mut self, caller: &mut Caller<'_, HostState>) -> wasmtime::Result<Vec<Val>> {
-        let stop = interruption(&caller.data().control);
-        tokio::pin!(stop);
         loop {
             tokio::select! {
                 biased;
@@ -186,7 +184,6 @@ impl PendingCall {
                     };
                 }
                 Some(request) = self.requests.recv() => serve(caller, request).await,
-                interruption = &mut stop => return Err(wasmtime::Error::new(interruption)),
             }
         }
     }
@@ -196,17 +193,6 @@ impl Drop for PendingCall {
     fn drop(&mut self) {
         pending_calls().remove(&self.id);
     }
-}
-
-/// Resolves when the waiting call must stop: deadline, abort, or instance dropped.
-fn interruption(
-    control: &CallControl,
-) -> impl std::future::Future<Output = Interruption> + Send + 'static {
-    interrupted(
-        control.deadline(),
-        control.cancel_token(),
-        Some(control.closed_token()),
-    )
 }
 
 fn host_gone() -> WasmError {
@@ -276,14 +262,9 @@ async fn call_back(
         })?;
     let ty = func.ty(&*caller);
     let params: Vec<ValType> = ty.params().collect();
+    let result_count = ty.results().len();
     let values = to_wasm_args(name, &params, args)?;
-    let mut results = vec![Val::I32(0); ty.results().len()];
-    let called = func.call_async(&mut *caller, &values, &mut results).await;
-    called.map_err(|e| {
-        let context = format!("call to {name:?} failed");
-        classify_failure(e, ErrorCode::CallError, &context, Instant::now(), None)
-    })?;
-    Ok(results)
+    call::reenter(caller, name, func, &values, result_count).await
 }
 
 /// Defines the module's host imports on `linker` (a copy of the WASI linker).
@@ -392,7 +373,6 @@ fn define_linked_function(
         let export = export.clone();
         Box::new(async move {
             refuse_during_sync_call(&caller, &export.name)?;
-            let stop = interruption(&caller.data().control);
             // The caller waits for this call, and so does everything waiting for the caller.
             let data = caller.data();
             let upstream = data.control.upstream.iter().cloned().chain(data.instance_id.clone()).collect();
@@ -400,11 +380,8 @@ fn define_linked_function(
                 upstream,
                 ..CallLimits::default()
             };
-            let call = instance.call(&export, params.to_vec(), limits)?;
-            let values = tokio::select! {
-                outcome = call => outcome?,
-                interruption = stop => return Err(wasmtime::Error::new(interruption)),
-            };
+            let (call, _) = instance.call(&export, params.to_vec(), limits)?;
+            let values = call.await?;
             // A linked program that ends with exit status 0 returns no results.
             if values.len() != results.len() {
                 return Err(wasmtime::Error::new(WasmError::new(

@@ -204,10 +204,6 @@ impl CallControl {
         Ok(())
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-
     pub fn cancel_token(&self) -> Option<Arc<CancelToken>> {
         self.cancel.clone()
     }

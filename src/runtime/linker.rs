@@ -2,11 +2,13 @@
 
 use once_cell::sync::OnceCell;
 use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
+use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::engine::{engine, Metering};
+use crate::runtime::engine::{engine, instantiating, Metering};
 use crate::runtime::host::{define, HostImports};
 use crate::runtime::store::HostState;
+use crate::wasi::{special_files, unused_context};
 
 static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
 static METERED_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
@@ -17,18 +19,23 @@ fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
         Metering::Fuel => &METERED_LINKER,
     };
     cell.get_or_try_init(|| {
-        let mut linker = Linker::new(engine(metering)?);
-        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut HostState| {
-            state.wasi.get_or_insert_with(crate::wasi::unused_context)
-        })
-        .map_err(|e| {
-            WasmError::new(
-                ErrorCode::InstantiateError,
-                format!("cannot link WASI: {e:#}"),
-            )
-        })?;
+        let mut linker = Linker::new(engine(metering).map_err(instantiating)?);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasi_of)
+            .and_then(|()| special_files::add_to_linker(&mut linker, wasi_of))
+            .map_err(|e| {
+                WasmError::new(
+                    ErrorCode::InstantiateError,
+                    format!("cannot link WASI: {e:#}"),
+                )
+            })?;
         Ok(linker)
     })
+}
+
+/// The WASI context of a store (an empty sandbox's, made on first use, for an instance
+/// built without one).
+fn wasi_of(state: &mut HostState) -> &mut WasiP1Ctx {
+    state.wasi.get_or_insert_with(unused_context)
 }
 
 /// Resolves every import of `module`: WASI, plus the host's imports when given.

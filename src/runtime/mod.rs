@@ -1,7 +1,9 @@
 //! The wasmtime embedding, without napi: engines, stores, modules, instances, the one call
 //! path, limits, values, exports, memory, linking and host functions.
 
+pub mod budget;
 pub mod buffers;
+pub mod call;
 pub mod engine;
 pub mod exports;
 pub mod host;

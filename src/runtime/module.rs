@@ -216,3 +216,172 @@ fn shorten_lines(message: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &[u8] = b"\0asm\x01\0\0\0";
+
+    /// A binary module: the header, then each (id, contents) as a section.
+    fn binary(sections: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut bytes = HEADER.to_vec();
+        for (id, contents) in sections {
+            bytes.push(*id);
+            bytes.extend(leb128(contents.len() as u32));
+            bytes.extend_from_slice(contents);
+        }
+        bytes
+    }
+
+    fn leb128(mut value: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn leb128_reads_one_to_five_bytes() {
+        assert_eq!(read_leb128_u32(&[0x00]), Some((0, &[][..])));
+        assert_eq!(read_leb128_u32(&[0x7f, 0xaa]), Some((127, &[0xaa][..])));
+        assert_eq!(read_leb128_u32(&[0x80, 0x01]), Some((128, &[][..])));
+        assert_eq!(
+            read_leb128_u32(&[0xe5, 0x8e, 0x26]),
+            Some((624485, &[][..]))
+        );
+        assert_eq!(
+            read_leb128_u32(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+            Some((u32::MAX, &[0x01][..]))
+        );
+        // Redundant padding is still the same number.
+        assert_eq!(read_leb128_u32(&[0x80, 0x80, 0x00]), Some((0, &[][..])));
+        for value in [0, 1, 127, 128, 16383, 16384, 1 << 28, u32::MAX] {
+            let bytes = leb128(value);
+            assert_eq!(read_leb128_u32(&bytes), Some((value, &[][..])), "{value}");
+        }
+    }
+
+    #[test]
+    fn leb128_rejects_unterminated_and_overlong_numbers() {
+        assert_eq!(read_leb128_u32(&[]), None);
+        assert_eq!(read_leb128_u32(&[0x80]), None);
+        assert_eq!(read_leb128_u32(&[0xff, 0xff, 0xff, 0xff]), None);
+        // A sixth byte is never read: five continuation bytes are not a u32.
+        assert_eq!(read_leb128_u32(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), None);
+    }
+
+    #[test]
+    fn a_module_without_a_start_section_is_told_so() {
+        assert!(!declares_start(HEADER));
+        let type_section: &[u8] = &[0x01, 0x60, 0x00, 0x00];
+        let custom: &[u8] = b"\x04name";
+        assert!(!declares_start(&binary(&[
+            (0, custom),
+            (1, type_section),
+            (0, b"")
+        ])));
+    }
+
+    #[test]
+    fn a_start_section_anywhere_is_found() {
+        assert!(declares_start(&binary(&[(8, &[0x00])])));
+        assert!(declares_start(&binary(&[
+            (0, b"\x01x"),
+            (1, &[0x01, 0x60, 0x00, 0x00]),
+            (8, &[0x00]),
+        ])));
+        // Even a start section whose contents are cut off.
+        let mut cut = binary(&[(8, &[0x00])]);
+        cut.pop();
+        assert!(declares_start(&cut));
+    }
+
+    #[test]
+    fn a_custom_section_holding_the_byte_8_is_not_a_start_section() {
+        assert!(!declares_start(&binary(&[(0, &[8, 8, 8, 8])])));
+    }
+
+    #[test]
+    fn anything_unreadable_counts_as_declaring_a_start() {
+        // The answer may be a wrong "yes", never a wrong "no".
+        assert!(declares_start(b""));
+        assert!(declares_start(b"(module)"));
+        assert!(declares_start(b"\0asm\x02\0\0\0"));
+        assert!(declares_start(b"\0asm\x01\0\0"));
+        // A section size running past the end.
+        let mut overlong = HEADER.to_vec();
+        overlong.extend([1, 10, 0x60]);
+        assert!(declares_start(&overlong));
+        // A section id without a size, and a size that never ends.
+        let mut no_size = HEADER.to_vec();
+        no_size.push(1);
+        assert!(declares_start(&no_size));
+        let mut endless = HEADER.to_vec();
+        endless.extend([1, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert!(declares_start(&endless));
+        // A size of u32::MAX on a small buffer must not wrap around.
+        let mut huge = HEADER.to_vec();
+        huge.extend([0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(declares_start(&huge));
+    }
+
+    #[test]
+    fn valid_modules_are_scanned_by_section() {
+        let engine = wasmtime::Engine::default();
+        let func_type: &[u8] = &[0x01, 0x60, 0x00, 0x00];
+        let one_func: &[u8] = &[0x01, 0x00];
+        let empty_body: &[u8] = &[0x01, 0x02, 0x00, 0x0b];
+        let cases: [(&str, Vec<u8>, bool); 3] = [
+            ("(module)", HEADER.to_vec(), false),
+            (
+                "(module (func $s) (start $s))",
+                binary(&[
+                    (1, func_type),
+                    (3, one_func),
+                    (8, &[0x00]),
+                    (10, empty_body),
+                ]),
+                true,
+            ),
+            (
+                "a data segment and an export full of 8s, without a start",
+                binary(&[
+                    (1, func_type),
+                    (3, one_func),
+                    (5, &[0x01, 0x00, 0x01]),
+                    (7, &[0x01, 0x01, 0x08, 0x00, 0x00]),
+                    (10, empty_body),
+                    (11, &[0x01, 0x00, 0x41, 0x08, 0x0b, 0x02, 0x08, 0x08]),
+                ]),
+                false,
+            ),
+        ];
+        for (what, bytes, starts) in cases {
+            wasmtime::Module::validate(&engine, &bytes)
+                .unwrap_or_else(|e| panic!("{what}: the test binary is invalid: {e:#}"));
+            assert_eq!(declares_start(&bytes), starts, "{what}");
+        }
+    }
+
+    #[test]
+    fn shorten_lines_cuts_each_long_line() {
+        assert_eq!(shorten_lines("short\nlines"), "short\nlines");
+        let long = "x".repeat(1000);
+        let shortened = shorten_lines(&format!("first\n{long}\nlast"));
+        let lines: Vec<&str> = shortened.lines().collect();
+        assert_eq!(lines[0], "first");
+        assert_eq!(lines[1], format!("{}...", "x".repeat(200)));
+        assert_eq!(lines[2], "last");
+        // Exactly 200 characters stay whole; multi-byte characters are cut between them.
+        assert_eq!(shorten_lines(&"y".repeat(200)), "y".repeat(200));
+        let wide = "\u{e9}".repeat(300);
+        assert_eq!(shorten_lines(&wide), format!("{}...", "\u{e9}".repeat(200)));
+    }
+}

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Memory, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Memory, Store, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::WasmResult;
-use crate::runtime::engine::{engine, Metering};
+use crate::runtime::budget::Budget;
+use crate::runtime::engine::{engine, instantiating, Metering};
 use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits};
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
@@ -21,9 +22,11 @@ pub struct HostState {
     /// `None` for an instance whose module imports no function (see `wasi::unused_context`).
     pub wasi: Option<WasiP1Ctx>,
     pub control: CallControl,
-    budget: StoreLimits,
+    budget: Budget,
     /// Fuel left for this instance; `None` when it is not metered.
     pub fuel_tank: Option<u64>,
+    /// The fuel allowance of the entry into wasm in progress (see `call::arm`).
+    pub fuel_allowance: Option<u64>,
     /// The memory host functions see, once the instance exists.
     pub memory: Option<Memory>,
     /// The instance's id, once it exists.
@@ -46,12 +49,13 @@ pub fn new_store(
     let state = HostState {
         wasi,
         control: CallControl::new(closed),
-        budget: budget(limits),
+        budget: Budget::new(limits.max_memory_bytes, limits.max_table_elements),
         fuel_tank: limits.fuel,
+        fuel_allowance: None,
         memory: None,
         instance_id: None,
     };
-    let mut store = Store::new(engine(metering_for(limits))?, state);
+    let mut store = Store::new(engine(metering_for(limits)).map_err(instantiating)?, state);
     store.limiter(|state| &mut state.budget);
     if let Some(fuel) = limits.fuel {
         // Fuel is only spent by calls, each of which sets its own allowance; instantiation
@@ -74,15 +78,4 @@ pub fn new_store(
     });
     store.set_epoch_deadline(FIRST_SLICE_TICKS);
     Ok(store)
-}
-
-fn budget(limits: &InstanceLimits) -> StoreLimits {
-    let mut builder = StoreLimitsBuilder::new();
-    if let Some(bytes) = limits.max_memory_bytes {
-        builder = builder.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
-    }
-    if let Some(elements) = limits.max_table_elements {
-        builder = builder.table_elements(usize::try_from(elements).unwrap_or(usize::MAX));
-    }
-    builder.build()
 }

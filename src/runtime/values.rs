@@ -303,3 +303,525 @@ pub fn from_wasm(val: &Val) -> ResultValue {
         Val::ContRef(_) => ResultValue::OpaqueRef("contref"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::{RefType, ValType};
+
+    const I64_MIN: u128 = 1 << 63;
+
+    fn num(n: f64) -> ArgValue {
+        ArgValue::Number(n)
+    }
+
+    fn big(negative: bool, magnitude: u128) -> ArgValue {
+        ArgValue::BigInt(BigIntValue {
+            negative,
+            magnitude: Some(magnitude),
+        })
+    }
+
+    fn tagged(ty: &str, value: ArgValue) -> ArgValue {
+        ArgValue::Tagged {
+            ty: ty.into(),
+            value: Box::new(value),
+        }
+    }
+
+    fn convert(arg: ArgValue, ty: ValType) -> WasmResult<Val> {
+        to_wasm_arg("f", 0, &ty, &arg)
+    }
+
+    fn i32_of(arg: ArgValue) -> i32 {
+        match convert(arg.clone(), ValType::I32) {
+            Ok(Val::I32(n)) => n,
+            other => panic!("{arg:?} as i32: {other:?}"),
+        }
+    }
+
+    fn i64_of(arg: ArgValue) -> i64 {
+        match convert(arg.clone(), ValType::I64) {
+            Ok(Val::I64(n)) => n,
+            other => panic!("{arg:?} as i64: {other:?}"),
+        }
+    }
+
+    fn f32_bits(arg: ArgValue) -> u32 {
+        match convert(arg.clone(), ValType::F32) {
+            Ok(Val::F32(bits)) => bits,
+            other => panic!("{arg:?} as f32: {other:?}"),
+        }
+    }
+
+    fn f64_bits(arg: ArgValue) -> u64 {
+        match convert(arg.clone(), ValType::F64) {
+            Ok(Val::F64(bits)) => bits,
+            other => panic!("{arg:?} as f64: {other:?}"),
+        }
+    }
+
+    fn v128_of(arg: ArgValue) -> u128 {
+        match convert(arg.clone(), ValType::V128) {
+            Ok(Val::V128(v)) => v.as_u128(),
+            other => panic!("{arg:?} as v128: {other:?}"),
+        }
+    }
+
+    /// Asserts a 5007 whose message says `says`.
+    fn rejected(arg: ArgValue, ty: ValType, says: &str) -> WasmError {
+        let error = match convert(arg.clone(), ty.clone()) {
+            Ok(val) => panic!("{arg:?} as {}: accepted as {val:?}", type_name(&ty)),
+            Err(error) => error,
+        };
+        assert_eq!(error.code, ErrorCode::TypeError, "{error}");
+        assert!(
+            error.message.contains(says),
+            "{:?} should say {says:?}",
+            error.message
+        );
+        error
+    }
+
+    // --- i32 ---
+
+    #[test]
+    fn i32_takes_signed_integers() {
+        assert_eq!(i32_of(num(0.0)), 0);
+        assert_eq!(i32_of(num(-0.0)), 0);
+        assert_eq!(i32_of(num(42.0)), 42);
+        assert_eq!(i32_of(num(-1.0)), -1);
+        assert_eq!(i32_of(num(-2147483648.0)), i32::MIN);
+        assert_eq!(i32_of(num(2147483647.0)), i32::MAX);
+    }
+
+    #[test]
+    fn i32_takes_unsigned_values_as_their_bit_pattern() {
+        assert_eq!(i32_of(num(2147483648.0)), i32::MIN);
+        assert_eq!(i32_of(num(4294967295.0)), -1);
+        assert_eq!(i32_of(num(4294967294.0)), -2);
+        assert_eq!(i32_of(num(3000000000.0)), 3000000000u32 as i32);
+    }
+
+    #[test]
+    fn i32_rejects_what_does_not_fit() {
+        for n in [
+            4294967296.0,
+            -2147483649.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            rejected(
+                num(n),
+                ValType::I32,
+                "expected i32 (an integer Number from -2147483648 to 4294967295)",
+            );
+        }
+    }
+
+    #[test]
+    fn i32_rejects_fractions_and_nan() {
+        for n in [
+            0.5,
+            -0.5,
+            1.000001,
+            2147483647.5,
+            4294967294.5,
+            f64::EPSILON,
+            f64::MIN_POSITIVE,
+        ] {
+            rejected(num(n), ValType::I32, "expected i32");
+        }
+        rejected(num(f64::NAN), ValType::I32, "got NaN");
+    }
+
+    #[test]
+    fn i32_rejects_bigints_and_other_kinds() {
+        rejected(big(false, 5), ValType::I32, "got the BigInt 5n");
+        rejected(big(true, 5), ValType::I32, "got the BigInt -5n");
+        rejected(ArgValue::Other("string"), ValType::I32, "got a string");
+        rejected(ArgValue::Other("boolean"), ValType::I32, "got a boolean");
+        rejected(ArgValue::Other("object"), ValType::I32, "object");
+        rejected(ArgValue::Other("undefined"), ValType::I32, "undefined");
+        rejected(ArgValue::Null, ValType::I32, "got null");
+    }
+
+    // --- i64 ---
+
+    #[test]
+    fn i64_takes_bigints_in_the_signed_range() {
+        assert_eq!(i64_of(big(false, 0)), 0);
+        assert_eq!(i64_of(big(true, 0)), 0);
+        assert_eq!(i64_of(big(false, 42)), 42);
+        assert_eq!(i64_of(big(true, 42)), -42);
+        assert_eq!(i64_of(big(false, i64::MAX as u128)), i64::MAX);
+        assert_eq!(i64_of(big(true, I64_MIN)), i64::MIN);
+    }
+
+    #[test]
+    fn i64_takes_unsigned_bigints_as_their_bit_pattern() {
+        assert_eq!(i64_of(big(false, I64_MIN)), i64::MIN);
+        assert_eq!(i64_of(big(false, u64::MAX as u128)), -1);
+        assert_eq!(
+            i64_of(big(false, 0xDEAD_BEEF_0000_0001)),
+            0xDEAD_BEEF_0000_0001u64 as i64
+        );
+    }
+
+    #[test]
+    fn i64_takes_safe_integer_numbers() {
+        assert_eq!(i64_of(num(0.0)), 0);
+        assert_eq!(i64_of(num(-0.0)), 0);
+        assert_eq!(i64_of(num(-7.0)), -7);
+        assert_eq!(i64_of(num(9007199254740991.0)), 9007199254740991);
+        assert_eq!(i64_of(num(-9007199254740991.0)), -9007199254740991);
+    }
+
+    #[test]
+    fn i64_rejects_bigints_outside_its_range() {
+        let expected = "expected i64 (a BigInt from -2^63 to 2^64-1, or a safe-integer Number)";
+        rejected(big(false, 1 << 64), ValType::I64, expected);
+        rejected(
+            big(false, u128::MAX),
+            ValType::I64,
+            "got the BigInt 340282366920938463463374607431768211455n",
+        );
+        rejected(
+            big(true, I64_MIN + 1),
+            ValType::I64,
+            "got the BigInt -9223372036854775809n",
+        );
+        rejected(
+            ArgValue::BigInt(BigIntValue {
+                negative: false,
+                magnitude: None,
+            }),
+            ValType::I64,
+            "got a BigInt wider than 128 bits",
+        );
+    }
+
+    #[test]
+    fn i64_rejects_numbers_that_are_not_safe_integers() {
+        for n in [
+            9007199254740992.0,
+            -9007199254740992.0,
+            1e20,
+            0.5,
+            -1.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            rejected(num(n), ValType::I64, "expected i64");
+        }
+        rejected(num(f64::NAN), ValType::I64, "got NaN");
+        rejected(ArgValue::Other("string"), ValType::I64, "got a string");
+        rejected(ArgValue::Null, ValType::I64, "got null");
+    }
+
+    // --- f32 / f64 ---
+
+    #[test]
+    fn f32_rounds_to_nearest_like_math_fround() {
+        assert_eq!(f32_bits(num(1.5)), 1.5f32.to_bits());
+        assert_eq!(f32_bits(num(0.1)), 0.1f32.to_bits());
+        // Math.fround(16777217) === 16777216: ties go to even.
+        assert_eq!(f32_bits(num(16777217.0)), 16777216.0f32.to_bits());
+        assert_eq!(f32_bits(num(16777219.0)), 16777220.0f32.to_bits());
+        // Too large for f32: infinity, as Math.fround(1e40) is.
+        assert_eq!(f32_bits(num(1e40)), f32::INFINITY.to_bits());
+        assert_eq!(f32_bits(num(-1e40)), f32::NEG_INFINITY.to_bits());
+        // Too small: the nearest subnormal, or zero with its sign.
+        assert_eq!(f32_bits(num(1.401298464324817e-45)), 1);
+        assert_eq!(f32_bits(num(1e-50)), 0);
+        assert_eq!(f32_bits(num(-1e-50)), (-0.0f32).to_bits());
+        assert_eq!(f32_bits(num(f64::from(f32::MAX))), f32::MAX.to_bits());
+    }
+
+    #[test]
+    fn floats_pass_nan_infinities_and_negative_zero_through() {
+        assert!(f32::from_bits(f32_bits(num(f64::NAN))).is_nan());
+        assert_eq!(f32_bits(num(f64::INFINITY)), f32::INFINITY.to_bits());
+        assert_eq!(
+            f32_bits(num(f64::NEG_INFINITY)),
+            f32::NEG_INFINITY.to_bits()
+        );
+        assert_eq!(f32_bits(num(-0.0)), 0x8000_0000);
+        assert!(f64::from_bits(f64_bits(num(f64::NAN))).is_nan());
+        assert_eq!(f64_bits(num(f64::INFINITY)), f64::INFINITY.to_bits());
+        assert_eq!(f64_bits(num(-0.0)), 0x8000_0000_0000_0000);
+    }
+
+    #[test]
+    fn f64_keeps_every_bit() {
+        for n in [
+            0.1,
+            -1e308,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            9007199254740993.0,
+            4294967296.5,
+        ] {
+            assert_eq!(f64_bits(num(n)), n.to_bits(), "{n}");
+        }
+    }
+
+    #[test]
+    fn floats_reject_everything_but_numbers() {
+        rejected(
+            big(false, 1),
+            ValType::F32,
+            "expected f32 (a Number), got the BigInt 1n",
+        );
+        rejected(
+            big(false, 1),
+            ValType::F64,
+            "expected f64 (a Number), got the BigInt 1n",
+        );
+        rejected(ArgValue::Other("string"), ValType::F64, "got a string");
+        rejected(ArgValue::Other("boolean"), ValType::F32, "got a boolean");
+        rejected(ArgValue::Null, ValType::F64, "got null");
+    }
+
+    // --- v128 and references ---
+
+    #[test]
+    fn v128_takes_bigints_over_128_bits() {
+        assert_eq!(v128_of(big(false, 0)), 0);
+        assert_eq!(v128_of(big(false, u128::MAX)), u128::MAX);
+        assert_eq!(v128_of(big(true, 1)), u128::MAX);
+        assert_eq!(v128_of(big(true, 1 << 127)), 1 << 127);
+        rejected(big(true, (1 << 127) + 1), ValType::V128, "expected v128");
+        rejected(
+            ArgValue::BigInt(BigIntValue {
+                negative: true,
+                magnitude: None,
+            }),
+            ValType::V128,
+            "wider than 128 bits",
+        );
+        rejected(
+            num(1.0),
+            ValType::V128,
+            "expected v128 (a BigInt from -2^127 to 2^128-1), got the Number 1",
+        );
+    }
+
+    #[test]
+    fn references_take_only_null() {
+        for ty in [ValType::FUNCREF, ValType::EXTERNREF] {
+            match convert(ArgValue::Null, ty.clone()) {
+                Ok(val) => assert!(val.ref_().is_some_and(|r| r.is_null()), "{val:?}"),
+                Err(e) => panic!("null as {}: {e}", type_name(&ty)),
+            }
+        }
+        rejected(
+            num(0.0),
+            ValType::FUNCREF,
+            "expected null for a funcref parameter, got the Number 0",
+        );
+        rejected(
+            ArgValue::Other("object"),
+            ValType::EXTERNREF,
+            "externref parameter",
+        );
+    }
+
+    // --- tagged values ---
+
+    #[test]
+    fn tagged_values_must_match_the_parameter_type() {
+        assert_eq!(i32_of(tagged("i32", num(-3.0))), -3);
+        assert_eq!(i64_of(tagged("i64", big(false, 7))), 7);
+        assert_eq!(f32_bits(tagged("f32", num(2.5))), 2.5f32.to_bits());
+        rejected(
+            tagged("i64", big(false, 7)),
+            ValType::I32,
+            "expected i32, got a value tagged i64",
+        );
+        rejected(
+            tagged("f64", num(1.0)),
+            ValType::F32,
+            "expected f32, got a value tagged f64",
+        );
+        rejected(
+            tagged("i32", num(1.0)),
+            ValType::I64,
+            "expected i64, got a value tagged i32",
+        );
+        // The tag does not lift the value rules.
+        rejected(tagged("i32", num(0.5)), ValType::I32, "expected i32");
+    }
+
+    #[test]
+    fn check_tagged_applies_the_rules_of_the_named_type() {
+        assert!(check_tagged("i32", &num(4294967295.0)).is_ok());
+        assert!(check_tagged("i64", &big(true, I64_MIN)).is_ok());
+        assert!(check_tagged("v128", &big(false, u128::MAX)).is_ok());
+        assert!(check_tagged("f64", &num(f64::NAN)).is_ok());
+        let error = check_tagged("i32", &num(4294967296.0)).unwrap_err();
+        assert_eq!(error.code, ErrorCode::TypeError);
+        assert!(
+            error.message.starts_with("types.i32: expected i32"),
+            "{error}"
+        );
+        for unknown in ["i8", "I32", "funcref", ""] {
+            let error = check_tagged(unknown, &num(1.0)).unwrap_err();
+            assert_eq!(error.code, ErrorCode::TypeError);
+            assert!(error.message.contains("unknown value type"), "{error}");
+        }
+    }
+
+    // --- arity and messages ---
+
+    #[test]
+    fn arity_must_match_exactly() {
+        let params = [ValType::I32, ValType::I64];
+        assert!(check_arity("add", &params, 2).is_ok());
+        for count in [0, 1, 3, 1000] {
+            let error = check_arity("add", &params, count).unwrap_err();
+            assert_eq!(error.code, ErrorCode::TypeError);
+            assert_eq!(
+                error.message,
+                format!("\"add\" takes 2 argument(s) (i32, i64), got {count}")
+            );
+        }
+        assert!(check_arity("none", &[], 0).is_ok());
+        let error = to_wasm_args("add", &params, &[num(1.0)]).unwrap_err();
+        assert!(error.message.contains("takes 2 argument(s)"), "{error}");
+    }
+
+    #[test]
+    fn to_wasm_args_converts_every_argument_or_names_the_bad_one() {
+        let params = [ValType::I32, ValType::I64, ValType::F64];
+        let vals = to_wasm_args("mix", &params, &[num(1.0), num(2.0), num(0.5)]).unwrap();
+        assert!(
+            matches!(vals[..], [Val::I32(1), Val::I64(2), Val::F64(bits)] if bits == 0.5f64.to_bits())
+        );
+        let error = to_wasm_args("mix", &params, &[num(1.0), num(0.5), num(0.5)]).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("argument 2 of \"mix\": expected i64"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn host_results_are_checked_against_the_import() {
+        let types = [ValType::I32, ValType::F32];
+        let vals = to_wasm_results("env.f", &types, &[num(-1.0), num(1.5)]).unwrap();
+        assert!(matches!(vals[..], [Val::I32(-1), Val::F32(_)]));
+        let error =
+            to_wasm_results("env.f", &types, &[num(1.0), ArgValue::Other("string")]).unwrap_err();
+        assert_eq!(error.code, ErrorCode::TypeError);
+        assert!(
+            error
+                .message
+                .starts_with("result 2 of host function env.f: expected f32"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn number_to_wasm_is_only_the_quick_path() {
+        assert!(matches!(
+            number_to_wasm(7.0, &ValType::I32),
+            Some(Val::I32(7))
+        ));
+        assert!(number_to_wasm(0.5, &ValType::I32).is_none());
+        assert!(number_to_wasm(4294967296.0, &ValType::I32).is_none());
+        // i64 from a Number and v128 always take the general rules.
+        assert!(number_to_wasm(7.0, &ValType::I64).is_none());
+        assert!(number_to_wasm(7.0, &ValType::V128).is_none());
+    }
+
+    // --- results ---
+
+    #[test]
+    fn results_are_shown_as_the_js_api_shows_them() {
+        assert!(matches!(from_wasm(&Val::I32(-1)), ResultValue::Number(n) if n == -1.0));
+        assert!(
+            matches!(from_wasm(&Val::I32(i32::MIN)), ResultValue::Number(n) if n == -2147483648.0)
+        );
+        assert!(matches!(
+            from_wasm(&Val::I64(i64::MIN)),
+            ResultValue::BigInt(i64::MIN)
+        ));
+        assert!(matches!(from_wasm(&Val::I64(-1)), ResultValue::BigInt(-1)));
+        assert!(
+            matches!(from_wasm(&Val::F32(0.1f32.to_bits())), ResultValue::Number(n) if n == f64::from(0.1f32))
+        );
+        assert!(
+            matches!(from_wasm(&Val::F32(f32::NAN.to_bits())), ResultValue::Number(n) if n.is_nan())
+        );
+        assert!(
+            matches!(from_wasm(&Val::F64((-0.0f64).to_bits())), ResultValue::Number(n) if n == 0.0 && n.is_sign_negative())
+        );
+        assert!(matches!(
+            from_wasm(&Val::V128(V128::from(u128::MAX))),
+            ResultValue::V128(u128::MAX)
+        ));
+        assert!(matches!(from_wasm(&Val::FuncRef(None)), ResultValue::Null));
+        assert!(matches!(
+            from_wasm(&Val::ExternRef(None)),
+            ResultValue::Null
+        ));
+    }
+
+    #[test]
+    fn plain_bits_round_trip_through_the_raw_form() {
+        let cases = [
+            (Val::I32(-5), ValType::I32),
+            (Val::I64(i64::MIN), ValType::I64),
+            (Val::F32(f32::NAN.to_bits() | 1), ValType::F32),
+            (Val::F64((-0.0f64).to_bits()), ValType::F64),
+            (
+                Val::V128(V128::from(0x0123_4567_89ab_cdef_0011_2233_4455_6677)),
+                ValType::V128,
+            ),
+        ];
+        for (val, ty) in cases {
+            let back = from_raw(to_raw(&val), &ty);
+            let same = match (&val, &back) {
+                (Val::I32(a), Val::I32(b)) => a == b,
+                (Val::I64(a), Val::I64(b)) => a == b,
+                (Val::F32(a), Val::F32(b)) => a == b,
+                (Val::F64(a), Val::F64(b)) => a == b,
+                (Val::V128(a), Val::V128(b)) => a.as_u128() == b.as_u128(),
+                _ => false,
+            };
+            assert!(same, "{val:?} came back as {back:?}");
+        }
+    }
+
+    #[test]
+    fn plain_bits_are_numbers_and_vectors_only() {
+        assert!(all_plain_bits(&[]));
+        assert!(all_plain_bits(&[
+            ValType::I32,
+            ValType::I64,
+            ValType::F32,
+            ValType::F64,
+            ValType::V128
+        ]));
+        assert!(!all_plain_bits(&[ValType::I32, ValType::FUNCREF]));
+        assert!(!all_plain_bits(&[ValType::EXTERNREF]));
+    }
+
+    #[test]
+    fn type_names() {
+        assert_eq!(type_name(&ValType::I32), "i32");
+        assert_eq!(type_name(&ValType::V128), "v128");
+        assert_eq!(type_name(&ValType::FUNCREF), "funcref");
+        assert_eq!(type_name(&ValType::EXTERNREF), "externref");
+        assert_eq!(type_name(&ValType::ANYREF), "anyref");
+        let non_null = ValType::Ref(RefType::new(false, HeapType::Func));
+        assert_eq!(type_name(&non_null), non_null.to_string());
+        assert_ne!(type_name(&non_null), "funcref");
+    }
+}

@@ -189,3 +189,127 @@ pub fn would_be_real_path(name: &str) -> Option<PathBuf> {
         _ => Some(would_be),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TempDir;
+
+    #[test]
+    fn the_real_path_of_an_opened_file_resolves_the_name() {
+        let dir = TempDir::new();
+        let file = dir.file("sub/x.wasm", b"bytes");
+        let opened = open_file(&dir.path().join("sub/../sub/./x.wasm")).unwrap();
+        assert_eq!(opened.real_path().unwrap(), file);
+        // Asked twice, the same answer (it is worked out once).
+        assert_eq!(opened.real_path().unwrap(), file);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_real_path_is_where_a_symlink_leads() {
+        let dir = TempDir::new();
+        let target = dir.file("target.wasm", b"");
+        let link = dir.symlink(&target, "link.wasm");
+        assert_eq!(open_file(&link).unwrap().real_path().unwrap(), target);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_real_path_follows_the_object_not_the_name() {
+        // Replaced after opening: the check judges what was opened, where it is now.
+        let dir = TempDir::new();
+        let original = dir.file("a.wasm", b"");
+        let opened = open_file(&original).unwrap();
+        let moved = dir.path().join("moved.wasm");
+        std::fs::rename(&original, &moved).unwrap();
+        dir.file("a.wasm", b"impostor");
+        assert_eq!(opened.real_path().unwrap(), moved);
+    }
+
+    #[test]
+    fn a_removed_file_has_no_real_path() {
+        let dir = TempDir::new();
+        let file = dir.file("gone.wasm", b"");
+        let opened = open_file(&file).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let error = opened.real_path().unwrap_err();
+        assert!(error.contains("moved, replaced or removed"), "{error}");
+    }
+
+    #[test]
+    fn open_dir_takes_directories_only() {
+        let dir = TempDir::new();
+        let file = dir.file("f", b"");
+        let error = open_dir(&file).err().expect("a file is not a directory");
+        assert_eq!(error.kind(), io::ErrorKind::NotADirectory);
+        let opened = open_dir(dir.path()).unwrap();
+        assert_eq!(opened.real_path().unwrap(), dir.path());
+        assert!(open_dir(&dir.path().join("missing")).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reopen_path_names_the_descriptor() {
+        let dir = TempDir::new();
+        let opened = open_dir(&dir.dir("d")).unwrap();
+        let reopen = opened.reopen_path();
+        assert!(reopen.starts_with("/proc/self/fd/"), "{}", reopen.display());
+        assert_eq!(
+            std::fs::canonicalize(&reopen).unwrap(),
+            dir.path().join("d")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_opens_without_blocking() {
+        let dir = TempDir::new();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let opened = open_file(&fifo).expect("opens at once, with no writer");
+        assert_eq!(opened.real_path().unwrap(), fifo);
+    }
+
+    #[test]
+    fn would_be_real_path_resolves_the_directory_and_appends_the_name() {
+        let dir = TempDir::new();
+        dir.dir("sub");
+        let name = format!("{}/sub/../sub/missing.wasm", dir.path().display());
+        assert_eq!(
+            would_be_real_path(&name),
+            Some(dir.path().join("sub/missing.wasm"))
+        );
+        assert_eq!(
+            would_be_real_path("/missing-at-root"),
+            Some(PathBuf::from("/missing-at-root"))
+        );
+    }
+
+    #[test]
+    fn would_be_real_path_refuses_what_cannot_be_told() {
+        let dir = TempDir::new();
+        let root = dir.path().display();
+        for name in [
+            format!("{root}/no/such/dir/x.wasm"),
+            format!("{root}/"),
+            format!("{root}/."),
+            format!("{root}/.."),
+            String::new(),
+            ".".into(),
+            "..".into(),
+        ] {
+            assert_eq!(would_be_real_path(&name), None, "{name:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn would_be_real_path_refuses_a_symlink_as_the_last_segment() {
+        let dir = TempDir::new();
+        let link = dir.symlink("/nonexistent/secret", "link");
+        assert_eq!(would_be_real_path(&link.display().to_string()), None);
+    }
+}

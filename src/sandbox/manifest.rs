@@ -254,3 +254,455 @@ fn key_at_line(text: &str, line: u32) -> Option<String> {
         (None, None) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> WasmSection {
+        match parse(text) {
+            Ok(section) => section,
+            Err(e) => panic!("{text:?} should parse, got {e:?}"),
+        }
+    }
+
+    fn broken(text: &str) -> ManifestError {
+        match parse(text) {
+            Ok(section) => panic!("{text:?} should be rejected, got {section:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts where an error points and that its problem says `says`.
+    fn assert_error(error: &ManifestError, line: u32, key: &str, says: &str) {
+        assert_eq!(error.line, Some(line), "line of {error:?}");
+        assert_eq!(error.key.as_deref(), Some(key), "key of {error:?}");
+        assert!(
+            error.problem.contains(says),
+            "{:?} should contain {says:?}",
+            error.problem
+        );
+    }
+
+    fn texts(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(|e| e.text.as_str()).collect()
+    }
+
+    // --- valid manifests ---
+
+    #[test]
+    fn empty_text_allows_nothing() {
+        let section = parsed("");
+        assert!(section.load.is_empty() && section.preopens.is_empty());
+        assert!(section.preopens_readonly.is_empty());
+        assert_eq!(section.max_fuel, None);
+        assert_eq!(section.max_timeout_ms, None);
+        assert_eq!(section.max_memory, None);
+        assert_eq!(section.max_instances, None);
+    }
+
+    #[test]
+    fn other_tables_are_ignored() {
+        let section = parsed(
+            "[app]\nname = \"demo\"\nanything = [1, true]\n\n\
+             [capabilities.net]\nallow = [\"example.com\"]\nload = 5\n",
+        );
+        assert!(section.load.is_empty());
+        assert_eq!(section.max_fuel, None);
+    }
+
+    #[test]
+    fn capabilities_without_wasm_allows_nothing() {
+        let section = parsed("[capabilities]\nnet = { allow = [] }\n");
+        assert!(section.load.is_empty() && section.preopens.is_empty());
+    }
+
+    #[test]
+    fn a_full_section_with_the_line_of_every_entry() {
+        let text = "\
+# comment
+[capabilities.wasm]
+load = [
+  \"plugins/*.wasm\",
+  \"~/tools/**/*.wasm\",
+]
+preopens = [\"./data\"]
+preopens_readonly = [\"/usr/share/dict\", \"assets\"]
+max_fuel = 1000000
+max_timeout_ms = 250
+max_memory = \"64MiB\"
+max_instances = 8
+";
+        let section = parsed(text);
+        assert_eq!(
+            texts(&section.load),
+            ["plugins/*.wasm", "~/tools/**/*.wasm"]
+        );
+        assert_eq!(
+            section.load.iter().map(|e| e.line).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        assert!(section
+            .load
+            .iter()
+            .all(|e| e.key == "capabilities.wasm.load"));
+        assert_eq!(texts(&section.preopens), ["./data"]);
+        assert_eq!(section.preopens[0].line, 7);
+        assert_eq!(section.preopens[0].key, "capabilities.wasm.preopens");
+        assert_eq!(
+            texts(&section.preopens_readonly),
+            ["/usr/share/dict", "assets"]
+        );
+        assert!(section
+            .preopens_readonly
+            .iter()
+            .all(|e| e.line == 8 && e.key == "capabilities.wasm.preopens_readonly"));
+        assert_eq!(section.max_fuel, Some(1_000_000));
+        assert_eq!(section.max_timeout_ms, Some(250));
+        assert_eq!(section.max_memory, Some(64 << 20));
+        assert_eq!(section.max_instances, Some(8));
+    }
+
+    #[test]
+    fn dotted_keys_and_inline_tables_are_the_same_section() {
+        let dotted =
+            parsed("capabilities.wasm.load = [\"a.wasm\"]\ncapabilities.wasm.max_fuel = 7\n");
+        assert_eq!(texts(&dotted.load), ["a.wasm"]);
+        assert_eq!(dotted.load[0].line, 1);
+        assert_eq!(dotted.max_fuel, Some(7));
+
+        let inline =
+            parsed("capabilities = { wasm = { load = [\"b.wasm\"], max_instances = 2 } }\n");
+        assert_eq!(texts(&inline.load), ["b.wasm"]);
+        assert_eq!(inline.max_instances, Some(2));
+
+        let subtable = parsed("[capabilities]\nwasm.preopens = [\"d\"]\n");
+        assert_eq!(texts(&subtable.preopens), ["d"]);
+        assert_eq!(subtable.preopens[0].line, 2);
+    }
+
+    #[test]
+    fn empty_lists_and_zero_ceilings_are_allowed() {
+        let section = parsed(
+            "[capabilities.wasm]\nload = []\nmax_fuel = 0\nmax_timeout_ms = 0\n\
+             max_memory = 0\nmax_instances = 0\n",
+        );
+        assert!(section.load.is_empty());
+        assert_eq!(section.max_fuel, Some(0));
+        assert_eq!(section.max_timeout_ms, Some(0));
+        assert_eq!(section.max_memory, Some(0));
+        assert_eq!(section.max_instances, Some(0));
+    }
+
+    #[test]
+    fn integers_in_every_toml_notation() {
+        let ceiling_of = |written: &str| {
+            parsed(&format!("[capabilities.wasm]\nmax_fuel = {written}\n")).max_fuel
+        };
+        assert_eq!(ceiling_of("0x10"), Some(16));
+        assert_eq!(ceiling_of("0o17"), Some(15));
+        assert_eq!(ceiling_of("0b101"), Some(5));
+        assert_eq!(ceiling_of("+42"), Some(42));
+        assert_eq!(ceiling_of("1_000_000"), Some(1_000_000));
+        assert_eq!(ceiling_of("0xdead_beef"), Some(0xdead_beef));
+    }
+
+    #[test]
+    fn the_largest_ceiling_is_the_largest_exact_js_integer() {
+        let section = parsed("[capabilities.wasm]\nmax_fuel = 9007199254740991\n");
+        assert_eq!(section.max_fuel, Some(MAX_CEILING));
+        let error = broken("[capabilities.wasm]\nmax_fuel = 9007199254740992\n");
+        assert_error(&error, 2, "capabilities.wasm.max_fuel", "out of range");
+        assert!(error.problem.contains("9007199254740992"), "{error:?}");
+    }
+
+    #[test]
+    fn crlf_line_endings_count_lines_the_same() {
+        let section = parsed("[app]\r\nx = 1\r\n[capabilities.wasm]\r\nload = [\"a.wasm\"]\r\n");
+        assert_eq!(section.load[0].line, 4);
+        let error = broken("[capabilities.wasm]\r\n\r\nmax_fuel = -1\r\n");
+        assert_eq!(error.line, Some(3));
+    }
+
+    #[test]
+    fn entries_keep_their_text_exactly() {
+        let section = parsed(
+            "[capabilities.wasm]\nload = [' spaced name.wasm', \"caf\\u00e9/*.wasm\", '''C:\\dir\\x.wasm''']\n",
+        );
+        assert_eq!(
+            texts(&section.load),
+            [" spaced name.wasm", "caf\u{e9}/*.wasm", "C:\\dir\\x.wasm"]
+        );
+    }
+
+    // --- broken manifests: the line and the key of what is wrong ---
+
+    #[test]
+    fn an_unknown_key_names_the_known_ones() {
+        let error = broken("[capabilities.wasm]\nload = []\nlaod = [\"x.wasm\"]\n");
+        assert_error(&error, 3, "capabilities.wasm.laod", "unknown key");
+        for key in KEYS {
+            assert!(
+                error.problem.contains(key),
+                "{:?} lists {key}",
+                error.problem
+            );
+        }
+    }
+
+    #[test]
+    fn a_misspelt_readonly_key_is_not_ignored() {
+        // A typo must never silently drop a restriction or a grant.
+        let error = broken("[capabilities.wasm]\npreopens_read_only = [\"/data\"]\n");
+        assert_error(
+            &error,
+            2,
+            "capabilities.wasm.preopens_read_only",
+            "unknown key",
+        );
+    }
+
+    #[test]
+    fn lists_of_the_wrong_type() {
+        let error = broken("[capabilities.wasm]\nload = \"plugins/*.wasm\"\n");
+        assert_error(
+            &error,
+            2,
+            "capabilities.wasm.load",
+            "expected an array of strings, found string",
+        );
+        let error = broken("[capabilities.wasm]\n\npreopens = { dir = \"x\" }\n");
+        assert_error(&error, 3, "capabilities.wasm.preopens", "found table");
+        let error = broken("[capabilities.wasm]\npreopens_readonly = 1\n");
+        assert_error(
+            &error,
+            2,
+            "capabilities.wasm.preopens_readonly",
+            "found integer",
+        );
+    }
+
+    #[test]
+    fn a_bad_item_is_reported_at_its_own_line() {
+        let error = broken("[capabilities.wasm]\nload = [\n  \"a.wasm\",\n  42,\n]\n");
+        assert_error(
+            &error,
+            4,
+            "capabilities.wasm.load",
+            "expected an array of strings, found integer",
+        );
+        let error = broken("[capabilities.wasm]\npreopens = [\"a\", [\"b\"]]\n");
+        assert_error(&error, 2, "capabilities.wasm.preopens", "found array");
+    }
+
+    #[test]
+    fn empty_entries_and_nul_characters_are_rejected() {
+        let error = broken("[capabilities.wasm]\nload = [\n\"ok.wasm\",\n\"\"]\n");
+        assert_error(
+            &error,
+            4,
+            "capabilities.wasm.load",
+            "non-empty path without NUL",
+        );
+        let error = broken("[capabilities.wasm]\npreopens = [\"a\\u0000b\"]\n");
+        assert_error(&error, 2, "capabilities.wasm.preopens", "NUL");
+    }
+
+    #[test]
+    fn ceilings_must_be_non_negative_integers() {
+        for key in ["max_fuel", "max_timeout_ms", "max_instances"] {
+            let full = format!("capabilities.wasm.{key}");
+            let error = broken(&format!("[capabilities.wasm]\n{key} = -1\n"));
+            assert_error(&error, 2, &full, "out of range");
+            let error = broken(&format!("[capabilities.wasm]\n{key} = 1.5\n"));
+            assert_error(
+                &error,
+                2,
+                &full,
+                "expected a non-negative integer, found float",
+            );
+            let error = broken(&format!("[capabilities.wasm]\n{key} = \"10\"\n"));
+            assert_error(&error, 2, &full, "found string");
+            let error = broken(&format!("[capabilities.wasm]\n{key} = true\n"));
+            assert_error(&error, 2, &full, "found boolean");
+            let error = broken(&format!(
+                "[capabilities.wasm]\n{key} = 99999999999999999999999\n"
+            ));
+            assert_eq!(error.line, Some(2), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn the_section_itself_must_be_a_table() {
+        let error = broken("capabilities = 5\n");
+        assert_error(&error, 1, "capabilities", "expected a table, found integer");
+        let error = broken("[capabilities]\nwasm = [\"load\"]\n");
+        assert_error(
+            &error,
+            2,
+            "capabilities.wasm",
+            "expected a table, found array",
+        );
+    }
+
+    #[test]
+    fn invalid_toml_names_the_line_and_the_key_meant() {
+        let error = broken("[capabilities.wasm]\nload = [\"a.wasm\"]\nmax_fuel = 12abc\n");
+        assert_eq!(error.line, Some(3), "{error:?}");
+        assert_eq!(error.key.as_deref(), Some("capabilities.wasm.max_fuel"));
+        assert!(error.problem.starts_with("not valid TOML: "), "{error:?}");
+
+        let error = broken("[capabilities.wasm]\nload = [\"a.wasm\"\n");
+        assert!(error.line.is_some(), "{error:?}");
+        assert!(error.problem.starts_with("not valid TOML"), "{error:?}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_invalid_toml() {
+        let error = broken("[capabilities.wasm]\nmax_fuel = 1\nmax_fuel = 2\n");
+        assert_eq!(error.line, Some(3), "{error:?}");
+        assert_eq!(error.key.as_deref(), Some("capabilities.wasm.max_fuel"));
+    }
+
+    #[test]
+    fn a_duplicate_table_is_invalid_toml() {
+        let error = broken("[capabilities.wasm]\nmax_fuel = 1\n[capabilities.wasm]\nload = []\n");
+        assert_eq!(error.line, Some(3), "{error:?}");
+        assert!(error.problem.starts_with("not valid TOML"), "{error:?}");
+    }
+
+    // --- byte sizes ---
+
+    #[test]
+    fn byte_sizes_in_every_unit() {
+        let cases: [(&str, u64); 16] = [
+            ("0", 0),
+            ("1000000", 1_000_000),
+            ("7B", 7),
+            ("512KiB", 512 << 10),
+            ("256MiB", 256 << 20),
+            ("1GiB", 1 << 30),
+            ("2TiB", 2 << 40),
+            ("3kB", 3_000),
+            ("3KB", 3_000),
+            ("5MB", 5_000_000),
+            ("2GB", 2_000_000_000),
+            ("1TB", 1_000_000_000_000),
+            ("256 MiB", 256 << 20),
+            ("  1GiB  ", 1 << 30),
+            ("007MiB", 7 << 20),
+            ("18446744073709551615", u64::MAX),
+        ];
+        for (written, bytes) in cases {
+            assert_eq!(parse_byte_size(written), Some(bytes), "{written:?}");
+        }
+    }
+
+    #[test]
+    fn byte_sizes_that_are_not_sizes() {
+        for written in [
+            "",
+            "   ",
+            "MiB",
+            "-1",
+            "+1",
+            "1.5GiB",
+            "1,000",
+            "1 mib",
+            "1mb",
+            "1Mb",
+            "1 MiBs",
+            "1MiB extra",
+            "1 M",
+            "1 KIB",
+            "0x10",
+            "1e6",
+            "one MiB",
+            "1 1MiB",
+            "18446744073709551616",
+            "18446744073709551615 KiB",
+            "17179869184GiB",
+        ] {
+            assert_eq!(parse_byte_size(written), None, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn max_memory_takes_integers_and_sizes() {
+        let memory = |written: &str| {
+            parsed(&format!("[capabilities.wasm]\nmax_memory = {written}\n")).max_memory
+        };
+        assert_eq!(memory("1048576"), Some(1 << 20));
+        assert_eq!(memory("\"1048576\""), Some(1 << 20));
+        assert_eq!(memory("\"1 GiB\""), Some(1 << 30));
+        assert_eq!(memory("0x100000"), Some(1 << 20));
+        assert_eq!(memory("\"8191TiB\""), Some(8191 << 40));
+    }
+
+    #[test]
+    fn max_memory_rejects_what_is_not_a_size() {
+        let key = "capabilities.wasm.max_memory";
+        let error = broken("[capabilities.wasm]\nmax_memory = \"1.5GiB\"\n");
+        assert_error(&error, 2, key, "\"1.5GiB\" is not a byte count");
+        let error = broken("[capabilities.wasm]\nmax_memory = \"lots\"\n");
+        assert_error(&error, 2, key, "is not a byte count");
+        let error = broken("[capabilities.wasm]\nmax_memory = 1.5\n");
+        assert_error(&error, 2, key, "found float");
+        let error = broken("[capabilities.wasm]\nmax_memory = -5\n");
+        assert_error(&error, 2, key, "out of range");
+        let error = broken("[capabilities.wasm]\nmax_memory = [\"1GiB\"]\n");
+        assert_error(&error, 2, key, "found array");
+    }
+
+    #[test]
+    fn max_memory_past_the_largest_exact_js_integer_is_rejected() {
+        // 8192 TiB is 2^53 bytes: one more than the largest ceiling.
+        let error = broken("[capabilities.wasm]\n\nmax_memory = \"8192TiB\"\n");
+        assert_error(
+            &error,
+            3,
+            "capabilities.wasm.max_memory",
+            "is larger than 9007199254740991 bytes",
+        );
+        // A size that overflows u64 is not a size at all.
+        let error = broken("[capabilities.wasm]\nmax_memory = \"99999999999TiB\"\n");
+        assert_error(
+            &error,
+            2,
+            "capabilities.wasm.max_memory",
+            "is not a byte count",
+        );
+    }
+
+    // --- the helpers that locate errors ---
+
+    #[test]
+    fn line_of_counts_newlines_before_the_offset() {
+        let text = "a\nbb\n\nccc";
+        assert_eq!(line_of(text, &(0..1)), 1);
+        assert_eq!(line_of(text, &(1..2)), 1); // the newline itself is still line 1
+        assert_eq!(line_of(text, &(2..3)), 2);
+        assert_eq!(line_of(text, &(5..5)), 3);
+        assert_eq!(line_of(text, &(6..9)), 4);
+        // An offset past the end (or inside a character) counts the whole text.
+        assert_eq!(line_of(text, &(100..101)), 4);
+        assert_eq!(line_of("é\nx", &(1..2)), 2);
+    }
+
+    #[test]
+    fn key_at_line_joins_the_table_and_the_name() {
+        let text = "top = 1\n[capabilities.wasm]\nmax_fuel = oops\n[ other ]\n= 3\nbare\n";
+        assert_eq!(key_at_line(text, 1).as_deref(), Some("top"));
+        // A header line sets no key, and no table is open above it.
+        assert_eq!(key_at_line(text, 2), None);
+        assert_eq!(
+            key_at_line(text, 3).as_deref(),
+            Some("capabilities.wasm.max_fuel")
+        );
+        assert_eq!(key_at_line(text, 5).as_deref(), Some("other"));
+        assert_eq!(key_at_line(text, 6).as_deref(), Some("other"));
+        assert_eq!(key_at_line(text, 0), None);
+        assert_eq!(key_at_line(text, 99), None);
+        assert_eq!(key_at_line("nothing here", 1), None);
+    }
+}

@@ -338,3 +338,453 @@ impl ManifestPolicy {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::checked_open::{open_dir, open_file};
+    use crate::testing::TempDir;
+
+    /// Writes `text` as the manifest in `dir` and loads it as `configure` would.
+    fn manifest_policy(dir: &TempDir, text: &str) -> WasmResult<Policy> {
+        let file = dir.file("manifest.app.toml", text.as_bytes());
+        crate::sandbox::load(&file, Origin::Configure)
+    }
+
+    fn in_force(dir: &TempDir, text: &str) -> Policy {
+        manifest_policy(dir, text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    }
+
+    fn load(policy: &Policy, path: &Path) -> WasmResult<()> {
+        let opened = open_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        policy.check_load(&path.display().to_string(), &opened)
+    }
+
+    fn preopen(policy: &Policy, path: &Path, readonly: bool) -> WasmResult<()> {
+        let opened = open_dir(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        policy.check_preopen("/guest", path, &opened, readonly)
+    }
+
+    fn assert_denied(result: WasmResult<()>, says: &str) -> WasmError {
+        let error = result.expect_err("should be denied");
+        assert_eq!(error.code, ErrorCode::PermissionDenied, "{error}");
+        assert!(
+            error.message.contains(says),
+            "{:?} should say {says:?}",
+            error.message
+        );
+        error
+    }
+
+    // --- loads ---
+
+    #[test]
+    fn permissive_allows_every_load_and_preopen() {
+        let dir = TempDir::new();
+        let file = dir.file("anywhere/x.wasm", b"");
+        let policy = Policy::Permissive;
+        assert!(load(&policy, &file).is_ok());
+        assert!(policy.check_unopened_load("/no/such/file.wasm").is_ok());
+        assert!(preopen(&policy, dir.path(), false).is_ok());
+        assert!(policy
+            .check_unopened_preopen("/g", Path::new("/no/such/dir"), false)
+            .is_ok());
+        assert_eq!(policy.ceilings(), Ceilings::default());
+    }
+
+    #[test]
+    fn a_load_matching_a_pattern_is_allowed() {
+        let dir = TempDir::new();
+        let file = dir.file("plugins/a.wasm", b"");
+        let nested = dir.file("tools/x/y/t.wasm", b"");
+        let exact = dir.file("one.wasm", b"");
+        let policy = in_force(
+            &dir,
+            "[capabilities.wasm]\nload = [\"plugins/*.wasm\", \"tools/**/*.wasm\", \"one.wasm\"]\n",
+        );
+        assert!(load(&policy, &file).is_ok());
+        assert!(load(&policy, &nested).is_ok());
+        assert!(load(&policy, &exact).is_ok());
+    }
+
+    #[test]
+    fn a_load_matching_no_pattern_is_denied_with_the_path_and_the_manifest() {
+        let dir = TempDir::new();
+        let outside = dir.file("other/b.wasm", b"");
+        dir.file("plugins/sub/c.wasm", b"");
+        let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
+        let error = assert_denied(load(&policy, &outside), "matches no `load` pattern");
+        let requested = outside.display().to_string();
+        assert_eq!(error.details.path.as_deref(), Some(requested.as_str()));
+        let manifest = dir.path().join("manifest.app.toml").display().to_string();
+        assert_eq!(error.details.manifest.as_deref(), Some(manifest.as_str()));
+        assert!(error.message.contains(&manifest), "{}", error.message);
+        // `*` does not reach into subdirectories.
+        assert_denied(
+            load(&policy, &dir.path().join("plugins/sub/c.wasm")),
+            "matches no `load` pattern",
+        );
+    }
+
+    #[test]
+    fn a_manifest_without_load_allows_no_load() {
+        let dir = TempDir::new();
+        let file = dir.file("x.wasm", b"");
+        let policy = in_force(&dir, "[app]\nname = \"x\"\n");
+        assert_denied(load(&policy, &file), "matches no `load` pattern");
+        // Not even the manifest itself.
+        assert_denied(
+            load(&policy, &dir.path().join("manifest.app.toml")),
+            "matches no `load` pattern",
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_load_is_judged_by_the_real_path_of_what_was_opened() {
+        let dir = TempDir::new();
+        let secret = dir.file("secret.wasm", b"");
+        let allowed = dir.file("plugins/a.wasm", b"");
+        let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
+        // A link inside the allowed place to a file outside it is denied...
+        let inward = dir.symlink(&secret, "plugins/evil.wasm");
+        assert_denied(load(&policy, &inward), "the file's real path matches no");
+        // ...and a link outside to an allowed file is allowed.
+        let outward = dir.symlink(&allowed, "alias.wasm");
+        assert!(load(&policy, &outward).is_ok());
+    }
+
+    #[test]
+    fn an_unopened_load_is_denied_unless_it_names_an_allowed_place() {
+        let dir = TempDir::new();
+        dir.dir("plugins");
+        dir.dir("other");
+        let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
+        let in_place = dir.path().join("plugins/missing.wasm");
+        assert!(policy
+            .check_unopened_load(&in_place.display().to_string())
+            .is_ok());
+        let outside = dir.path().join("other/missing.wasm");
+        assert_denied(
+            policy.check_unopened_load(&outside.display().to_string()),
+            "the path matches no `load` pattern",
+        );
+        let nowhere = dir.path().join("no/such/dir/x.wasm");
+        assert_denied(
+            policy.check_unopened_load(&nowhere.display().to_string()),
+            "does not name a file in a place that `load` allows",
+        );
+        for odd in ["", "/", ".", ".."] {
+            assert_denied(policy.check_unopened_load(odd), "does not name a file");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unopened_dangling_link_tells_nothing_about_its_target() {
+        let dir = TempDir::new();
+        dir.dir("plugins");
+        let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
+        let link = dir.symlink("/nonexistent/target.wasm", "plugins/dangling.wasm");
+        assert_denied(
+            policy.check_unopened_load(&link.display().to_string()),
+            "does not name a file in a place that `load` allows",
+        );
+    }
+
+    // --- preopens ---
+
+    const PREOPENS: &str = "[capabilities.wasm]\npreopens = [\"data\"]\n\
+                            preopens_readonly = [\"data/ro\", \"assets\"]\n";
+
+    fn preopen_tree() -> TempDir {
+        let dir = TempDir::new();
+        for sub in [
+            "data/rw/deep",
+            "data/ro/sub",
+            "assets/img",
+            "data2",
+            "other",
+        ] {
+            dir.dir(sub);
+        }
+        dir
+    }
+
+    #[test]
+    fn read_write_preopens_inside_preopens_are_allowed() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        assert!(preopen(&policy, &dir.path().join("data/rw"), false).is_ok());
+        assert!(preopen(&policy, &dir.path().join("data/rw/deep"), false).is_ok());
+    }
+
+    #[test]
+    fn read_write_is_denied_inside_a_read_only_directory() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        for inside in ["data/ro", "data/ro/sub", "assets", "assets/img"] {
+            let error = assert_denied(
+                preopen(&policy, &dir.path().join(inside), false),
+                "is not allowed read-write",
+            );
+            assert!(
+                error.message.contains("pass { path, readonly: true }"),
+                "{inside}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_write_is_denied_for_a_directory_containing_a_read_only_one() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        let error = assert_denied(
+            preopen(&policy, &dir.path().join("data"), false),
+            "is not allowed read-write",
+        );
+        let ro = dir.path().join("data/ro").display().to_string();
+        assert!(
+            error.message.contains(&format!("it contains {ro}")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn read_only_preopens_may_lie_inside_either_kind() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        for inside in [
+            "data",
+            "data/rw",
+            "data/ro",
+            "data/ro/sub",
+            "assets",
+            "assets/img",
+        ] {
+            assert!(
+                preopen(&policy, &dir.path().join(inside), true).is_ok(),
+                "{inside}"
+            );
+        }
+    }
+
+    #[test]
+    fn preopens_outside_every_declared_directory_are_denied() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        // "data2" shares a string prefix with "data" but is not inside it.
+        for outside in ["data2", "other", ""] {
+            let path = dir.path().join(outside);
+            let error = assert_denied(
+                preopen(&policy, &path, false),
+                "it is not inside any directory the manifest declares in `preopens`",
+            );
+            assert!(!error.message.contains("preopens_readonly"), "{error}");
+            assert_eq!(
+                error.details.path.as_deref(),
+                Some(path.display().to_string().as_str())
+            );
+            assert_denied(
+                preopen(&policy, &path, true),
+                "declares in `preopens` or `preopens_readonly`",
+            );
+        }
+        assert_denied(preopen(&policy, Path::new("/"), true), "is not inside any");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_preopen_is_judged_by_the_real_path_of_the_directory() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        let escape = dir.symlink(dir.path().join("other"), "data/rw/escape");
+        assert_denied(preopen(&policy, &escape, true), "is not inside any");
+        let alias = dir.symlink(dir.path().join("data/rw"), "alias");
+        assert!(preopen(&policy, &alias, false).is_ok());
+    }
+
+    #[test]
+    fn unopened_preopens_are_judged_by_where_they_would_be() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        let inside = dir.path().join("data/rw/missing");
+        assert!(policy.check_unopened_preopen("/g", &inside, false).is_ok());
+        let read_only = dir.path().join("data/ro/missing");
+        assert_denied(
+            policy.check_unopened_preopen("/g", &read_only, false),
+            "`preopens_readonly` allows read-only",
+        );
+        assert!(policy
+            .check_unopened_preopen("/g", &read_only, true)
+            .is_ok());
+        let outside = dir.path().join("other/missing");
+        assert_denied(
+            policy.check_unopened_preopen("/g", &outside, true),
+            "is not inside any",
+        );
+        let nowhere = dir.path().join("no/such/place");
+        assert_denied(
+            policy.check_unopened_preopen("/g", &nowhere, false),
+            "is not inside any",
+        );
+    }
+
+    #[test]
+    fn the_error_names_the_guest_path() {
+        let dir = preopen_tree();
+        let policy = in_force(&dir, PREOPENS);
+        let opened = open_dir(&dir.path().join("other")).unwrap();
+        let error = policy
+            .check_preopen("/sandbox", &dir.path().join("other"), &opened, false)
+            .unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("preopen \"/sandbox\": host directory "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_replaced_preopen_is_a_permission_error_in_either_mode() {
+        let dir = TempDir::new();
+        let policy = in_force(&dir, PREOPENS.replace("data", "x").as_str());
+        let error = policy.preopen_changed("/g", Path::new("/some/dir"));
+        assert_eq!(error.code, ErrorCode::PermissionDenied);
+        assert!(error
+            .message
+            .contains("was replaced while it was being opened"));
+        assert_eq!(error.details.path.as_deref(), Some("/some/dir"));
+        assert!(error.details.manifest.is_some());
+        let error = Policy::Permissive.preopen_changed("/g", Path::new("/some/dir"));
+        assert_eq!(error.code, ErrorCode::PermissionDenied);
+        assert!(error.details.manifest.is_none());
+    }
+
+    // --- ceilings and the manifest itself ---
+
+    #[test]
+    fn ceilings_come_from_the_manifest() {
+        let dir = TempDir::new();
+        let policy = in_force(
+            &dir,
+            "[capabilities.wasm]\nmax_fuel = 5000\nmax_timeout_ms = 100\n\
+             max_memory = \"1MiB\"\nmax_instances = 3\n",
+        );
+        assert_eq!(
+            policy.ceilings(),
+            Ceilings {
+                max_fuel: Some(5000),
+                max_timeout_ms: Some(100),
+                max_memory: Some(1 << 20),
+                max_instances: Some(3),
+            }
+        );
+        let only_fuel = TempDir::new();
+        let only_fuel = in_force(&only_fuel, "[capabilities.wasm]\nmax_fuel = 1\n");
+        assert_eq!(only_fuel.ceilings().max_memory, None);
+        assert_eq!(only_fuel.ceilings().max_fuel, Some(1));
+    }
+
+    #[test]
+    fn the_snapshot_shows_resolved_entries() {
+        let dir = preopen_tree();
+        let policy = in_force(
+            &dir,
+            "[capabilities.wasm]\nload = [\"data/*.wasm\"]\npreopens = [\"data\"]\n\
+             preopens_readonly = [\"assets\"]\nmax_instances = 2\n",
+        );
+        let snapshot = policy.snapshot();
+        assert_eq!(snapshot.mode, "manifest");
+        assert_eq!(snapshot.origin, Some("configure"));
+        let root = dir.path().display();
+        assert_eq!(snapshot.source, Some(format!("{root}/manifest.app.toml")));
+        assert_eq!(snapshot.load, [format!("{root}/data/*.wasm")]);
+        assert_eq!(snapshot.preopens, [format!("{root}/data")]);
+        assert_eq!(snapshot.preopens_readonly, [format!("{root}/assets")]);
+        assert_eq!(snapshot.ceilings.max_instances, Some(2));
+        let permissive = Policy::Permissive.snapshot();
+        assert_eq!(permissive.mode, "permissive");
+        assert_eq!(permissive.source, None);
+        assert!(permissive.load.is_empty());
+    }
+
+    #[test]
+    fn an_entry_that_cannot_be_resolved_is_a_broken_manifest_at_its_line() {
+        let dir = TempDir::new();
+        let error = manifest_policy(
+            &dir,
+            "[capabilities.wasm]\nload = [\"ok.wasm\",\n  \"~someone/x.wasm\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.code, ErrorCode::PermissionDenied);
+        assert_eq!(error.details.line, Some(3));
+        assert_eq!(error.details.key.as_deref(), Some("capabilities.wasm.load"));
+        assert!(
+            error.message.contains("line 3, key capabilities.wasm.load"),
+            "{error}"
+        );
+        assert!(error.message.contains("\"~someone/x.wasm\""), "{error}");
+
+        let error = manifest_policy(
+            &dir,
+            "[capabilities.wasm]\npreopens_readonly = [\"gone/../x\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.details.line, Some(2));
+        assert_eq!(
+            error.details.key.as_deref(),
+            Some("capabilities.wasm.preopens_readonly")
+        );
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_parse_is_a_broken_manifest() {
+        let dir = TempDir::new();
+        let error =
+            manifest_policy(&dir, "[capabilities.wasm]\nmax_fuel = \"lots\"\n").unwrap_err();
+        assert_eq!(error.code, ErrorCode::PermissionDenied);
+        assert!(
+            error.message.starts_with("invalid capability manifest "),
+            "{error}"
+        );
+        assert_eq!(error.details.line, Some(2));
+        assert_eq!(
+            error.details.key.as_deref(),
+            Some("capabilities.wasm.max_fuel")
+        );
+        let manifest = dir.path().join("manifest.app.toml").display().to_string();
+        assert_eq!(error.details.manifest.as_deref(), Some(manifest.as_str()));
+    }
+
+    #[test]
+    fn a_missing_manifest_cannot_be_read() {
+        let dir = TempDir::new();
+        let error = crate::sandbox::load(&dir.path().join("absent.toml"), Origin::Env).unwrap_err();
+        assert_eq!(error.code, ErrorCode::PermissionDenied);
+        assert!(error.message.contains("cannot be read"), "{error}");
+        assert_eq!(error.details.line, None);
+    }
+
+    #[test]
+    fn the_same_manifest_is_the_same_wherever_it_was_named_from() {
+        let dir = TempDir::new();
+        dir.dir("p");
+        let text = "[capabilities.wasm]\nload = [\"p/*.wasm\"]\nmax_fuel = 9\n";
+        let file = dir.file("manifest.app.toml", text.as_bytes());
+        let Policy::Manifest(first) = crate::sandbox::load(&file, Origin::Env).unwrap() else {
+            panic!("a manifest policy")
+        };
+        let Policy::Manifest(again) = crate::sandbox::load(&file, Origin::Configure).unwrap()
+        else {
+            panic!("a manifest policy")
+        };
+        assert!(first.same_as(&again));
+        std::fs::write(&file, text.replace("max_fuel = 9", "max_fuel = 10")).unwrap();
+        let Policy::Manifest(changed) = crate::sandbox::load(&file, Origin::Env).unwrap() else {
+            panic!("a manifest policy")
+        };
+        assert!(!first.same_as(&changed));
+    }
+}

@@ -1,6 +1,7 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
 pub mod preopen;
+pub mod special_files;
 pub mod stdio;
 
 use std::sync::atomic::AtomicU64;
@@ -12,7 +13,9 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::sandbox;
-use crate::wasi::stdio::{GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT};
+use crate::wasi::stdio::{
+    CallbackShared, GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT,
+};
 use preopen::Preopen;
 
 /// What a caller asked for; everything off by default (an empty sandbox).
@@ -94,11 +97,11 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
     } else if options.inherit_stdin {
         builder.inherit_stdin();
     }
-    let sent_chunks = Arc::new(AtomicU64::new(0));
+    let shared = CallbackShared::default();
     let (stdout, stdout_pipe) =
-        GuestOutput::for_target(&options.stdout, options.output_limit, &sent_chunks);
+        GuestOutput::for_target(&options.stdout, options.output_limit, &shared);
     let (stderr, stderr_pipe) =
-        GuestOutput::for_target(&options.stderr, options.output_limit, &sent_chunks);
+        GuestOutput::for_target(&options.stderr, options.output_limit, &shared);
     match stdout {
         Some(stream) => builder.stdout(stream),
         None if matches!(options.stdout, OutputTarget::Inherit) => builder.inherit_stdout(),
@@ -112,7 +115,7 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
     let pipes = OutputPipes {
         stdout: stdout_pipe,
         stderr: stderr_pipe,
-        sent_chunks,
+        sent_chunks: shared.sent_chunks,
     };
     let checked = options
         .preopens

@@ -1,22 +1,125 @@
 //! A WASI program's standard streams: given input, and output that is inherited, ignored,
 //! buffered for the host to drain (with a size cap), or streamed to a callback.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use tokio::io::AsyncWrite;
+use tokio::sync::Notify;
+use wasmtime_wasi::async_trait;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 /// Default cap of a piped stream.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 4 << 20;
 
-/// Receives output chunks as the guest writes them (implemented over a JS callback).
+/// Output handed to a callback may be this far ahead of the callback (in bytes, per
+/// instance) before the guest's writes wait: a flooding guest cannot outrun a slow host.
+pub const MAX_UNDELIVERED_OUTPUT: usize = 1 << 20;
+
+/// Delivers an output stream's queued bytes to the host (implemented over a JS callback).
 pub trait ChunkSink: Send + Sync {
-    /// Queues a chunk for the host; false when the host can no longer receive it.
-    fn send(&self, chunk: Vec<u8>) -> bool;
+    /// Asks the host, in order with earlier requests, to take a chunk of what `queue` holds
+    /// (`OutputQueue::take`) and, once it has received it, to call `OutputQueue::delivered`.
+    /// False when the host can no longer be reached.
+    fn schedule(&self, queue: Arc<OutputQueue>) -> bool;
+}
+
+/// Bytes written to an instance's output callbacks that they have not received yet.
+#[derive(Default)]
+pub struct Backlog {
+    bytes: AtomicUsize,
+    drained: Notify,
+}
+
+impl Backlog {
+    /// How many more bytes may be written now.
+    fn room(&self) -> usize {
+        MAX_UNDELIVERED_OUTPUT.saturating_sub(self.bytes.load(Ordering::Acquire))
+    }
+
+    /// Resolves once there is room to write more.
+    async fn wait_for_room(&self) {
+        loop {
+            let drained = self.drained.notified();
+            if self.room() > 0 {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    fn release(&self, bytes: usize) {
+        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
+        self.drained.notify_waiters();
+    }
+}
+
+/// The most one callback receives at once. Small chunks are plain heap arrays to the host,
+/// which its garbage collector reclaims quickly, and a backlog of them drains in a few turns.
+const MAX_CHUNK: usize = 60 << 10;
+
+/// One output stream's bytes on their way to its callback. Writes made while the host is
+/// busy pile up here and reach it together, up to `MAX_CHUNK` at a time: a guest writing a
+/// byte at a time cannot queue a million callbacks. Deliveries are scheduled as bytes are
+/// written (so the host can count, when a call ends, every delivery its output needs), enough
+/// of them at all times to carry everything queued.
+pub struct OutputQueue {
+    state: Mutex<QueueState>,
+    backlog: Arc<Backlog>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    buffer: Vec<u8>,
+    /// Deliveries scheduled and not yet taken.
+    scheduled: usize,
+    /// Bytes taken by the delivery in progress.
+    delivering: usize,
+}
+
+impl OutputQueue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds bytes; returns how many more deliveries must be scheduled to carry them.
+    fn push(&self, bytes: &[u8]) -> usize {
+        self.backlog.bytes.fetch_add(bytes.len(), Ordering::AcqRel);
+        let mut state = self.state();
+        state.buffer.extend_from_slice(bytes);
+        let needed = state.buffer.len().div_ceil(MAX_CHUNK);
+        let more = needed.saturating_sub(state.scheduled);
+        state.scheduled += more;
+        more
+    }
+
+    /// What the host receives now: the oldest bytes queued, up to `MAX_CHUNK`.
+    pub fn take(&self) -> Vec<u8> {
+        let mut state = self.state();
+        let len = state.buffer.len().min(MAX_CHUNK);
+        let taken: Vec<u8> = state.buffer.drain(..len).collect();
+        state.scheduled = state.scheduled.saturating_sub(1);
+        state.delivering += taken.len();
+        taken
+    }
+
+    /// The host has received what it took.
+    pub fn delivered(&self) {
+        let released = std::mem::take(&mut self.state().delivering);
+        self.backlog.release(released);
+    }
+
+    /// A delivery that cannot be scheduled (the host is gone): its share is dropped.
+    fn discard(&self) {
+        self.take();
+        self.delivered();
+    }
 }
 
 #[derive(Clone, Default)]
@@ -84,9 +187,22 @@ impl OutputPipe {
 #[derive(Clone)]
 pub enum GuestOutput {
     Pipe(Arc<OutputPipe>),
-    /// A callback, and the count of chunks handed to it (shared by an instance's streams),
-    /// so the host can wait until it has seen them all.
-    Callback(Arc<dyn ChunkSink>, Arc<AtomicU64>),
+    Callback(Arc<CallbackOutput>),
+}
+
+/// A callback, its stream's queue, and the count of deliveries scheduled (shared by an
+/// instance's streams, so the host can wait until it has received them all).
+pub struct CallbackOutput {
+    sink: Arc<dyn ChunkSink>,
+    queue: Arc<OutputQueue>,
+    sent_chunks: Arc<AtomicU64>,
+}
+
+/// What an instance's callback streams share.
+#[derive(Clone, Default)]
+pub struct CallbackShared {
+    pub sent_chunks: Arc<AtomicU64>,
+    pub backlog: Arc<Backlog>,
 }
 
 impl GuestOutput {
@@ -94,18 +210,50 @@ impl GuestOutput {
     pub fn for_target(
         target: &OutputTarget,
         limit: usize,
-        sent_chunks: &Arc<AtomicU64>,
+        shared: &CallbackShared,
     ) -> (Option<GuestOutput>, Option<Arc<OutputPipe>>) {
         match target {
             OutputTarget::Pipe => {
                 let pipe = OutputPipe::new(limit);
                 (Some(GuestOutput::Pipe(pipe.clone())), Some(pipe))
             }
-            OutputTarget::Callback(sink) => (
-                Some(GuestOutput::Callback(sink.clone(), sent_chunks.clone())),
-                None,
-            ),
+            OutputTarget::Callback(sink) => {
+                let queue = OutputQueue {
+                    state: Mutex::default(),
+                    backlog: shared.backlog.clone(),
+                };
+                let output = CallbackOutput {
+                    sink: sink.clone(),
+                    queue: Arc::new(queue),
+                    sent_chunks: shared.sent_chunks.clone(),
+                };
+                (Some(GuestOutput::Callback(Arc::new(output))), None)
+            }
             OutputTarget::Ignore | OutputTarget::Inherit => (None, None),
+        }
+    }
+
+    fn backlog(&self) -> Option<&Backlog> {
+        match self {
+            GuestOutput::Callback(output) => Some(&output.queue.backlog),
+            GuestOutput::Pipe(_) => None,
+        }
+    }
+
+    /// Takes `bytes` at once; returns how many were taken.
+    fn write_now(&self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            GuestOutput::Pipe(pipe) => pipe.append(bytes),
+            GuestOutput::Callback(output) => {
+                for _ in 0..output.queue.push(bytes) {
+                    if output.sink.schedule(output.queue.clone()) {
+                        output.sent_chunks.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        output.queue.discard();
+                    }
+                }
+                Ok(bytes.len())
+            }
         }
     }
 }
@@ -117,26 +265,65 @@ impl IsTerminal for GuestOutput {
 }
 
 impl StdoutStream for GuestOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
         Box::new(self.clone())
     }
 }
 
+/// Writes never block a thread: a pipe takes what fits under its cap; a callback takes what
+/// fits under the backlog, and `ready` waits (as the guest's write does) for the rest.
+impl OutputStream for GuestOutput {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            // A pipe takes what fits under its cap, then fails on the remainder.
+            let taken = self
+                .write_now(rest)
+                .map_err(|e| StreamError::LastOperationFailed(e.into()))?;
+            rest = &rest[taken..];
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(self.backlog().map_or(MAX_UNDELIVERED_OUTPUT, Backlog::room))
+    }
+}
+
+#[async_trait]
+impl Pollable for GuestOutput {
+    async fn ready(&mut self) {
+        if let Some(backlog) = self.backlog() {
+            backlog.wait_for_room().await;
+        }
+    }
+}
+
+/// The same streams for tokio's writers (wasmtime-wasi asks for both kinds).
 impl AsyncWrite for GuestOutput {
     fn poll_write(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(match &*self {
-            GuestOutput::Pipe(pipe) => pipe.append(buf),
-            GuestOutput::Callback(sink, sent_chunks) => {
-                if !buf.is_empty() && sink.send(buf.to_vec()) {
-                    sent_chunks.fetch_add(1, Ordering::SeqCst);
-                }
-                Ok(buf.len())
+        if let Some(backlog) = self.backlog() {
+            let waiting = backlog.wait_for_room();
+            tokio::pin!(waiting);
+            if waiting.poll(context).is_pending() {
+                return Poll::Pending;
             }
-        })
+            let room = backlog.room().max(1);
+            return Poll::Ready(self.write_now(&buf[..buf.len().min(room)]));
+        }
+        Poll::Ready(self.write_now(buf))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))

@@ -1,0 +1,92 @@
+//! Special files in preopened directories: a guest that opens a FIFO, a socket or a device
+//! is refused (ENXIO). Opening a FIFO blocks the opening thread until a writer comes, and
+//! reading one (or a terminal) blocks it until data does: a thread of the shared blocking
+//! pool pinned past its call's end, and enough of them starve every other instance and
+//! `compile()`. Regular files and directories, which the pool serves in bounded time, are
+//! opened as wasmtime-wasi opens them.
+//!
+//! The check looks at what the path names just before the open. The guest cannot make a
+//! special file (WASI has no mkfifo); only another process writing into the preopened
+//! directory at that moment could swap one in.
+
+use wasmtime::{AsContextMut, Caller, Extern, Linker};
+use wasmtime_wasi::p1::types::{Errno, Fd, Filetype, Lookupflags};
+use wasmtime_wasi::p1::wasi_snapshot_preview1::{self as preview1, WasiSnapshotPreview1};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wiggle::{GuestMemory, GuestPtr};
+
+const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Parameters of `path_open`: dirfd, dirflags, path and its length, oflags, base and
+/// inheriting rights, fdflags, and where to write the new descriptor.
+type PathOpenParams = (i32, i32, i32, i32, i32, i64, i64, i32, i32);
+
+/// Replaces WASI's `path_open` on `linker` (which has WASI preview 1 already) with one that
+/// refuses special files.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    wasi: impl Fn(&mut T) -> &mut WasiP1Ctx + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.func_wrap_async(
+        MODULE,
+        "path_open",
+        move |mut caller: Caller<'_, T>, params: PathOpenParams| {
+            Box::new(async move {
+                // As wasmtime-wasi's own bindings do: the call's allowance of host copying,
+                // and the guest's memory beside the WASI context.
+                let fuel = caller.as_context_mut().hostcall_fuel();
+                let export = caller.get_export("memory");
+                let (mut memory, context) = match &export {
+                    Some(Extern::Memory(memory)) => {
+                        let (bytes, state) = memory.data_and_store_mut(&mut caller);
+                        (GuestMemory::Unshared(bytes), wasi(state))
+                    }
+                    Some(Extern::SharedMemory(memory)) => {
+                        (GuestMemory::Shared(memory.data()), wasi(caller.data_mut()))
+                    }
+                    _ => return Err(wasmtime::Error::msg("missing required memory export")),
+                };
+                context.set_hostcall_fuel(fuel);
+                let memory = &mut memory;
+                let (dirfd, dirflags, path, path_len, ..) = params;
+                if names_special_file(context, memory, dirfd, dirflags, path, path_len).await {
+                    return Ok(Errno::Nxio as i32);
+                }
+                let (dirfd, dirflags, path, path_len, oflags, base, inheriting, fdflags, opened) =
+                    params;
+                preview1::path_open(
+                    context, memory, dirfd, dirflags, path, path_len, oflags, base, inheriting,
+                    fdflags, opened,
+                )
+                .await
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// Whether the path names (following symlinks as the open would) an existing file that is
+/// neither a regular file, a directory nor a symlink.
+async fn names_special_file(
+    context: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    dirflags: i32,
+    path: i32,
+    path_len: i32,
+) -> bool {
+    let path = GuestPtr::<str>::new((path as u32, path_len as u32));
+    let flags = Lookupflags::from_bits_truncate(dirflags as u32);
+    let Ok(stat) = context
+        .path_filestat_get(memory, Fd::from(dirfd as u32), flags, path)
+        .await
+    else {
+        return false; // missing, or not reachable: path_open says why
+    };
+    !matches!(
+        stat.filetype,
+        Filetype::RegularFile | Filetype::Directory | Filetype::SymbolicLink
+    )
+}
