@@ -133,7 +133,8 @@ impl FileContents {
         if len == 0 {
             return Some(FileContents { mapped: None });
         }
-        // SAFETY: a fresh read-only private mapping of an open file, unmapped on drop.
+        // SAFETY: a fresh read-only private mapping of `len` bytes of an open file, which
+        // nothing else refers to; it is unmapped on drop.
         let address = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -152,7 +153,9 @@ impl FileContents {
     #[cfg(unix)]
     fn bytes(&self) -> &[u8] {
         match self.mapped {
-            // SAFETY: the mapping is `len` readable bytes and lives as long as `self`.
+            // SAFETY: the mapping is `len` readable bytes and lives as long as `self`. Its
+            // bytes change only if the file is rewritten in place or truncated, and cache files
+            // are never: they are this user's own, written under a temporary name and renamed.
             Some((address, len)) => unsafe { std::slice::from_raw_parts(address.cast(), len) },
             None => &[],
         }
