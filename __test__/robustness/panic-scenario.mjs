@@ -1,28 +1,33 @@
-// Loads a debug build of the addon (argv[2]: its path) in place of the release one and makes it
-// panic on purpose (debugPanic, compiled into debug builds only) on each path from JS into Rust:
-// the body of an entry point, a future's first slice on the JS thread, a future on the pool,
-// after a yield, and blocking work. Each must reject (or throw) a WasmError 5002 "internal
-// error", and the process must go on working. Prints one JSON line per path, then a summary.
+// Makes the addon panic on purpose (the test hook panicProbe, armed by starting this process
+// with RUNTIME_WASM_PANIC_PROBE=1) on each path from JS into Rust: the body of an entry point,
+// a future's first slice on the JS thread, a future on the pool, after a yield, and blocking
+// work. Each must reject (or throw) a WasmError 5002 "internal error", and the process must go
+// on working. Runs on whatever build is installed, release included. argv[2], if given, names
+// another build of the addon to load instead. Prints one JSON line per path, then a summary.
 import Module, { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
-const binary = process.argv[2]
-const loaded = { exports: {} }
-process.dlopen(loaded, binary)
-const native = loaded.exports
-
-// index.js reaches the addon through binding.js: hand it the debug build instead.
-const bindingPath = fileURLToPath(new URL('../../binding.js', import.meta.url))
-const cached = new Module(bindingPath)
-cached.filename = bindingPath
-cached.exports = native
-cached.loaded = true
-Module._cache[bindingPath] = cached
 const require = createRequire(import.meta.url)
+const bindingPath = fileURLToPath(new URL('../../binding.js', import.meta.url))
+
+let native
+if (process.argv[2]) {
+  // index.js reaches the addon through binding.js: hand it the other build instead.
+  const loaded = { exports: {} }
+  process.dlopen(loaded, process.argv[2])
+  native = loaded.exports
+  const cached = new Module(bindingPath)
+  cached.filename = bindingPath
+  cached.exports = native
+  cached.loaded = true
+  Module._cache[bindingPath] = cached
+} else {
+  native = require(bindingPath)
+}
 const api = require('../../index.js')
 
-if (typeof native.debugPanic !== 'function') {
-  console.log(JSON.stringify({ summary: true, skipped: 'not a debug build: no debugPanic' }))
+if (typeof native.panicProbe !== 'function') {
+  console.log(JSON.stringify({ summary: true, ok: false, problem: 'the addon has no panicProbe' }))
   process.exit(0)
 }
 
@@ -30,7 +35,7 @@ const compile = native.compile
 let allOk = true
 for (const at of ['sync', 'first-slice', 'pool', 'after-yield', 'blocking']) {
   // Route a public function to the panicking entry point, so the error takes the public path.
-  native.compile = () => native.debugPanic(at)
+  native.compile = () => native.panicProbe(at)
   let outcome
   try {
     await api.compile('(module)')
