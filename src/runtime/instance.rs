@@ -393,8 +393,8 @@ impl InstanceEntry {
 }
 
 /// A synchronous call. Numbers go through wasmtime's unchecked entry point: the arguments
-/// were converted to the function's own parameter types, so checking them again (which costs
-/// more than a tiny call) proves nothing.
+/// were converted to the function's own parameter types, so instead of wasmtime's checks
+/// (which cost more than a tiny call) each value's type is compared with its parameter's.
 fn call_plain(
     func: &ExportFunc,
     store: &mut Store<HostState>,
@@ -403,7 +403,12 @@ fn call_plain(
 ) -> wasmtime::Result<()> {
     let slots = func.params.len().max(func.results.len());
     let fits = slots <= RAW_SLOTS && results.len() == func.results.len();
-    if !func.plain_bits || !fits || params.len() != func.params.len() {
+    let typed = params.len() == func.params.len()
+        && params
+            .iter()
+            .zip(func.params.iter())
+            .all(|(value, ty)| values::is_plain_of(value, ty));
+    if !func.plain_bits || !fits || !typed {
         return func.func.call(&mut *store, params, results);
     }
     let mut raw = [ValRaw::i32(0); RAW_SLOTS];
@@ -411,9 +416,10 @@ fn call_plain(
         *slot = values::to_raw(value);
     }
     // SAFETY: `raw` has room for every parameter and result; the parameters are plain bits
-    // of exactly the function's parameter types (checked above and by conversion); the
-    // function belongs to this store, whose calls need no async entry point (the caller
-    // checked), and this is not a call from inside another call.
+    // of exactly the function's parameter types (each checked just above, so a slot is never
+    // read as a wider type than was written); the function belongs to this store, whose calls
+    // need no async entry point (the caller checked), and this is not a call from inside
+    // another call.
     unsafe { func.func.call_unchecked(&mut *store, &mut raw[..slots]) }?;
     for ((result, slot), ty) in results.iter_mut().zip(raw.iter()).zip(func.results.iter()) {
         *result = values::from_raw(*slot, ty);

@@ -104,6 +104,19 @@ pub fn all_plain_bits(types: &[ValType]) -> bool {
     })
 }
 
+/// Whether `val` is a plain-bits value of type `ty`, as wasmtime's unchecked entry point needs
+/// each argument to be.
+pub fn is_plain_of(val: &Val, ty: &ValType) -> bool {
+    matches!(
+        (val, ty),
+        (Val::I32(_), ValType::I32)
+            | (Val::I64(_), ValType::I64)
+            | (Val::F32(_), ValType::F32)
+            | (Val::F64(_), ValType::F64)
+            | (Val::V128(_), ValType::V128)
+    )
+}
+
 /// A plain-bits value in wasmtime's raw form (references, which `all_plain_bits` excludes,
 /// come out as 0).
 pub fn to_raw(val: &Val) -> ValRaw {
@@ -811,6 +824,30 @@ mod tests {
         ]));
         assert!(!all_plain_bits(&[ValType::I32, ValType::FUNCREF]));
         assert!(!all_plain_bits(&[ValType::EXTERNREF]));
+    }
+
+    #[test]
+    fn is_plain_of_compares_the_value_with_the_type() {
+        let values = [
+            (Val::I32(0), ValType::I32),
+            (Val::I64(0), ValType::I64),
+            (Val::F32(0), ValType::F32),
+            (Val::F64(0), ValType::F64),
+            (Val::V128(V128::from(0)), ValType::V128),
+        ];
+        for (i, (val, _)) in values.iter().enumerate() {
+            for (j, (_, ty)) in values.iter().enumerate() {
+                assert_eq!(is_plain_of(val, ty), i == j, "{val:?} as {}", type_name(ty));
+            }
+        }
+        // Converted arguments always pass.
+        for ty in [ValType::I32, ValType::I64, ValType::F32, ValType::F64] {
+            let val = to_wasm_arg("f", 0, &ty, &num(1.0)).unwrap();
+            assert!(is_plain_of(&val, &ty));
+        }
+        // References are never plain bits, null or not.
+        assert!(!is_plain_of(&Val::FuncRef(None), &ValType::FUNCREF));
+        assert!(!is_plain_of(&Val::I32(0), &ValType::FUNCREF));
     }
 
     #[test]
