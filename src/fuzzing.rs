@@ -16,7 +16,7 @@ pub use crate::wasi::WasiOptions;
 /// Live (modules, instances), for leak checks.
 pub fn live_handles() -> (usize, usize) {
     (
-        crate::runtime::registry::MODULES.len(),
-        crate::runtime::registry::INSTANCES.len(),
+        crate::runtime::module::MODULES.len(),
+        crate::runtime::instance::INSTANCES.len(),
     )
 }

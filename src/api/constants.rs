@@ -8,7 +8,8 @@ use napi_derive::napi;
 
 use crate::api::fast_call::FUNCTION_SLOTS;
 use crate::error::{ErrorCode, ENCODED_PREFIX};
-use crate::runtime::registry::{INSTANCES, MODULES};
+use crate::runtime::instance::INSTANCES;
+use crate::runtime::module::MODULES;
 
 /// `{ errorCodes: { CompileError: 5000, ... }, encodedErrorPrefix, functionSlots,
 /// moduleIdPrefix, instanceIdPrefix }`.

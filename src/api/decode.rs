@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::api::dispatch::{JsChunkSink, JsDispatcher};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::host::{HostDispatcher, HostImports};
+use crate::runtime::host::{HostDispatcher, HostImports, LinkedInstance};
 use crate::runtime::instance;
 use crate::runtime::limits::{CallLimits, InstanceLimits};
 use crate::runtime::values::{ArgValue, BigIntValue};
@@ -302,7 +302,7 @@ fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<Outp
     }
 }
 
-/// The host imports prepared by index.js: `{ functions: [[module, name]], dispatch, linked:
+/// The host imports prepared by lib/host-calls.js: `{ functions: [[module, name]], dispatch, linked:
 /// [[module, instanceId]] }`.
 pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
     let mut imports = HostImports::default();
@@ -331,7 +331,8 @@ pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
     }
     let linked: Vec<Vec<String>> = host.get_named_property("linked")?;
     for (module, instance_id) in linked.into_iter().filter_map(pair) {
-        imports.linked.push((module, instance::get(&instance_id)?));
+        let linked: Arc<dyn LinkedInstance> = instance::get(&instance_id)?;
+        imports.linked.push((module, linked));
     }
     Ok(imports)
 }

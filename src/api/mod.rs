@@ -14,5 +14,6 @@ mod memory;
 mod modules;
 mod owners;
 pub mod panic;
+mod panic_probe;
 mod process;
 pub mod settle;

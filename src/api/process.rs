@@ -6,7 +6,7 @@ use napi_derive::napi;
 
 use crate::api::encode::capabilities_object;
 use crate::api::{decode, owners};
-use crate::runtime::{registry, values};
+use crate::runtime::{instance, module, values};
 use crate::sandbox;
 
 /// Validates a `types.*` value; throws a 5007 error when it is not representable.
@@ -23,7 +23,7 @@ pub fn check_value(value_type: String, value: Unknown) -> napi::Result<()> {
 /// becomes an error. Throws unless the process was started with RUNTIME_WASM_PANIC_PROBE=1.
 #[napi(catch_unwind, skip_typescript)]
 pub fn panic_probe<'env>(env: &'env Env, at: String) -> napi::Result<Unknown<'env>> {
-    crate::api::panic::probe::run(env, &at)
+    crate::api::panic_probe::run(env, &at)
 }
 
 /// Live handle counts, for leak checks. `finalizers`: JS `Instance` objects' native
@@ -38,8 +38,8 @@ pub struct LiveHandles {
 #[napi(catch_unwind)]
 pub fn live_handles() -> LiveHandles {
     LiveHandles {
-        modules: registry::MODULES.len() as u32,
-        instances: registry::INSTANCES.len() as u32,
+        modules: module::MODULES.len() as u32,
+        instances: instance::INSTANCES.len() as u32,
         finalizers: owners::FINALIZERS_ALIVE.load(std::sync::atomic::Ordering::Relaxed),
     }
 }

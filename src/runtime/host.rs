@@ -9,6 +9,8 @@
 //! wait against them and drops it, which unwinds the guest's stack and ends the pending call.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +21,6 @@ use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::call;
 use crate::runtime::exports::ExportFunc;
-use crate::runtime::instance::InstanceEntry;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::memory;
 use crate::runtime::store::HostState;
@@ -39,6 +40,24 @@ pub trait HostDispatcher: Send + Sync {
     ) -> bool;
 }
 
+/// Another instance whose exported functions satisfy imports (an `InstanceEntry`).
+pub trait LinkedInstance: Send + Sync {
+    /// The exported function `name`.
+    fn function(&self, name: &str) -> WasmResult<ExportFunc>;
+
+    /// Calls `func` for an importing instance, queued behind the other operations on this
+    /// one.
+    fn call_for_import(
+        &self,
+        func: &ExportFunc,
+        params: Vec<Val>,
+        limits: CallLimits,
+    ) -> WasmResult<LinkedCall>;
+}
+
+/// A call into a linked instance, under way.
+pub type LinkedCall = Pin<Box<dyn Future<Output = WasmResult<Vec<Val>>> + Send>>;
+
 /// The imports an instantiation gets from the host besides WASI.
 #[derive(Default)]
 pub struct HostImports {
@@ -46,7 +65,7 @@ pub struct HostImports {
     pub functions: Vec<(String, String)>,
     pub dispatcher: Option<Arc<dyn HostDispatcher>>,
     /// Modules whose function imports are another instance's exports of the same name.
-    pub linked: Vec<(String, Arc<InstanceEntry>)>,
+    pub linked: Vec<(String, Arc<dyn LinkedInstance>)>,
 }
 
 impl HostImports {
@@ -349,18 +368,14 @@ fn define_linked_function(
     module: &str,
     name: &str,
     ty: FuncType,
-    instance: Arc<InstanceEntry>,
+    instance: Arc<dyn LinkedInstance>,
 ) -> wasmtime::Result<()> {
-    let export: ExportFunc = instance
-        .exports
-        .function(name)
-        .map_err(|e| {
-            wasmtime::Error::msg(format!(
-                "the linked instance has no such function ({})",
-                e.message
-            ))
-        })?
-        .clone();
+    let export = instance.function(name).map_err(|e| {
+        wasmtime::Error::msg(format!(
+            "the linked instance has no such function ({})",
+            e.message
+        ))
+    })?;
     let wanted: (Vec<ValType>, Vec<ValType>) = (ty.params().collect(), ty.results().collect());
     if !same_types(&wanted.0, &export.params) || !same_types(&wanted.1, &export.results) {
         return Err(wasmtime::Error::msg(format!(
@@ -380,7 +395,7 @@ fn define_linked_function(
                 upstream,
                 ..CallLimits::default()
             };
-            let (call, _) = instance.call(&export, params.to_vec(), limits)?;
+            let call = instance.call_for_import(&export, params.to_vec(), limits)?;
             let values = call.await?;
             // A linked program that ends with exit status 0 returns no results.
             if values.len() != results.len() {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use once_cell::sync::Lazy;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::{Store, Val, ValRaw};
 
@@ -21,19 +22,23 @@ use crate::runtime::call::{
 };
 use crate::runtime::engine::{calls_in_flight, Metering};
 use crate::runtime::exports::{ExportFunc, Exports};
-use crate::runtime::host::HostImports;
+use crate::runtime::host::{HostImports, LinkedCall, LinkedInstance};
 use crate::runtime::limits::{
     earliest, interrupted, CallLimits, CancelToken, Ceilings, InstanceLimits,
 };
 use crate::runtime::linker::prelink;
 use crate::runtime::module::ModuleEntry;
-use crate::runtime::registry::INSTANCES;
+use crate::runtime::registry::Registry;
 use crate::runtime::store::{metering_for, new_store, HostState};
 use crate::runtime::values;
 use crate::wasi::{build_context, OutputPipes, WasiOptions};
 
 type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
 type StoreGuard = OwnedMutexGuard<Option<Store<HostState>>>;
+
+/// Every live instance, by id.
+pub static INSTANCES: Lazy<Registry<InstanceEntry>> =
+    Lazy::new(|| Registry::new("instance:", ErrorCode::InvalidInstanceHandle));
 
 pub struct InstanceEntry {
     store: SharedStore,
@@ -389,6 +394,22 @@ impl InstanceEntry {
             }
             Ok(guard)
         }
+    }
+}
+
+impl LinkedInstance for InstanceEntry {
+    fn function(&self, name: &str) -> WasmResult<ExportFunc> {
+        self.exports.function(name).cloned()
+    }
+
+    fn call_for_import(
+        &self,
+        func: &ExportFunc,
+        params: Vec<Val>,
+        limits: CallLimits,
+    ) -> WasmResult<LinkedCall> {
+        let (call, _) = self.call(func, params, limits)?;
+        Ok(Box::pin(call))
     }
 }
 

@@ -4,17 +4,21 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use once_cell::sync::OnceCell;
+use once_cell::sync::{Lazy, OnceCell};
 use wasmtime::{InstancePre, Module};
 
 use crate::cache::{self, CacheKey, Origin};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::engine::{engine, Metering};
 use crate::runtime::linker::prelink;
-use crate::runtime::registry::MODULES;
+use crate::runtime::registry::Registry;
 use crate::runtime::store::HostState;
 use crate::sandbox;
 use crate::sandbox::checked_open;
+
+/// Every live module, by id.
+pub static MODULES: Lazy<Registry<ModuleEntry>> =
+    Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
 
 pub struct ModuleEntry {
     /// The source, kept to compile the fuel-metered variant when an instance first needs it.

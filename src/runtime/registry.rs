@@ -5,11 +5,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use once_cell::sync::Lazy;
-
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::instance::InstanceEntry;
-use crate::runtime::module::ModuleEntry;
 
 pub struct Registry<T> {
     prefix: &'static str,
@@ -39,13 +35,10 @@ impl Hasher for IdHasher {
     }
 }
 
-pub static MODULES: Lazy<Registry<ModuleEntry>> =
-    Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
-pub static INSTANCES: Lazy<Registry<InstanceEntry>> =
-    Lazy::new(|| Registry::new("instance:", ErrorCode::InvalidInstanceHandle));
-
 impl<T> Registry<T> {
-    fn new(prefix: &'static str, missing: ErrorCode) -> Self {
+    /// A registry whose ids read `prefix` and a number, and whose unknown ids fail with
+    /// `missing`.
+    pub fn new(prefix: &'static str, missing: ErrorCode) -> Self {
         Registry {
             prefix,
             missing,
