@@ -271,19 +271,22 @@ export interface InstanceLimits {
   /**
    * The default deadline of every call on this instance (and of the start function and
    * `_initialize`), in milliseconds from the moment the operation is made, waiting in the
-   * instance's queue included. Past it the call stops and rejects with
-   * {@link ErrorCode.FuelExhausted} (5011, `reason: "timeout"`); the instance stays usable.
+   * instance's queue included, and bounds the whole call: running code and every wait in the
+   * host (a WASI sleep, stdin, a host function's Promise, re-entry). Past it the call stops and
+   * rejects with {@link ErrorCode.FuelExhausted} (5011, `reason: "timeout"`); the instance
+   * stays usable.
    * `Infinity` means no deadline.
    */
   timeoutMs?: number
   /**
-   * The most bytes each of the instance's linear memories may grow to. A module that declares
-   * more fails to instantiate (5001); past it, `memory.grow` from JS rejects with
-   * {@link ErrorCode.MemoryError} (5006) and the wasm `memory.grow` instruction returns -1.
+   * The most bytes all of the instance's linear memories (and its GC heap) may hold together.
+   * A module whose initial memories exceed it fails to instantiate (5001); past it,
+   * `memory.grow` from JS rejects with {@link ErrorCode.MemoryError} (5006) and the wasm
+   * `memory.grow` instruction returns -1.
    */
   maxMemoryBytes?: number | bigint
   /**
-   * The most elements each of the instance's tables may grow to; like
+   * The most elements all of the instance's tables may hold together; like
    * {@link InstanceLimits.maxMemoryBytes}.
    */
   maxTableElements?: number | bigint
@@ -381,7 +384,8 @@ export interface CallOptions {
   /**
    * The most fuel this call may burn (the instance's tank still applies: the call gets the
    * smaller of the two, and what it burns is taken from the tank). Only for instances made
-   * with `limits.fuel`; otherwise the call rejects with {@link ErrorCode.FuelExhausted} (5011).
+   * with `limits.fuel`; otherwise the call is refused up front with {@link ErrorCode.CallError}
+   * (5002) naming `limits.fuel`.
    * A non-negative integer `number` or a `bigint`; anything else rejects with
    * {@link ErrorCode.TypeError} (5007).
    */
@@ -643,8 +647,9 @@ export declare function call(
 
 /**
  * Calls an exported function to completion on the JS thread, synchronously, for hot paths of
- * tiny calls (it skips the Promise). Fuel and deadline limits still apply; host functions
- * cannot run during it (the call fails with 5002), and the instance must be idle.
+ * tiny calls (it skips the Promise). Fuel and deadline limits still apply. It never blocks the
+ * JS thread on a wait: a call that reaches a host function or waits for the host in any other
+ * way (a WASI sleep, input, file I/O) fails there with 5002. The instance must be idle.
  *
  * @returns The results, always an array.
  * @throws Throws (synchronously) like {@link call} rejects, and also a 5002 {@link WasmError}
@@ -682,7 +687,7 @@ export declare function fuel(instanceId: InstanceId): Promise<number | null>
  * already queued on the instance.
  *
  * @param amount A non-negative integer `number` (or `Infinity`) or a `bigint` up to 2^64-1.
- * @throws Rejects with {@link ErrorCode.FuelExhausted} (5011) for an instance made without
+ * @throws Rejects with {@link ErrorCode.CallError} (5002) for an instance made without
  *   `limits.fuel`; {@link ErrorCode.TypeError} (5007) for a malformed amount;
  *   {@link ErrorCode.InvalidInstanceHandle} (5005) for an unknown, dropped or non-string id.
  */
@@ -868,7 +873,7 @@ export declare class Instance {
    * Sets the fuel in the instance's tank, after the operations already queued on it.
    *
    * @param amount A non-negative integer `number` (or `Infinity`) or a `bigint` up to 2^64-1.
-   * @throws Rejects with {@link ErrorCode.FuelExhausted} (5011) for an instance made without
+   * @throws Rejects with {@link ErrorCode.CallError} (5002) for an instance made without
    *   `limits.fuel`; {@link ErrorCode.TypeError} (5007) for a malformed amount;
    *   {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was dropped.
    */

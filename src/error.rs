@@ -1,8 +1,9 @@
-//! Error codes 5000..5011 and the one conversion of core errors into JS errors.
+//! Error codes 5000..5011, `WasmError`, and its encoding for JavaScript.
 //!
-//! A `WasmError` crosses into JavaScript as a napi error whose message is `ENCODED_PREFIX`
-//! followed by a JSON object (`code`, `name`, `message` and any details). `lib/errors.js` turns
-//! that back into a `WasmError` instance; nothing else parses it.
+//! A `WasmError` crosses into JavaScript (src/api/error_encoding.rs) as a napi error whose
+//! message is `ENCODED_PREFIX` followed by a JSON object (`code`, `name`, `message` and any
+//! details). `lib/errors.js` turns that back into a `WasmError` instance; nothing else parses
+//! it. Failures of guest code are classified in one place, `runtime::call::classify`.
 
 use serde::Serialize;
 use wasmtime::{Trap, WasmBacktrace};
@@ -156,7 +157,7 @@ impl WasmError {
         }
     }
 
-    fn encode(&self) -> String {
+    pub fn encode(&self) -> String {
         #[derive(Serialize)]
         struct Encoded<'a> {
             code: u32,
@@ -184,12 +185,6 @@ impl std::fmt::Display for WasmError {
 }
 
 impl std::error::Error for WasmError {}
-
-impl From<WasmError> for napi::Error {
-    fn from(error: WasmError) -> Self {
-        napi::Error::new(napi::Status::GenericFailure, error.encode())
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -311,15 +306,6 @@ mod tests {
     fn display_shows_the_code_and_the_message() {
         let error = WasmError::new(ErrorCode::TypeError, "bad value");
         assert_eq!(error.to_string(), "[5007] bad value");
-    }
-
-    #[test]
-    fn a_napi_error_carries_the_encoding() {
-        let error = WasmError::new(ErrorCode::ExportNotFound, "no \"x\"").with_path("/q");
-        let encoded = error.encode();
-        let napi_error = napi::Error::from(error);
-        assert_eq!(napi_error.status, napi::Status::GenericFailure);
-        assert_eq!(napi_error.reason, encoded);
     }
 
     // --- classification of failed wasm calls, by type ---

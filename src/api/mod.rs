@@ -7,6 +7,7 @@ mod constants;
 pub mod decode;
 mod dispatch;
 mod encode;
+mod error_encoding;
 pub mod fast_call;
 mod host_calls;
 mod instances;
