@@ -38,7 +38,7 @@ Options (before or after FILE; everything after -- goes to the program):
   --fuel N                 Stop the program after about N wasm instructions (wasmtime fuel).
   --timeout MS             Stop the program after MS milliseconds. The deadline applies to
                            _start (and, separately, to the module's start function if any).
-  --max-memory SIZE        Most bytes the program's linear memory may grow to, e.g. 64MiB
+  --max-memory SIZE        Most bytes the program's memories may hold in all, e.g. 64MiB
                            (units: B, KiB, MiB, GiB); past it memory.grow fails.
   --manifest FILE          Put this capability manifest in force (configure({ manifest }))
                            before anything else: FILE and every --dir must be allowed by it.

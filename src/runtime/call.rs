@@ -118,37 +118,106 @@ pub enum Finished<T> {
     Exited,
 }
 
-/// The guest code of an async entry: given the store, a future that runs it.
-pub type Body<'s, T> = Pin<Box<dyn Future<Output = wasmtime::Result<T>> + Send + 's>>;
+/// Guest code that an async entry runs: given the store, a future that runs it.
+pub trait GuestCode: Send {
+    type Output: Send;
+
+    fn run(
+        self,
+        store: &mut Store<HostState>,
+    ) -> impl Future<Output = wasmtime::Result<Self::Output>> + Send + '_;
+}
+
+/// An exported function, called with these arguments.
+pub struct CallExport {
+    pub func: Func,
+    pub params: Vec<Val>,
+    pub result_count: usize,
+}
+
+impl GuestCode for CallExport {
+    type Output = Vec<Val>;
+
+    fn run(
+        self,
+        store: &mut Store<HostState>,
+    ) -> impl Future<Output = wasmtime::Result<Vec<Val>>> + Send + '_ {
+        async move {
+            let mut results = vec![Val::I32(0); self.result_count];
+            self.func
+                .call_async(store, &self.params, &mut results)
+                .await?;
+            Ok(results)
+        }
+    }
+}
 
 /// Runs guest code under `plan`: the one async way into wasm (see the module's doc).
-pub async fn enter<T, B>(
+pub async fn enter<G: GuestCode>(
     store: &mut Store<HostState>,
     plan: Plan,
-    body: B,
-) -> WasmResult<Finished<T>>
-where
-    B: for<'s> FnOnce(&'s mut Store<HostState>) -> Body<'s, T>,
-{
+    code: G,
+) -> WasmResult<Finished<G::Output>> {
     let _active = ActiveCall::start();
     let mut plan = plan;
     arm(store, &mut plan);
     let outcome = match refuse_up_front(store, &plan) {
         Ok(()) => {
-            let stop = StopWhen::Limits {
+            let control = &store.data().control;
+            let stop = Stop {
                 deadline: plan.deadline,
-                cancel: store.data().control.cancel_token(),
-                closed: store.data().control.closed_token(),
-                early: plan
-                    .early
-                    .take()
-                    .map(|early| (early, plan.entering.clone(), plan.invoked())),
+                cancel: control.cancel_token(),
+                closed: control.closed_token(),
+                early: plan.early.take(),
             };
-            Stoppable::new(body(store), stop).await
+            let (entering, invoked) = (&plan.entering, plan.invoked);
+            let mut running = std::pin::pin!(code.run(store));
+            // The race is set up only once the guest first waits: a call that finishes at
+            // once pays nothing for it.
+            let mut stopping: Option<Pin<Box<dyn Future<Output = Interruption> + Send>>> = None;
+            let mut stop = Some(stop);
+            std::future::poll_fn(|context| {
+                if let Poll::Ready(outcome) = running.as_mut().poll(context) {
+                    return Poll::Ready(outcome);
+                }
+                if let Some(stop) = stop.take() {
+                    stopping = Some(Box::pin(stop.when_reached(entering.clone(), invoked)));
+                }
+                match stopping.as_mut() {
+                    Some(stopping) => stopping
+                        .as_mut()
+                        .poll(context)
+                        .map(|interruption| Err(wasmtime::Error::new(interruption))),
+                    None => Poll::Pending,
+                }
+            })
+            .await
         }
         Err(interruption) => Err(wasmtime::Error::new(interruption)),
     };
     finish(store, plan, outcome)
+}
+
+/// What stops an entry whose guest waits in the host.
+struct Stop {
+    deadline: Option<Instant>,
+    cancel: Option<Arc<CancelToken>>,
+    closed: Arc<CancelToken>,
+    early: Option<Arc<EarlyOutcome>>,
+}
+
+impl Stop {
+    /// Resolves when a limit is reached (its deadline passes, its signal aborts, or its
+    /// instance is dropped), having told an early listener what the outcome is.
+    async fn when_reached(self, entering: Entering, invoked: Option<Instant>) -> Interruption {
+        let interruption = interrupted(self.deadline, self.cancel, Some(self.closed)).await;
+        if let Some(listener) = self.early {
+            let stopped = wasmtime::Error::new(interruption);
+            let invoked = invoked.unwrap_or_else(Instant::now);
+            listener.tell(classify(stopped, &entering, invoked, None));
+        }
+        interruption
+    }
 }
 
 /// Runs guest code under `plan` on this thread, without a fiber: for stores with no
@@ -174,14 +243,11 @@ pub fn enter_sync<T>(
 /// fuel). The thread is never blocked on a wait: guest code that would wait for the host
 /// (a sleep, input, file I/O on the pool, a host function) fails at that point with 5002.
 /// The caller runs it inside the async runtime's context (WASI makes its timers there).
-pub fn enter_blocking<T, B>(
+pub fn enter_blocking<G: GuestCode>(
     store: &mut Store<HostState>,
     plan: Plan,
-    body: B,
-) -> WasmResult<Finished<T>>
-where
-    B: for<'s> FnOnce(&'s mut Store<HostState>) -> Body<'s, T>,
-{
+    code: G,
+) -> WasmResult<Finished<G::Output>> {
     let woken = Arc::new(WakeFlag::default());
     let waker = Waker::from(woken.clone());
     let mut context = Context::from_waker(&waker);
@@ -190,12 +256,15 @@ where
     arm(store, &mut plan);
     let outcome = match refuse_up_front(store, &plan) {
         Ok(()) => {
-            let stop = StopWhen::Waiting(woken.clone());
-            let mut running = std::pin::pin!(Stoppable::new(body(store), stop));
+            let mut running = std::pin::pin!(code.run(store));
             loop {
                 woken.0.store(false, Ordering::Relaxed);
-                if let Poll::Ready(outcome) = running.as_mut().poll(&mut context) {
-                    break outcome;
+                match running.as_mut().poll(&mut context) {
+                    Poll::Ready(outcome) => break outcome,
+                    // A yield (fuel metering): it woke itself, so go on at once.
+                    Poll::Pending if woken.0.load(Ordering::Relaxed) => continue,
+                    // A wait for something outside this thread.
+                    Poll::Pending => break Err(wasmtime::Error::new(WouldWait)),
                 }
             }
         }
@@ -377,77 +446,6 @@ pub fn dropped_error() -> WasmError {
 
 fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
-}
-
-/// What stops guest code that is waiting in the host.
-enum StopWhen {
-    /// The entry's limits: its deadline, its AbortSignal, or its instance being dropped.
-    Limits {
-        deadline: Option<Instant>,
-        cancel: Option<Arc<CancelToken>>,
-        closed: Arc<CancelToken>,
-        /// Who to tell at once, and what the outcome says.
-        early: Option<(Arc<EarlyOutcome>, Entering, Instant)>,
-    },
-    /// Any wait at all (`callSync`): the body returned without waking itself, so it waits
-    /// for something outside this thread.
-    Waiting(Arc<WakeFlag>),
-}
-
-/// Guest code raced against what stops it. The stop future is made only once the body first
-/// waits, so an entry that finishes in one poll pays nothing for it.
-struct Stoppable<'s, T> {
-    body: Body<'s, T>,
-    stop: StopWhen,
-    waiting: Option<Pin<Box<dyn Future<Output = Interruption> + Send>>>,
-}
-
-impl<'s, T> Stoppable<'s, T> {
-    fn new(body: Body<'s, T>, stop: StopWhen) -> Self {
-        Stoppable {
-            body,
-            stop,
-            waiting: None,
-        }
-    }
-}
-
-impl<T> Future for Stoppable<'_, T> {
-    type Output = wasmtime::Result<T>;
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Poll::Ready(outcome) = self.body.as_mut().poll(context) {
-            return Poll::Ready(outcome);
-        }
-        let this = &mut *self;
-        match &this.stop {
-            StopWhen::Waiting(woken) => {
-                if woken.0.load(Ordering::Relaxed) {
-                    Poll::Pending // a yield: the driver polls again at once
-                } else {
-                    Poll::Ready(Err(wasmtime::Error::new(WouldWait)))
-                }
-            }
-            StopWhen::Limits {
-                deadline,
-                cancel,
-                closed,
-                early,
-            } => {
-                let waiting = this.waiting.get_or_insert_with(|| {
-                    Box::pin(interrupted(*deadline, cancel.clone(), Some(closed.clone())))
-                });
-                let Poll::Ready(interruption) = waiting.as_mut().poll(context) else {
-                    return Poll::Pending;
-                };
-                if let Some((listener, entering, invoked)) = early {
-                    let stopped = wasmtime::Error::new(interruption);
-                    listener.tell(classify(stopped, entering, *invoked, None));
-                }
-                Poll::Ready(Err(wasmtime::Error::new(interruption)))
-            }
-        }
-    }
 }
 
 /// A waker that records whether it was woken (for `enter_blocking`).

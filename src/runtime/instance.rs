@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 use tokio::sync::{Mutex, OwnedMutexGuard};
-use wasmtime::{Store, Val, ValRaw};
+use wasmtime::{Instance, InstancePre, Store, TypedFunc, Val, ValRaw};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::call::{
-    self, dropped_error, interruption_error, EarlyOutcome, Entering, Finished, Plan,
+    self, dropped_error, interruption_error, CallExport, EarlyOutcome, Entering, Finished,
+    GuestCode, Plan,
 };
 use crate::runtime::engine::{calls_in_flight, Metering};
 use crate::runtime::exports::{ExportFunc, Exports};
@@ -121,9 +122,11 @@ pub async fn instantiate(
             instance_pre.instantiate(store)
         })
     } else {
-        call::enter(&mut store, plan(Entering::Instantiate), move |store| {
-            Box::pin(async move { instance_pre.instantiate_async(store).await })
-        })
+        call::enter(
+            &mut store,
+            plan(Entering::Instantiate),
+            Instantiate(instance_pre),
+        )
         .await
     };
     let Finished::Returned(instance) = instantiated? else {
@@ -134,9 +137,11 @@ pub async fn instantiate(
     // A plain lookup first: asking for a typed function that is not there builds an error.
     let initializer = instance.get_func(&mut store, "_initialize");
     if let Some(initialize) = initializer.and_then(|f| f.typed::<(), ()>(&store).ok()) {
-        let initialized = call::enter(&mut store, plan(Entering::Initialize), move |store| {
-            Box::pin(async move { initialize.call_async(store, ()).await })
-        });
+        let initialized = call::enter(
+            &mut store,
+            plan(Entering::Initialize),
+            Initialize(initialize),
+        );
         if let Finished::Exited = initialized.await? {
             return Err(exited_while_instantiating());
         }
@@ -202,14 +207,12 @@ impl InstanceEntry {
             }
             let store = guard.as_mut().ok_or_else(dropped_error)?;
             let started = Instant::now();
-            let finished = call::enter(store, plan, move |store| {
-                Box::pin(async move {
-                    let mut results = vec![Val::I32(0); result_count];
-                    wasm_func.call_async(store, &params, &mut results).await?;
-                    Ok(results)
-                })
-            })
-            .await;
+            let code = CallExport {
+                func: wasm_func,
+                params,
+                result_count,
+            };
+            let finished = call::enter(store, plan, code).await;
             was_long.store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
             match finished {
                 Ok(Finished::Returned(results)) => Ok(results),
@@ -244,15 +247,12 @@ impl InstanceEntry {
         store.data_mut().control.may_yield = false;
         let finished = if self.needs_async {
             let (wasm_func, result_count) = (func.func, func.results.len());
-            let params = params.to_vec();
-            call::enter_blocking(store, plan, move |store| {
-                Box::pin(async move {
-                    let mut values = vec![Val::I32(0); result_count];
-                    wasm_func.call_async(store, &params, &mut values).await?;
-                    Ok(values)
-                })
-            })
-            .map(|finished| match finished {
+            let code = CallExport {
+                func: wasm_func,
+                params: params.to_vec(),
+                result_count,
+            };
+            call::enter_blocking(store, plan, code).map(|finished| match finished {
                 Finished::Returned(values) => {
                     results.iter_mut().zip(&values).for_each(|(r, v)| *r = *v);
                     Finished::Returned(())
@@ -488,6 +488,34 @@ async fn wait_for_turn(
         biased;
         guard = lock => guard,
         stop = interrupted(deadline, cancel, None) => Err(interruption_error(stop, invoked)),
+    }
+}
+
+/// Instantiation, with the module's start function.
+struct Instantiate(InstancePre<HostState>);
+
+impl GuestCode for Instantiate {
+    type Output = Instance;
+
+    fn run(
+        self,
+        store: &mut Store<HostState>,
+    ) -> impl Future<Output = wasmtime::Result<Instance>> + Send + '_ {
+        async move { self.0.instantiate_async(store).await }
+    }
+}
+
+/// A WASI reactor's `_initialize`.
+struct Initialize(TypedFunc<(), ()>);
+
+impl GuestCode for Initialize {
+    type Output = ();
+
+    fn run(
+        self,
+        store: &mut Store<HostState>,
+    ) -> impl Future<Output = wasmtime::Result<()>> + Send + '_ {
+        async move { self.0.call_async(store, ()).await }
     }
 }
 
