@@ -562,6 +562,13 @@ export interface ConfigureOptions {
    * `key` say where; the process then stays closed).
    */
   manifest?: string
+  /**
+   * The largest module, in bytes, that {@link compile} and {@link compileFile} accept: a
+   * larger one fails before it is compiled (compileFile reads no more than this plus one byte).
+   * Default 536870912 (512 MiB). A manifest's `max_module_size` still bounds it. A whole
+   * number from 0 to `Number.MAX_SAFE_INTEGER`.
+   */
+  maxModuleBytes?: number
 }
 
 /**
@@ -600,6 +607,8 @@ export interface Capabilities {
   maxMemory: number | null
   /** `max_instances`; `null` when absent. */
   maxInstances: number | null
+  /** `max_module_size`, in bytes; `null` when absent. */
+  maxModuleSize: number | null
 }
 
 /**

@@ -28,6 +28,7 @@ test('permissive mode when there is no manifest anywhere, and it is reported as 
       maxTimeoutMs: null,
       maxMemory: null,
       maxInstances: null,
+      maxModuleSize: null,
     })
     assert.deepEqual(out.outside, { ok: true, value: 2 })
   } finally {

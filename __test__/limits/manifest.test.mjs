@@ -83,6 +83,7 @@ test('max_timeout_ms, max_fuel and max_memory clamp every instance and call, and
       maxTimeoutMs: 300,
       maxMemory: MiB,
       maxInstances: null,
+      maxModuleSize: null,
     })
 
     const timedOutByCeiling = (outcome, what) => {

@@ -255,5 +255,6 @@ pub fn capabilities_object(env: &Env, snapshot: Snapshot) -> napi::Result<Object
     object.set_named_property("maxTimeoutMs", number(ceilings.max_timeout_ms))?;
     object.set_named_property("maxMemory", number(ceilings.max_memory))?;
     object.set_named_property("maxInstances", number(ceilings.max_instances))?;
+    object.set_named_property("maxModuleSize", number(ceilings.max_module_size))?;
     Ok(object)
 }

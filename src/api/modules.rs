@@ -38,6 +38,19 @@ pub fn drop_module(module_id: String) -> napi::Result<()> {
     Ok(())
 }
 
+/// `configure({ maxModuleBytes })`: the largest module source accepted (JS checked that it
+/// is a whole number from 0 to 2^53 - 1).
+#[napi(catch_unwind)]
+pub fn configure_max_module_bytes(bytes: f64) -> napi::Result<()> {
+    if !(bytes >= 0.0 && bytes <= 9_007_199_254_740_991.0 && bytes.fract() == 0.0) {
+        return Err(napi::Error::from_reason(format!(
+            "maxModuleBytes must be a whole number of bytes from 0 to 2^53 - 1, got {bytes}"
+        )));
+    }
+    module::set_max_module_bytes(bytes as u64);
+    Ok(())
+}
+
 /// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.
 #[napi(catch_unwind)]
 pub fn configure_cache(enabled: Option<bool>, dir: Option<String>) {

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use once_cell::sync::{Lazy, OnceCell};
@@ -104,8 +105,89 @@ fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> 
     })
 }
 
+/// The largest module source accepted unless `configure({ maxModuleBytes })` says otherwise:
+/// 512 MiB, five times the largest real module we know of (CPython for WASI, about 99 MB).
+pub const DEFAULT_MAX_MODULE_BYTES: u64 = 512 << 20;
+
+static MAX_MODULE_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_MODULE_BYTES);
+
+/// `configure({ maxModuleBytes })`: the largest module source `compile` and `compileFile`
+/// accept from now on (a manifest's `max_module_size` still bounds it).
+pub fn set_max_module_bytes(bytes: u64) {
+    MAX_MODULE_BYTES.store(bytes, Ordering::Relaxed);
+}
+
+/// The size limit in force for a module source, and what sets it.
+struct SizeLimit {
+    bytes: u64,
+    /// The manifest whose `max_module_size` is the tighter bound, if one is.
+    manifest: Option<String>,
+}
+
+impl SizeLimit {
+    fn in_force() -> SizeLimit {
+        let configured = MAX_MODULE_BYTES.load(Ordering::Relaxed);
+        // A closed policy fails the operations it gates; compiling bytes is not one of them.
+        if let Ok(policy) = sandbox::policy() {
+            if let (Some(ceiling), sandbox::Policy::Manifest(manifest)) =
+                (policy.ceilings().max_module_size, policy.as_ref())
+            {
+                if ceiling < configured {
+                    return SizeLimit {
+                        bytes: ceiling,
+                        manifest: Some(manifest.file.display().to_string()),
+                    };
+                }
+            }
+        }
+        SizeLimit {
+            bytes: configured,
+            manifest: None,
+        }
+    }
+
+    fn how_to_raise(&self) -> String {
+        match &self.manifest {
+            Some(file) => format!(
+                "the capability manifest {file} sets it with `max_module_size` in \
+                 [capabilities.wasm]"
+            ),
+            None => "raise it with configure({ maxModuleBytes })".to_string(),
+        }
+    }
+
+    /// The error for a source of `size` bytes (or "more than" the limit, when reading stopped
+    /// there).
+    fn exceeded(&self, code: ErrorCode, what: &str, size: Option<u64>) -> WasmError {
+        let size = match size {
+            Some(size) => format!("{size} bytes"),
+            None => format!("more than {} bytes", self.bytes),
+        };
+        WasmError::new(
+            code,
+            format!(
+                "{what} is too large: {size}, over the module size limit of {} bytes ({})",
+                self.bytes,
+                self.how_to_raise()
+            ),
+        )
+    }
+}
+
 /// Compiles binary wasm or WAT text. CPU-bound: call it off the JS thread.
 pub fn compile(source: Vec<u8>) -> WasmResult<String> {
+    let limit = SizeLimit::in_force();
+    if source.len() as u64 > limit.bytes {
+        return Err(limit.exceeded(
+            ErrorCode::CompileError,
+            "the module source",
+            Some(source.len() as u64),
+        ));
+    }
+    compile_checked(source)
+}
+
+fn compile_checked(source: Vec<u8>) -> WasmResult<String> {
     let plain = compile_for(&source, Metering::Off)?;
     let entry = ModuleEntry {
         source,
@@ -153,7 +235,7 @@ fn read_leb128_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 /// Reads and compiles a module file. Blocking: call it off the JS thread.
 pub fn compile_file(path: &str) -> WasmResult<String> {
     let bytes = read_module_file(path)?;
-    compile(bytes).map_err(|mut e| {
+    compile_checked(bytes).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })
@@ -171,23 +253,37 @@ fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
         }
     };
     policy.check_load(path, &opened)?;
-    let is_file = opened
-        .file()
-        .metadata()
-        .map_err(|e| read_error(path, e))?
-        .is_file();
-    if !is_file {
+    let meta = opened.file().metadata().map_err(|e| read_error(path, e))?;
+    if !meta.is_file() {
         return Err(WasmError::new(
             ErrorCode::IoError,
-            format!("cannot read module file {path:?}: it is not a regular file"),
+            format!(
+                "cannot read module file {path:?}: it is not a regular file (a module is read \
+                 only from a regular file)"
+            ),
         )
         .with_path(path));
     }
-    let mut bytes = Vec::new();
+    let limit = SizeLimit::in_force();
+    let too_large = |size| {
+        limit
+            .exceeded(ErrorCode::IoError, &format!("module file {path:?}"), size)
+            .with_path(path)
+    };
+    if meta.len() > limit.bytes {
+        return Err(too_large(Some(meta.len())));
+    }
+    // The size stat reports is not a bound (a /proc file says 0, a file may grow): read at
+    // most one byte past the limit, and fail if that byte came.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     opened
         .into_file()
+        .take(limit.bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(path, e))?;
+    if bytes.len() as u64 > limit.bytes {
+        return Err(too_large(None));
+    }
     Ok(bytes)
 }
 

@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 /// The keys `[capabilities.wasm]` may hold.
-pub const KEYS: [&str; 7] = [
+pub const KEYS: [&str; 8] = [
     "load",
     "preopens",
     "preopens_readonly",
@@ -19,6 +19,7 @@ pub const KEYS: [&str; 7] = [
     "max_timeout_ms",
     "max_memory",
     "max_instances",
+    "max_module_size",
 ];
 
 /// The largest ceiling accepted: the largest integer a JS number holds exactly.
@@ -44,6 +45,8 @@ pub struct WasmSection {
     pub max_timeout_ms: Option<u64>,
     pub max_memory: Option<u64>,
     pub max_instances: Option<u64>,
+    /// Bytes: the largest module `compile` / `compileFile` accept.
+    pub max_module_size: Option<u64>,
 }
 
 /// What is wrong with a manifest, and where.
@@ -74,6 +77,7 @@ pub fn parse(text: &str) -> Result<WasmSection, ManifestError> {
             "max_timeout_ms" => section.max_timeout_ms = Some(ceiling(text, &key, value)?),
             "max_memory" => section.max_memory = Some(byte_size(text, &key, value)?),
             "max_instances" => section.max_instances = Some(ceiling(text, &key, value)?),
+            "max_module_size" => section.max_module_size = Some(byte_size(text, &key, value)?),
             _ => {
                 return Err(ManifestError {
                     line: Some(line_of(text, &name.span())),
@@ -625,6 +629,24 @@ max_instances = 8
         ] {
             assert_eq!(parse_byte_size(written), None, "{written:?}");
         }
+    }
+
+    #[test]
+    fn max_module_size_takes_the_same_sizes_as_max_memory() {
+        let size = |written: &str| {
+            parsed(&format!(
+                "[capabilities.wasm]\nmax_module_size = {written}\n"
+            ))
+            .max_module_size
+        };
+        assert_eq!(size("\"512MiB\""), Some(512 << 20));
+        assert_eq!(size("1000"), Some(1000));
+        assert_eq!(size("\"0\""), Some(0));
+        let error = broken("[capabilities.wasm]\nmax_module_size = \"big\"\n");
+        assert_eq!(
+            error.key.as_deref(),
+            Some("capabilities.wasm.max_module_size")
+        );
     }
 
     #[test]

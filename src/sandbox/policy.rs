@@ -18,6 +18,8 @@ pub struct Ceilings {
     /// Bytes.
     pub max_memory: Option<u64>,
     pub max_instances: Option<u64>,
+    /// Bytes: the largest module source `compile` and `compileFile` accept.
+    pub max_module_size: Option<u64>,
 }
 
 /// Where the manifest in force was named.
@@ -107,6 +109,7 @@ impl ManifestPolicy {
                 max_timeout_ms: section.max_timeout_ms,
                 max_memory: section.max_memory,
                 max_instances: section.max_instances,
+                max_module_size: section.max_module_size,
             },
             file,
             origin,
@@ -679,6 +682,7 @@ mod tests {
                 max_timeout_ms: Some(100),
                 max_memory: Some(1 << 20),
                 max_instances: Some(3),
+                max_module_size: None,
             }
         );
         let only_fuel = TempDir::new();

@@ -1,0 +1,171 @@
+// Inputs that must not cost the process its memory, tell it what it may not know, or free what
+// it does not own. Each scenario runs in its own Node process (the module size limit and the
+// capability policy are process-wide): see ../capabilities/helpers.mjs.
+
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+
+import { makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
+
+const DEFAULT_LIMIT = 512 * 1024 * 1024
+
+function withWorld(options, fn) {
+  const world = makeWorld(options)
+  try {
+    return fn(world)
+  } finally {
+    removeWorld(world)
+  }
+}
+
+// A failed outcome with `code` whose message says every one of `says`.
+function assertFails(outcome, code, says, what = '') {
+  assert.equal(outcome.ok, false, `${what} should fail, got ${JSON.stringify(outcome)}`)
+  assert.equal(outcome.code, code, `${what}: ${JSON.stringify(outcome)}`)
+  for (const text of says) assert.ok(outcome.message.includes(text), `${what}: ${JSON.stringify(outcome.message)} should say ${JSON.stringify(text)}`)
+}
+
+// --- 1. the module size limit ---
+
+test('compileFile refuses a 16 GiB sparse file without reading it (manifest and permissive)', () => {
+  withWorld({ manifest: manifest('load = ["./wasm/*.wasm"]') }, (world) => {
+    const huge = world.path('app/wasm/huge.wasm')
+    fs.writeFileSync(huge, '')
+    fs.truncateSync(huge, 16 * 1024 ** 3)
+    const body = `
+      const before = process.memoryUsage().rss
+      const started = performance.now()
+      out.huge = await attempt(() => rw.compileFile(${JSON.stringify(huge)}))
+      out.ms = performance.now() - started
+      out.grew = process.memoryUsage().rss - before
+      out.ok = await load(${JSON.stringify(world.path('app/wasm/ok.wasm'))})`
+    for (const env of [{}, { RUNTIME_WASM_MANIFEST: undefined }]) {
+      const cwd = Object.keys(env).length === 0 ? world.app : world.root
+      const out = runChild(world, body, { cwd, env })
+      assertFails(out.huge, 5008, ['too large', String(16 * 1024 ** 3), String(DEFAULT_LIMIT), 'maxModuleBytes'], 'a 16 GiB file')
+      assert.equal(out.huge.path, huge)
+      assert.ok(out.grew < 64 * 1024 * 1024, `memory grew by ${out.grew} bytes`)
+      assert.ok(out.ms < 5000, `took ${out.ms} ms`)
+      assert.deepEqual(out.ok, { ok: true, value: 1 })
+    }
+  })
+})
+
+test('compileFile reads at most the limit plus one byte of a file whose size stat does not tell (/proc)', () => {
+  withWorld({}, (world) => {
+    const out = runChild(
+      world,
+      `rw.configure({ maxModuleBytes: 1 << 20 })
+       const before = process.memoryUsage().rss
+       out.pagemap = await attempt(() => rw.compileFile('/proc/self/pagemap'))
+       out.grew = process.memoryUsage().rss - before
+       rw.configure({ maxModuleBytes: 1000 })
+       out.mapsCapped = await attempt(() => rw.compileFile('/proc/self/maps'))
+       rw.configure({ maxModuleBytes: 1 << 20 })
+       out.maps = await attempt(() => rw.compileFile('/proc/self/maps'))`,
+      { cwd: world.root },
+    )
+    // pagemap is read in 8-byte entries: the read that would pass the limit is either refused
+    // by the kernel or cut at the limit, never followed by more.
+    assert.equal(out.pagemap.code, 5008, JSON.stringify(out.pagemap))
+    assert.ok(out.grew < 64 * 1024 * 1024, `memory grew by ${out.grew} bytes`)
+    assertFails(out.mapsCapped, 5008, ['too large', 'more than 1000 bytes', 'maxModuleBytes'], '/proc/self/maps capped')
+    // Small enough to read: it is then just not a module.
+    assertFails(out.maps, 5000, ['/proc/self/maps'], '/proc/self/maps')
+  })
+})
+
+test('compileFile refuses what is not a regular file before reading it: FIFO, device, directory', () => {
+  withWorld({ manifest: manifest('load = ["./wasm/*.wasm"]') }, (world) => {
+    const fifo = world.path('app/wasm/fifo.wasm')
+    execFileSync('mkfifo', [fifo])
+    world.mkdir('app/wasm/dir.wasm')
+    world.symlink('/dev/zero', 'app/wasm/zero.wasm')
+    // /dev/zero is outside the manifest: it is a 5009 there, and "not a regular file" without.
+    const out = runChild(
+      world,
+      `out.fifo = await attempt(() => rw.compileFile('./wasm/fifo.wasm'))
+       out.dir = await attempt(() => rw.compileFile('./wasm/dir.wasm'))
+       out.zero = await attempt(() => rw.compileFile('./wasm/zero.wasm'))`,
+      { timeout: 20_000 },
+    )
+    assertFails(out.fifo, 5008, ['not a regular file'], 'a FIFO')
+    assertFails(out.dir, 5008, ['not a regular file'], 'a directory')
+    assert.equal(out.zero.code, 5009)
+    const permissive = runChild(
+      world,
+      `out.zero = await attempt(() => rw.compileFile('/dev/zero'))
+       out.fifo = await attempt(() => rw.compileFile(${JSON.stringify(fifo)}))
+       out.dir = await attempt(() => rw.compileFile('/tmp'))`,
+      { cwd: world.root, timeout: 20_000 },
+    )
+    assertFails(permissive.zero, 5008, ['not a regular file'], '/dev/zero')
+    assertFails(permissive.fifo, 5008, ['not a regular file'], 'a FIFO (permissive)')
+    assertFails(permissive.dir, 5008, ['not a regular file'], 'a directory (permissive)')
+  })
+})
+
+test('configure({ maxModuleBytes }) bounds compile and compileFile; the default is 512 MiB', () => {
+  withWorld({}, (world) => {
+    const small = '(module)'
+    const big = `(module ${';; padding\n'.repeat(20)})`
+    world.write('app/small.wat', small)
+    world.write('app/big.wat', big)
+    const out = runChild(
+      world,
+      `out.defaultBig = await attempt(() => rw.compile(new Uint8Array(${DEFAULT_LIMIT} + 1)))
+       out.defaultAtLimit = await attempt(() => rw.compile(new Uint8Array(1 << 20)))
+       rw.configure({ maxModuleBytes: ${small.length} })
+       out.small = await attempt(() => rw.compileFile('./small.wat'))
+       out.big = await attempt(() => rw.compileFile('./big.wat'))
+       out.bytes = await attempt(() => rw.compile(new TextEncoder().encode(${JSON.stringify(big)})))
+       out.text = await attempt(() => rw.compile(${JSON.stringify(big)}))
+       out.textSmall = await attempt(() => rw.compile(${JSON.stringify(small)}))
+       rw.configure({ maxModuleBytes: 1 << 20 })
+       out.raised = await attempt(() => rw.compileFile('./big.wat'))
+       out.bad = [-1, 1.5, NaN, Infinity, '10', 2 ** 53, null].map((v) => {
+         try { rw.configure({ maxModuleBytes: v }); return 'accepted' } catch (e) { return e.constructor.name }
+       })
+       rw.configure({ maxModuleBytes: 0 })
+       out.zero = await attempt(() => rw.compile(new Uint8Array(1)))`,
+    )
+    // Past the default: refused before compiling (an all-zero buffer is not wasm either, but
+    // the message is about its size).
+    assertFails(out.defaultBig, 5000, ['too large', String(DEFAULT_LIMIT + 1), String(DEFAULT_LIMIT), 'maxModuleBytes'], 'past 512 MiB')
+    assertFails(out.defaultAtLimit, 5000, ['invalid WebAssembly module'], '1 MiB of zeros')
+    assert.equal(out.small.ok, true, JSON.stringify(out.small))
+    assertFails(out.big, 5008, ['too large', String(big.length), `limit of ${small.length} bytes`, 'maxModuleBytes'], 'big.wat')
+    assertFails(out.bytes, 5000, ['too large', String(big.length)], 'compile(bytes)')
+    assertFails(out.text, 5000, ['too large', String(big.length)], 'compile(text)')
+    assert.equal(out.textSmall.ok, true)
+    assert.equal(out.raised.ok, true, JSON.stringify(out.raised))
+    assert.deepEqual(out.bad, Array(7).fill('TypeError'))
+    assertFails(out.zero, 5000, ['too large', 'limit of 0 bytes'], 'a limit of 0')
+  })
+})
+
+test('the manifest\'s max_module_size bounds the size too, and says so', () => {
+  withWorld({ manifest: manifest('load = ["./wasm/*.wasm"]', 'max_module_size = "1KiB"') }, (world) => {
+    world.write('app/wasm/big.wasm', `(module ${';;'.repeat(1000)})`)
+    const out = runChild(
+      world,
+      `out.caps = rw.capabilities().maxModuleSize
+       out.big = await attempt(() => rw.compileFile('./wasm/big.wasm'))
+       out.bytes = await attempt(() => rw.compile(new Uint8Array(2000)))
+       out.ok = await load('./wasm/ok.wasm')
+       // A higher configured limit does not lift the manifest's; a lower one applies.
+       rw.configure({ maxModuleBytes: 1 << 30 })
+       out.stillBig = await attempt(() => rw.compileFile('./wasm/big.wasm'))
+       rw.configure({ maxModuleBytes: 10 })
+       out.lower = await attempt(() => rw.compileFile('./wasm/ok.wasm'))`,
+    )
+    assert.equal(out.caps, 1024)
+    assertFails(out.big, 5008, ['too large', 'limit of 1024 bytes', 'max_module_size', world.path('app/manifest.app.toml')], 'manifest limit')
+    assertFails(out.bytes, 5000, ['too large', 'limit of 1024 bytes', 'max_module_size'], 'compile(bytes) under the manifest')
+    assert.deepEqual(out.ok, { ok: true, value: 1 })
+    assertFails(out.stillBig, 5008, ['limit of 1024 bytes'], 'configured above the manifest')
+    assertFails(out.lower, 5008, ['limit of 10 bytes', 'maxModuleBytes'], 'configured below the manifest')
+  })
+})
