@@ -105,3 +105,75 @@ test('a trap in one instance does not affect another', async () => {
   assert.deepEqual(results[1], { status: 'fulfilled', value: [3] })
   await other.drop()
 })
+
+// Every failure's first line says what happened; err.trap / err.exitCode / err.reason are set,
+// and the wasm backtrace appears once, after it.
+function firstLine(error) {
+  return error.message.split('\n')[0]
+}
+function backtraceCount(error) {
+  return error.message.split('\n').filter((line) => line.startsWith('error while executing at wasm backtrace')).length
+}
+
+test('an uncaught wasm exception: 5002 with trap "uncaught exception", said on the first line', async () => {
+  const instance = await fromWat('(module (tag $t) (func (export "f") (throw $t)))')
+  const error = await rejectsWith(() => instance.call('f'), 5002)
+  assert.equal(error.trap, 'uncaught exception')
+  assert.match(firstLine(error), /^call to "f" failed: an exception thrown in wasm was not caught$/)
+  assert.ok(backtraceCount(error) <= 1, error.message)
+  assert.equal(error.exitCode, undefined)
+  await instance.drop()
+})
+
+test('a GC allocation too large for the heap: 5002 with its trap kind on the first line', async () => {
+  const instance = await fromWat(`(module (type $a (array (mut i64)))
+    (func (export "f") (drop (array.new $a (i64.const 0) (i32.const 1000000000)))))`)
+  const error = await rejectsWith(() => instance.call('f'), 5002)
+  assert.equal(typeof error.trap, 'string')
+  assert.ok(firstLine(error).includes(error.trap), firstLine(error))
+  assert.doesNotMatch(firstLine(error), /error while executing/)
+  await instance.drop()
+})
+
+test('a GC heap that outgrows maxMemoryBytes: 5011 with reason "memory", and the instance stays usable', async () => {
+  const instance = await fromWat(`(module
+    (type $a (array (mut i64)))
+    (type $n (struct (field (ref null $n)) (field (ref $a))))
+    (global $g (mut (ref null $n)) (ref.null $n))
+    (func (export "hoard") (loop $l
+      (global.set $g (struct.new $n (global.get $g) (array.new $a (i64.const 0) (i32.const 100000))))
+      (br $l)))
+    (func (export "release") (global.set $g (ref.null $n)))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`, { limits: { maxMemoryBytes: 32 << 20, timeoutMs: 30_000 } })
+  const error = await rejectsWith(() => instance.call('hoard'), 5011)
+  assert.equal(error.reason, 'memory')
+  assert.match(firstLine(error), /execution limit reached: the instance's memory budget \(maxMemoryBytes: 33554432 bytes\)/)
+  assert.equal(error.trap, undefined)
+  assert.deepEqual(await instance.call('add', 2, 3), [5])
+  await instance.drop()
+})
+
+test('a trap after the memory budget refused a growth says so on its first line', async () => {
+  const instance = await fromWat(`(module (memory 1)
+    (func (export "grow_until_it_fails") (loop $l
+      (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable))
+      (br $l))))`, { limits: { maxMemoryBytes: 4 << 20 } })
+  const error = await rejectsWith(() => instance.call('grow_until_it_fails'), 5002)
+  assert.match(error.trap, /unreachable/)
+  assert.match(firstLine(error), /wasm trap: .*unreachable.* \(after the instance's memory budget \(maxMemoryBytes: 4194304 bytes\) refused to grow its memory\)$/)
+  await instance.drop()
+})
+
+test('proc_exit with a status of 126 or more is still the exit status (err.exitCode), not an error without one', async () => {
+  const instance = await fromWat(`(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "exit_with") (param i32) (call $exit (local.get 0))))`)
+  for (const status of [1, 125, 126, 200, 255, 256, 70000]) {
+    const error = await rejectsWith(() => instance.call('exit_with', status), 5002)
+    assert.equal(error.exitCode, status)
+    assert.equal(firstLine(error), `call to "exit_with" failed: the program exited with status ${status}`)
+    assert.equal(error.trap, undefined)
+  }
+  assert.deepEqual(await instance.call('exit_with', 0), [])
+  await instance.drop()
+})

@@ -6,7 +6,7 @@
 //! it. Failures of guest code are classified in one place, `runtime::call::classify`.
 
 use serde::Serialize;
-use wasmtime::{Trap, WasmBacktrace};
+use wasmtime::{GcHeapOutOfMemory, ThrownException, Trap, WasmBacktrace};
 
 /// The stable numeric error codes of the public API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,24 +137,39 @@ impl WasmError {
             error.details.exit_code = Some(exit.0);
             return error;
         }
-        let backtrace = err
-            .downcast_ref::<WasmBacktrace>()
+        let backtrace_text = err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
+        let backtrace = backtrace_text
+            .as_ref()
             .map(|bt| format!("\n{bt}"))
             .unwrap_or_default();
-        match err.downcast_ref::<Trap>() {
-            Some(trap) => {
-                let kind = trap.to_string();
-                let kind = kind
-                    .strip_prefix("wasm trap: ")
-                    .unwrap_or(&kind)
-                    .to_string();
-                let mut error =
-                    WasmError::new(code, format!("{context}: wasm trap: {kind}{backtrace}"));
-                error.details.trap = Some(kind);
-                error
-            }
-            None => WasmError::new(code, format!("{context}: {err:#}{backtrace}")),
-        }
+        // The first line says what happened; the wasm backtrace follows, once.
+        let (what, trap) = if let Some(trap) = err.downcast_ref::<Trap>() {
+            let kind = trap.to_string();
+            let kind = kind
+                .strip_prefix("wasm trap: ")
+                .unwrap_or(&kind)
+                .to_string();
+            (format!("wasm trap: {kind}"), Some(kind))
+        } else if err.downcast_ref::<ThrownException>().is_some() {
+            let kind = "uncaught exception".to_string();
+            (
+                "an exception thrown in wasm was not caught".to_string(),
+                Some(kind),
+            )
+        } else if let Some(oom) = err.downcast_ref::<GcHeapOutOfMemory<()>>() {
+            (oom.to_string(), Some("GC heap out of memory".to_string()))
+        } else {
+            // The whole chain of what went wrong, without the backtrace layer (it follows).
+            let chain: Vec<String> = err
+                .chain()
+                .map(|cause| cause.to_string())
+                .filter(|cause| Some(cause) != backtrace_text.as_ref())
+                .collect();
+            (chain.join(": "), None)
+        };
+        let mut error = WasmError::new(code, format!("{context}: {what}{backtrace}"));
+        error.details.trap = trap;
+        error
     }
 
     pub fn encode(&self) -> String {

@@ -12,6 +12,11 @@ const EXIT = require('./exit-codes.js')
  */
 function outcomeOfError(error, file) {
   if (error?.code === api.ErrorCode.CallError && typeof error.exitCode === 'number') {
+    // Statuses from 126 up are this command's own (and shells'), so such an exit is a
+    // failure of the program, as in wasmtime's CLI; the API reports the status as it is.
+    if (error.exitCode > EXIT.FUEL || error.exitCode < 0) {
+      return { status: EXIT.TRAP, message: `${file}: exit status outside of [0..126): the program exited with status ${error.exitCode}` }
+    }
     return { status: error.exitCode, message: null }
   }
   if (error?.code === api.ErrorCode.FuelExhausted) {

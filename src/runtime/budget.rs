@@ -15,6 +15,8 @@ pub struct Budget {
     /// The growth last allowed, taken back if the grow then fails.
     pending_memory: usize,
     pending_table: usize,
+    /// Whether a memory growth was refused for the budget since `take_memory_refusal`.
+    memory_refused: bool,
 }
 
 impl Budget {
@@ -25,6 +27,14 @@ impl Budget {
             max_table_elements: max_table_elements.map(size),
             ..Budget::default()
         }
+    }
+
+    /// The memory budget, if a growth was refused for it since the last time this was asked.
+    pub fn take_memory_refusal(&mut self) -> Option<u64> {
+        let refused = std::mem::take(&mut self.memory_refused);
+        self.max_memory_bytes
+            .filter(|_| refused)
+            .map(|max| max as u64)
     }
 }
 
@@ -54,13 +64,15 @@ impl ResourceLimiter for Budget {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let limit = self.max_memory_bytes;
-        Ok(allow(
+        let allowed = allow(
             &mut self.memory_bytes,
             &mut self.pending_memory,
             limit,
             current,
             desired,
-        ))
+        );
+        self.memory_refused |= !allowed;
+        Ok(allowed)
     }
 
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
@@ -104,6 +116,15 @@ mod tests {
         // A third memory, or growing either one, goes past the sum.
         assert!(!budget.memory_growing(0, 64 * 1024, None).unwrap());
         assert!(!budget.memory_growing(16 * MIB, 17 * MIB, None).unwrap());
+    }
+
+    #[test]
+    fn a_refusal_is_told_once() {
+        let mut budget = Budget::new(Some(1 << 20), None);
+        assert_eq!(budget.take_memory_refusal(), None);
+        assert!(!budget.memory_growing(0, 2 * MIB, None).unwrap());
+        assert_eq!(budget.take_memory_refusal(), Some(1 << 20));
+        assert_eq!(budget.take_memory_refusal(), None);
     }
 
     #[test]

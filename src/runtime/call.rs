@@ -214,7 +214,7 @@ impl Stop {
         if let Some(listener) = self.early {
             let stopped = wasmtime::Error::new(interruption);
             let invoked = invoked.unwrap_or_else(Instant::now);
-            listener.tell(classify(stopped, &entering, invoked, None));
+            listener.tell(classify(stopped, &entering, invoked, Spent::default()));
         }
         interruption
     }
@@ -290,7 +290,7 @@ pub async fn reenter(
             e,
             &Entering::Call(Arc::from(name)),
             Instant::now(),
-            None,
+            Spent::default(),
         )),
     }
 }
@@ -308,6 +308,7 @@ fn refuse_up_front(store: &Store<HostState>, plan: &Plan) -> Result<(), Interrup
 /// Arms the store for an entry: its fuel, deadline, abort signal and upstream chain.
 fn arm(store: &mut Store<HostState>, plan: &mut Plan) {
     begin_fuel(store, plan.fuel);
+    store.data_mut().take_memory_refusal();
     let control = &mut store.data_mut().control;
     control.begin(plan.deadline, plan.cancel.take());
     control.upstream = std::mem::take(&mut plan.upstream);
@@ -320,14 +321,17 @@ fn finish<T>(
     plan: Plan,
     outcome: wasmtime::Result<T>,
 ) -> WasmResult<Finished<T>> {
-    let consumed = end_fuel(store);
+    let spent = Spent {
+        fuel: end_fuel(store),
+        memory_budget_refused: store.data_mut().take_memory_refusal(),
+    };
     let control = &mut store.data_mut().control;
     control.begin(None, None);
     control.upstream = Upstream::default();
     match outcome {
         Ok(value) => Ok(Finished::Returned(value)),
         Err(e) if is_clean_exit(&e) => Ok(Finished::Exited),
-        Err(e) => Err(classify(e, &plan.entering, plan.invoked(), consumed)),
+        Err(e) => Err(classify(e, &plan.entering, plan.invoked(), spent)),
     }
 }
 
@@ -380,7 +384,7 @@ pub fn classify(
     error: wasmtime::Error,
     entering: &Entering,
     started: Instant,
-    fuel_consumed: Option<u64>,
+    spent: Spent,
 ) -> WasmError {
     let context = entering.context();
     let error = match error.downcast::<WasmError>() {
@@ -400,7 +404,7 @@ pub fn classify(
         return WasmError::new(ErrorCode::CallError, format!("{context}: {WouldWait}"));
     }
     if matches!(error.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
-        let consumed = fuel_consumed.unwrap_or(0);
+        let consumed = spent.fuel.unwrap_or(0);
         let mut classified = WasmError::new(
             ErrorCode::FuelExhausted,
             format!(
@@ -412,7 +416,42 @@ pub fn classify(
         classified.details.elapsed_ms = Some(elapsed_ms(started));
         return classified;
     }
-    WasmError::from_wasm_failure(entering.code(), &context, error)
+    let mut classified = WasmError::from_wasm_failure(entering.code(), &context, error);
+    if let Some(budget) = spent.memory_budget_refused {
+        memory_budget_spent(&mut classified, &context, budget, started);
+    }
+    classified
+}
+
+/// What an entry spent, for its error.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Spent {
+    pub fuel: Option<u64>,
+    /// The instance's memory budget, when a growth was refused for it during the entry.
+    pub memory_budget_refused: Option<u64>,
+}
+
+/// A failure after the memory budget refused a growth: a GC allocation that failed for it is
+/// the limit itself (5011, `reason: "memory"`); any other failure (a program that traps once
+/// `malloc` fails) says that the budget was spent.
+fn memory_budget_spent(error: &mut WasmError, context: &str, budget: u64, started: Instant) {
+    let note = format!(
+        "the instance's memory budget (maxMemoryBytes: {budget} bytes) refused to grow its memory"
+    );
+    if error.details.trap.as_deref() == Some("GC heap out of memory") {
+        error.code = ErrorCode::FuelExhausted;
+        error.message =
+            format!("{context}: execution limit reached: {note}, so a GC allocation did not fit");
+        error.details.reason = Some("memory");
+        error.details.trap = None;
+        error.details.elapsed_ms = Some(elapsed_ms(started));
+    } else if error.details.exit_code.is_none() {
+        let (first, rest) = match error.message.split_once('\n') {
+            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
+            None => (error.message.clone(), String::new()),
+        };
+        error.message = format!("{first} (after {note}){rest}");
+    }
 }
 
 /// The error of an entry stopped from outside (or of a call stopped while queued).

@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::engine::{engine, instantiating, Metering};
 use crate::runtime::host::{define, HostImports};
 use crate::runtime::store::HostState;
-use crate::wasi::{special_files, unused_context};
+use crate::wasi::{exit, special_files, unused_context};
 
 static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
 static METERED_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
@@ -22,6 +22,7 @@ fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
         let mut linker = Linker::new(engine(metering).map_err(instantiating)?);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasi_of)
             .and_then(|()| special_files::add_to_linker(&mut linker, wasi_of))
+            .and_then(|()| exit::add_to_linker(&mut linker))
             .map_err(|e| {
                 WasmError::new(
                     ErrorCode::InstantiateError,

@@ -33,6 +33,13 @@ pub struct HostState {
     pub instance_id: Option<Arc<str>>,
 }
 
+impl HostState {
+    /// The memory budget, if a growth was refused for it since the last time this was asked.
+    pub fn take_memory_refusal(&mut self) -> Option<u64> {
+        self.budget.take_memory_refusal()
+    }
+}
+
 pub fn metering_for(limits: &InstanceLimits) -> Metering {
     if limits.fuel.is_some() {
         Metering::Fuel

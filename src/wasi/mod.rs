@@ -1,5 +1,6 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
+pub mod exit;
 pub mod preopen;
 pub mod special_files;
 pub mod stdio;

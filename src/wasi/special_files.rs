@@ -9,6 +9,7 @@
 //! special file (WASI has no mkfifo); only another process writing into the preopened
 //! directory at that moment could swap one in.
 
+use tokio::sync::Semaphore;
 use wasmtime::{AsContextMut, Caller, Extern, Linker};
 use wasmtime_wasi::p1::types::{Errno, Fd, Filetype, Lookupflags};
 use wasmtime_wasi::p1::wasi_snapshot_preview1::{self as preview1, WasiSnapshotPreview1};
@@ -16,6 +17,11 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wiggle::{GuestMemory, GuestPtr};
 
 const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Checks made at once, process-wide. Each takes a thread of the blocking pool for a moment:
+/// many guests opening files at the same time share a few threads instead of each growing the
+/// pool by one. (A check never blocks for long: it looks at a file, it does not open it.)
+static CHECKS_AT_ONCE: Semaphore = Semaphore::const_new(4);
 
 /// Parameters of `path_open`: dirfd, dirflags, path and its length, oflags, base and
 /// inheriting rights, fdflags, and where to write the new descriptor.
@@ -79,6 +85,8 @@ async fn names_special_file(
 ) -> bool {
     let path = GuestPtr::<str>::new((path as u32, path_len as u32));
     let flags = Lookupflags::from_bits_truncate(dirflags as u32);
+    // Never closed, so acquiring cannot fail; without a permit the check would still be right.
+    let _permit = CHECKS_AT_ONCE.acquire().await;
     let Ok(stat) = context
         .path_filestat_get(memory, Fd::from(dirfd as u32), flags, path)
         .await
