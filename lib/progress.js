@@ -3,7 +3,7 @@
 // when the compile starts (with the file's size), and when it ends (compiled, or failed), with
 // the time elapsed. The compile itself runs in one step in the core, so there is no percentage.
 
-const { stat } = require('node:fs/promises')
+const native = require('./native.js')
 
 function progressCallback(options) {
   if (options === undefined || options === null) return undefined
@@ -14,10 +14,11 @@ function progressCallback(options) {
   return onProgress
 }
 
+// The size comes from the core, which opens the file and tells its size only once the
+// capability policy allowed it: a refused file's size (or existence) is never reported.
 async function fileSize(path) {
   try {
-    const info = await stat(path)
-    return info.isFile() ? info.size : undefined
+    return await native.moduleFileSize(path)
   } catch {
     return undefined // the compile reports why the file cannot be read
   }

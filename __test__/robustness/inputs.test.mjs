@@ -169,3 +169,79 @@ test('the manifest\'s max_module_size bounds the size too, and says so', () => {
     assertFails(out.lower, 5008, ['limit of 10 bytes', 'maxModuleBytes'], 'configured below the manifest')
   })
 })
+
+// --- 2. refusals tell nothing about places outside the manifest ---
+
+test('a refused compileFile or preopen reads the same for a missing and an existing path outside', () => {
+  withWorld({ manifest: manifest('load = ["./wasm/*.wasm"]', 'preopens = ["./data"]') }, (world) => {
+    world.write('outside/big.wasm', 'x'.repeat(12345))
+    world.write('outside/locked.wasm', 'x')
+    fs.chmodSync(world.path('outside/locked.wasm'), 0o000)
+    world.mkdir('outside/dir')
+    world.symlink(world.path('outside/secret.wasm'), 'app/wasm/to-existing.wasm')
+    world.symlink(world.path('outside/missing.wasm'), 'app/wasm/to-missing.wasm')
+    world.symlink(world.path('outside/dir'), 'app/data/to-dir')
+    world.symlink(world.path('outside/no-dir'), 'app/data/to-no-dir')
+    const loads = {
+      existing: '../outside/secret.wasm',
+      big: '../outside/big.wasm',
+      locked: '../outside/locked.wasm',
+      directory: '../outside/dir',
+      missing: '../outside/missing.wasm',
+      missingDir: '../outside/no/such/x.wasm',
+      linkToExisting: './wasm/to-existing.wasm',
+      linkToMissing: './wasm/to-missing.wasm',
+      sibling: './secret.wasm',
+      siblingMissing: './missing.wasm',
+      dev: '/dev/zero',
+      proc: '/proc/self/pagemap',
+    }
+    const preopens = {
+      existing: '../outside/dir',
+      missing: '../outside/no-dir',
+      file: '../outside/secret.txt',
+      linkToExisting: './data/to-dir',
+      linkToMissing: './data/to-no-dir',
+    }
+    const out = runChild(
+      world,
+      `const loads = ${JSON.stringify(loads)}
+       const preopens = ${JSON.stringify(preopens)}
+       out.loads = {}
+       out.events = {}
+       for (const [name, file] of Object.entries(loads)) {
+         const events = []
+         out.loads[name] = await attempt(() => rw.compileFile(file, { onProgress: (e) => events.push({ ...e, error: undefined, elapsedMs: undefined }) }))
+         out.events[name] = events
+       }
+       const allowedEvents = []
+       out.allowed = await attempt(() => rw.compileFile('./wasm/ok.wasm', { onProgress: (e) => allowedEvents.push(e.bytes) }))
+       out.allowedEvents = allowedEvents
+       const id = await rw.compile('(module)')
+       out.preopens = {}
+       for (const [name, dir] of Object.entries(preopens)) {
+         out.preopens[name] = {
+           rw: await attempt(() => rw.instantiate(id, { preopens: { '/d': dir } })),
+           ro: await attempt(() => rw.instantiate(id, { preopens: { '/d': { path: dir, readonly: true } } })),
+         }
+       }`,
+    )
+    const shape = (outcome, path) => ({ ...outcome, message: outcome.message.replaceAll(JSON.stringify(path), '<path>'), path: outcome.path === path ? '<path>' : outcome.path })
+    const reference = shape(out.loads.missing, loads.missing)
+    assert.equal(reference.code, 5009)
+    for (const [name, file] of Object.entries(loads)) {
+      assert.deepEqual(shape(out.loads[name], file), reference, `compileFile of ${name}`)
+      // onProgress: a start and a failure, neither with a size.
+      assert.deepEqual(out.events[name].map((e) => [e.phase, 'bytes' in e]), [['start', false], ['failed', false]], `onProgress of ${name}`)
+    }
+    assert.equal(out.allowed.ok, true)
+    assert.deepEqual(out.allowedEvents, [fs.statSync(world.path('app/wasm/ok.wasm')).size, fs.statSync(world.path('app/wasm/ok.wasm')).size])
+    for (const mode of ['rw', 'ro']) {
+      const reference = shape(out.preopens.missing[mode], preopens.missing)
+      assert.equal(reference.code, 5009, JSON.stringify(reference))
+      for (const [name, dir] of Object.entries(preopens)) {
+        assert.deepEqual(shape(out.preopens[name][mode], dir), reference, `preopen (${mode}) of ${name}`)
+      }
+    }
+  })
+})

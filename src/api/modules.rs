@@ -31,6 +31,16 @@ pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<
     })
 }
 
+/// The size of a module file compileFile may read, once the capability policy allowed it (for
+/// onProgress); rejects as compileFile would otherwise.
+#[napi(catch_unwind)]
+pub fn module_file_size<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
+    spawn_blocking(env, move || {
+        // Sizes are far below 2^53: exact as a JS number.
+        module::module_file_size(&path).map(|size| size as f64)
+    })
+}
+
 #[napi(catch_unwind)]
 pub fn drop_module(module_id: String) -> napi::Result<()> {
     module::drop_module(&module_id)?;

@@ -241,9 +241,16 @@ pub fn compile_file(path: &str) -> WasmResult<String> {
     })
 }
 
-/// Opens the file, checks what was opened against the capability policy, and reads the bytes
-/// from that same descriptor: a name swapped for a symlink after the check changes nothing.
-fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
+/// The size of a module file that `compile_file` would read, for `onProgress`: known only
+/// after the policy allowed it, so that a refusal reports nothing about the file.
+pub fn module_file_size(path: &str) -> WasmResult<u64> {
+    let (_, meta) = open_module_file(path)?;
+    Ok(meta.len())
+}
+
+/// Opens the file and checks what was opened against the capability policy, then that it is a
+/// regular file: nothing about it is looked at before the policy allowed it.
+fn open_module_file(path: &str) -> WasmResult<(std::fs::File, std::fs::Metadata)> {
     let policy = sandbox::policy()?;
     let opened = match checked_open::open_file(Path::new(path)) {
         Ok(opened) => opened,
@@ -264,6 +271,13 @@ fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
         )
         .with_path(path));
     }
+    Ok((opened.into_file(), meta))
+}
+
+/// Reads the bytes from the descriptor that was checked: a name swapped for a symlink after the
+/// check changes nothing.
+fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
+    let (file, meta) = open_module_file(path)?;
     let limit = SizeLimit::in_force();
     let too_large = |size| {
         limit
@@ -276,9 +290,7 @@ fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
     // The size stat reports is not a bound (a /proc file says 0, a file may grow): read at
     // most one byte past the limit, and fail if that byte came.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    opened
-        .into_file()
-        .take(limit.bytes.saturating_add(1))
+    file.take(limit.bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(path, e))?;
     if bytes.len() as u64 > limit.bytes {

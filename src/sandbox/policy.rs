@@ -186,17 +186,9 @@ impl Policy {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
-        let real = opened.real_path().map_err(|why| {
-            manifest.denied(
-                format!(
-                    "compileFile {requested:?}: cannot be checked against the capability \
-                     manifest {}: {why}",
-                    manifest.file.display()
-                ),
-                requested,
-            )
-        })?;
-        manifest.judge_load(requested, Some(real), "the file's real path")
+        // A real path that cannot be established (the name was swapped while it was being
+        // opened) is refused like any other place outside: the refusal tells nothing more.
+        manifest.judge_load(requested, opened.real_path().ok())
     }
 
     /// compileFile, when `requested` could not be opened: denied unless it could name a file
@@ -205,11 +197,7 @@ impl Policy {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
-        manifest.judge_load(
-            requested,
-            would_be_real_path(requested).as_deref(),
-            "the path",
-        )
+        manifest.judge_load(requested, would_be_real_path(requested).as_deref())
     }
 
     /// instantiate: may the opened host directory be preopened (read-only or not)? `guest`
@@ -224,18 +212,7 @@ impl Policy {
         let Policy::Manifest(manifest) = self else {
             return Ok(());
         };
-        let real = opened.real_path().map_err(|why| {
-            manifest.denied(
-                format!(
-                    "preopen {guest:?}: host directory {:?} cannot be checked against the \
-                     capability manifest {}: {why}",
-                    requested.display(),
-                    manifest.file.display()
-                ),
-                &requested.display().to_string(),
-            )
-        })?;
-        manifest.judge_preopen(guest, requested, Some(real), readonly)
+        manifest.judge_preopen(guest, requested, opened.real_path().ok(), readonly)
     }
 
     /// instantiate, when `requested` could not be opened: like `check_unopened_load`.
@@ -271,21 +248,15 @@ impl Policy {
 }
 
 impl ManifestPolicy {
-    fn judge_load(&self, requested: &str, real: Option<&Path>, judged: &str) -> WasmResult<()> {
+    /// The refusal is the same whatever the reason (a file outside, a missing one, one whose
+    /// real path cannot be told), so that it never tells whether or what exists outside.
+    fn judge_load(&self, requested: &str, real: Option<&Path>) -> WasmResult<()> {
         match real {
             Some(real) if self.allows_load(real) => Ok(()),
-            Some(_) => Err(self.denied(
+            _ => Err(self.denied(
                 format!(
                     "compileFile {requested:?}: not allowed by the capability manifest {}: \
-                     {judged} matches no `load` pattern",
-                    self.file.display()
-                ),
-                requested,
-            )),
-            None => Err(self.denied(
-                format!(
-                    "compileFile {requested:?}: not allowed by the capability manifest {}: \
-                     it does not name a file in a place that `load` allows",
+                     no `load` pattern allows it",
                     self.file.display()
                 ),
                 requested,
@@ -416,7 +387,7 @@ mod tests {
         let outside = dir.file("other/b.wasm", b"");
         dir.file("plugins/sub/c.wasm", b"");
         let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
-        let error = assert_denied(load(&policy, &outside), "matches no `load` pattern");
+        let error = assert_denied(load(&policy, &outside), "no `load` pattern allows it");
         let requested = outside.display().to_string();
         assert_eq!(error.details.path.as_deref(), Some(requested.as_str()));
         let manifest = dir.path().join("manifest.app.toml").display().to_string();
@@ -425,7 +396,7 @@ mod tests {
         // `*` does not reach into subdirectories.
         assert_denied(
             load(&policy, &dir.path().join("plugins/sub/c.wasm")),
-            "matches no `load` pattern",
+            "no `load` pattern allows it",
         );
     }
 
@@ -434,11 +405,11 @@ mod tests {
         let dir = TempDir::new();
         let file = dir.file("x.wasm", b"");
         let policy = in_force(&dir, "[app]\nname = \"x\"\n");
-        assert_denied(load(&policy, &file), "matches no `load` pattern");
+        assert_denied(load(&policy, &file), "no `load` pattern allows it");
         // Not even the manifest itself.
         assert_denied(
             load(&policy, &dir.path().join("manifest.app.toml")),
-            "matches no `load` pattern",
+            "no `load` pattern allows it",
         );
     }
 
@@ -451,7 +422,7 @@ mod tests {
         let policy = in_force(&dir, "[capabilities.wasm]\nload = [\"plugins/*.wasm\"]\n");
         // A link inside the allowed place to a file outside it is denied...
         let inward = dir.symlink(&secret, "plugins/evil.wasm");
-        assert_denied(load(&policy, &inward), "the file's real path matches no");
+        assert_denied(load(&policy, &inward), "no `load` pattern allows it");
         // ...and a link outside to an allowed file is allowed.
         let outward = dir.symlink(&allowed, "alias.wasm");
         assert!(load(&policy, &outward).is_ok());
@@ -470,15 +441,18 @@ mod tests {
         let outside = dir.path().join("other/missing.wasm");
         assert_denied(
             policy.check_unopened_load(&outside.display().to_string()),
-            "the path matches no `load` pattern",
+            "no `load` pattern allows it",
         );
         let nowhere = dir.path().join("no/such/dir/x.wasm");
         assert_denied(
             policy.check_unopened_load(&nowhere.display().to_string()),
-            "does not name a file in a place that `load` allows",
+            "no `load` pattern allows it",
         );
         for odd in ["", "/", ".", ".."] {
-            assert_denied(policy.check_unopened_load(odd), "does not name a file");
+            assert_denied(
+                policy.check_unopened_load(odd),
+                "no `load` pattern allows it",
+            );
         }
     }
 
@@ -491,7 +465,7 @@ mod tests {
         let link = dir.symlink("/nonexistent/target.wasm", "plugins/dangling.wasm");
         assert_denied(
             policy.check_unopened_load(&link.display().to_string()),
-            "does not name a file in a place that `load` allows",
+            "no `load` pattern allows it",
         );
     }
 
