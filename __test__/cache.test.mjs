@@ -2,15 +2,17 @@
 // in fresh Node processes with DEBUG=runtime-wasm, reads where each compile's code came from off
 // stderr ("compiled", "loaded from the compiled-code cache", "shared with a live module of the same
 // bytes"), calls the module, and looks at the cache directory. The suite proves that:
-// - a compile writes one private (0600) file, atomically, into a private (0700) directory, and a
+// - a compile writes one read-only (0400) file, atomically, into a private (0700) directory, and a
 //   later process loads it instead of compiling; the key is the source as given (WAT text and its
 //   binary are two entries), whether it comes from compile() or compileFile();
 // - within a process a live module's code is shared, and only while the module is alive;
 // - different sources never share a file, and one module's code is never returned for another;
 // - a damaged cache file (any byte flipped, cut, extended, emptied, garbage, spliced, or another
 //   module's file under this one's name) is never loaded: it is deleted and rebuilt, and works;
-// - a file or directory that others could write, a symlink, or something that is not a regular file
-//   is never loaded, and the module is compiled instead;
+// - a file that anyone (its owner too) could write, a directory others could write, a symlink, or
+//   something that is not a regular file is never loaded, and the module is compiled instead;
+// (cache-forgery.test.mjs: files forged without the user's secret key, the key file itself, and
+// preopens that would reach the cache.)
 // - configure() and the environment decide where, and whether, the cache lives;
 // - an unusable cache directory only makes compiles slower; fuel-metered code is cached as well;
 // - processes racing to fill the cache all work and leave exactly one valid file.
@@ -107,12 +109,26 @@ ${body}
 `
 }
 
+// The secret key that authenticates cache files: one private directory for every child of this
+// file (cache-forgery.test.mjs tests where it goes by default), removed at the end.
+const KEY_DIR = join(mkdtempSync(join(tmpdir(), 'rw-cache-key-')), 'key')
+process.on('exit', () => rmSync(join(KEY_DIR, '..'), { recursive: true, force: true }))
+
 /**
- * The environment of a child: DEBUG=runtime-wasm, and RUNTIME_WASM_CACHE_DIR = `cacheDir`
- * (left unset when undefined). `env` overrides; a value of undefined removes the variable.
+ * The environment of a child: DEBUG=runtime-wasm, RUNTIME_WASM_CACHE_DIR = `cacheDir` (left unset
+ * when undefined) and RUNTIME_WASM_CACHE_KEY_DIR = KEY_DIR. `env` overrides; a value of undefined
+ * removes the variable.
  */
 function childEnv(cacheDir, env = {}) {
-  const merged = { ...process.env, DEBUG: 'runtime-wasm', NODE_DEBUG: '', RUNTIME_WASM_CACHE_DIR: cacheDir, ...env }
+  const merged = {
+    ...process.env,
+    DEBUG: 'runtime-wasm',
+    NODE_DEBUG: '',
+    RUNTIME_WASM_CACHE: undefined,
+    RUNTIME_WASM_CACHE_DIR: cacheDir,
+    RUNTIME_WASM_CACHE_KEY_DIR: KEY_DIR,
+    ...env,
+  }
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name]
   return merged
 }
@@ -194,23 +210,23 @@ function cacheFiles(dir) {
 
 const mode = (path) => lstatSync(path).mode & 0o777
 
-// Trailer: key (32) | XXH3-128 of the payload (16) | payload length (u64 LE) | "RWCACHE2".
-const TRAILER = 64
-const KEY_AT = -64
-const CHECKSUM_AT = -32
+// Trailer: key (32) | keyed BLAKE3 MAC (32) | payload length (u64 LE) | "RWCACHE3".
+const TRAILER = 80
+const KEY_AT = -80
+const MAC_AT = -48
 const LENGTH_AT = -16
 
-/** Checks `name` in `dir`: a private regular file whose trailer names its key and its length. */
+/** Checks `name` in `dir`: a read-only regular file whose trailer names its key and its length. */
 function assertWellFormed(dir, name) {
   const path = join(dir, name)
   const stats = lstatSync(path)
   assert.ok(stats.isFile(), `${name} is a regular file`)
-  assert.equal(stats.mode & 0o777, 0o600, `${name} has mode 0600`)
+  assert.equal(stats.mode & 0o777, 0o400, `${name} has mode 0400`)
   const bytes = readFileSync(path)
   assert.ok(bytes.length > TRAILER)
-  assert.equal(bytes.subarray(-8).toString('latin1'), 'RWCACHE2', 'the magic ends the file')
+  assert.equal(bytes.subarray(-8).toString('latin1'), 'RWCACHE3', 'the magic ends the file')
   assert.equal(bytes.readBigUInt64LE(bytes.length + LENGTH_AT), BigInt(bytes.length - TRAILER), 'the payload length')
-  assert.equal(bytes.subarray(KEY_AT, CHECKSUM_AT).toString('hex') + '.rwc', name, 'the trailer holds the key the file is named after')
+  assert.equal(bytes.subarray(KEY_AT, MAC_AT).toString('hex') + '.rwc', name, 'the trailer holds the key the file is named after')
   assert.equal(bytes.subarray(0, 4).toString('latin1'), '\x7fELF', "the payload is wasmtime's ELF image")
   return bytes
 }
@@ -239,7 +255,7 @@ test('a first compile writes exactly one private cache file, atomically, into a 
   assert.deepEqual(child.cacheLines, [`runtime-wasm cache in ${cacheDir}`])
   assert.equal(mode(cacheDir), 0o700, 'the cache creates its directory 0700')
   assert.equal(mode(join(cacheDir, '..')), 0o700, 'and any missing parent too')
-  const name = onlyCacheFile(cacheDir) // mode 0600, no *.tmp left, trailer names the key
+  const name = onlyCacheFile(cacheDir) // mode 0400, no *.tmp left, trailer names the key
   assert.match(name, CACHE_FILE)
 })
 
@@ -373,7 +389,7 @@ test('a damaged or foreign cache file is never loaded: it is rebuilt, and the mo
     'the first byte flipped': flip(0),
     'the last byte flipped (the magic)': flip(-1),
     'a byte of the trailer\'s key flipped': flip(KEY_AT + 5),
-    'a byte of the trailer\'s checksum flipped': flip(CHECKSUM_AT + 3),
+    'a byte of the trailer\'s MAC flipped': flip(MAC_AT + 3),
     'a byte of the payload length flipped': flip(LENGTH_AT),
     'truncated by one byte': (b) => b.subarray(0, b.length - 1),
     'truncated to half': (b) => b.subarray(0, Math.floor(b.length / 2)),
@@ -385,7 +401,7 @@ test('a damaged or foreign cache file is never loaded: it is rebuilt, and the mo
     'garbage before a trailer with the right key, length and magic': (b) => {
       const payload = garbage(b.length - TRAILER)
       const trailer = Buffer.from(b.subarray(-TRAILER))
-      return Buffer.concat([payload, trailer]) // only the checksum can tell
+      return Buffer.concat([payload, trailer]) // only the MAC can tell
     },
     'another module\'s payload with this file\'s trailer': (b) => {
       const payload = other.subarray(0, other.length - TRAILER)
@@ -402,8 +418,9 @@ test('a damaged or foreign cache file is never loaded: it is rebuilt, and the mo
       const path = join(cacheDir, victimName)
       const damaged = make(valid)
       assert.notDeepEqual(damaged, valid)
-      writeFileSync(path, damaged, { mode: 0o600 })
-      chmodSync(path, 0o600)
+      // Read-only, as the runtime writes them: only the MAC can tell.
+      writeFileSync(path, damaged, { mode: 0o400 })
+      chmodSync(path, 0o400)
 
       const next = compileAndCall(wasm(500), { cacheDir })
       assert.equal(next.origin, 'compiled', 'the damaged file is not loaded')
@@ -428,13 +445,13 @@ test('a cache file or directory others could write, a symlink, or a non-regular 
   /** A fresh cache directory holding a valid copy of the file. */
   const validCache = (t) => {
     const cacheDir = tempDir(t)
-    writeFileSync(join(cacheDir, name), valid, { mode: 0o600 })
-    chmodSync(join(cacheDir, name), 0o600)
+    writeFileSync(join(cacheDir, name), valid, { mode: 0o400 })
+    chmodSync(join(cacheDir, name), 0o400)
     return cacheDir
   }
 
-  await t.test('control: the valid copy, at 0600, 0400 or 0644, is loaded', (t) => {
-    for (const fileMode of [0o600, 0o400, 0o644]) {
+  await t.test('control: the valid copy, at 0400 or 0444, is loaded', (t) => {
+    for (const fileMode of [0o400, 0o444]) {
       const cacheDir = validCache(t)
       chmodSync(join(cacheDir, name), fileMode)
       const { origin, value } = compileAndCall(wasm(N), { cacheDir })
@@ -442,13 +459,15 @@ test('a cache file or directory others could write, a symlink, or a non-regular 
     }
   })
 
-  await t.test('a file writable by its group or by others is compiled over, and replaced by a private one', (t) => {
-    for (const fileMode of [0o666, 0o620, 0o602]) {
+  await t.test('a file writable by anyone, its owner too, is compiled over, and replaced by a read-only one', (t) => {
+    // Writable by its owner: a guest running as this user could rewrite it between the check
+    // and the mapping (WASI cannot change modes, so it cannot make a 0400 file writable).
+    for (const fileMode of [0o666, 0o620, 0o602, 0o600, 0o644]) {
       const cacheDir = validCache(t)
       chmodSync(join(cacheDir, name), fileMode)
       const { origin, value } = compileAndCall(wasm(N), { cacheDir })
       assert.deepEqual([origin, value], ['compiled', N], `mode 0${fileMode.toString(8)} is not loaded`)
-      assert.equal(onlyCacheFile(cacheDir), name, 'a private 0600 file took its place')
+      assert.equal(onlyCacheFile(cacheDir), name, 'a read-only 0400 file took its place')
       assert.equal(compileAndCall(wasm(N), { cacheDir }).origin, 'disk')
     }
   })
@@ -457,8 +476,8 @@ test('a cache file or directory others could write, a symlink, or a non-regular 
     const cacheDir = tempDir(t)
     const elsewhere = tempDir(t)
     const target = join(elsewhere, name)
-    writeFileSync(target, valid, { mode: 0o600 })
-    chmodSync(target, 0o600)
+    writeFileSync(target, valid, { mode: 0o400 })
+    chmodSync(target, 0o400)
     symlinkSync(target, join(cacheDir, name))
     const { origin, value } = compileAndCall(wasm(N), { cacheDir })
     assert.deepEqual([origin, value], ['compiled', N])
@@ -687,7 +706,8 @@ test('the fuel-metered variant is cached in a file of its own, checked like any 
   // A damaged metered file is rebuilt, and the metered instance still works.
   const damaged = Buffer.from(readFileSync(meteredPath))
   damaged[damaged.length >> 1] ^= 0xff
-  writeFileSync(meteredPath, damaged)
+  rmSync(meteredPath)
+  writeFileSync(meteredPath, damaged, { mode: 0o400 })
   const third = run(metered, { cacheDir })
   checkMetered(third)
   assert.deepEqual(cacheFiles(cacheDir), names)

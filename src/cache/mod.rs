@@ -3,11 +3,17 @@
 //! and across processes from a cache directory.
 //!
 //! The key is a BLAKE3 hash of the source and the engine's settings. A cache file (see
-//! cache_file.rs) is loaded only when it and its directory belong to this user and are not
-//! writable by others, and its checksum matches; anything else is ignored and rebuilt. Files
-//! are written to a temporary name and renamed, so readers never see a partial file.
+//! file.rs) is loaded only when it and its directory belong to this user, the directory is
+//! writable by no one else and the file by no one at all, and its MAC, keyed by this user's
+//! secret (see key.rs), matches; anything else is ignored and rebuilt. Without a usable secret
+//! the disk tier is off: never unauthenticated. Files are written to a temporary name and
+//! renamed, so readers never see a partial file.
+//!
+//! No guest may reach the cache directory or the secret's directory: `protected_dirs` names
+//! them, and wasi/preopen.rs refuses a preopen that contains or lies inside either.
 
 pub mod file;
+pub mod key;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -19,9 +25,65 @@ use wasmtime::{Engine, Module};
 
 use crate::runtime::engine::Metering;
 use file::Rejected;
+use key::Secret;
+
+/// Where the secret lives (read once: the environment decides it).
+static KEY_DIR: Lazy<Option<PathBuf>> = Lazy::new(key::key_dir);
+
+/// The secret, read or created on first use of the disk tier; an error turns the tier off.
+static SECRET: Lazy<Result<Secret, key::Unusable>> = Lazy::new(|| match KEY_DIR.as_deref() {
+    Some(dir) => key::load_or_create(dir),
+    None => Err(key::Unusable::NoLocation),
+});
+
+fn secret() -> Option<&'static Secret> {
+    SECRET.as_ref().ok()
+}
+
+/// What a preopen must not reach, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded {
+    /// The compiled-code cache directory (while caching to disk is on).
+    CacheDir,
+    /// The directory of the secret that authenticates cache files (always).
+    KeyDir,
+}
+
+/// The directories no preopen may contain or lie inside: the cache directory while caching to
+/// disk is on, and the secret's directory whether it is or not (the secret guards the caches
+/// of every process of this user, so a guest that could read it, or plant one before it
+/// exists, could forge compiled code for all of them).
+pub fn protected_dirs() -> Vec<(Guarded, PathBuf)> {
+    let mut dirs = Vec::with_capacity(2);
+    if let Some(dir) = disk_dir() {
+        dirs.push((Guarded::CacheDir, dir));
+    }
+    if let Some(dir) = KEY_DIR.clone() {
+        dirs.push((Guarded::KeyDir, dir));
+    }
+    dirs
+}
 
 /// Where compiled code is cached; `None` when caching to disk is off.
-static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(default_dir()));
+static DISK_DIR: Lazy<RwLock<Option<PathBuf>>> = Lazy::new(|| RwLock::new(initial_dir()));
+
+/// The environment variable that turns the disk cache off: `off`, `0`, `false` or `no`.
+pub const OFF_ENV_VAR: &str = "RUNTIME_WASM_CACHE";
+
+/// The directory the process starts with: none when `RUNTIME_WASM_CACHE` turns caching off.
+fn initial_dir() -> Option<PathBuf> {
+    let off = std::env::var(OFF_ENV_VAR).is_ok_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "off" | "0" | "false" | "no"
+        )
+    });
+    if off {
+        None
+    } else {
+        default_dir()
+    }
+}
 
 /// Compiled modules alive in this process, by key.
 static IN_MEMORY: Lazy<Mutex<HashMap<CacheKey, Weak<Module>>>> = Lazy::new(Default::default);
@@ -96,14 +158,18 @@ pub fn load_or_compile(
     if let Some(module) = from_memory(&key) {
         return Ok((module, Origin::Memory));
     }
-    let dir = disk_dir();
-    let (module, origin) = match dir.as_deref().and_then(|dir| load(engine, dir, &key)) {
+    // The disk tier only with the secret that authenticates its files.
+    let dir = disk_dir().and_then(|dir| Some((dir, secret()?)));
+    let loaded = dir
+        .as_ref()
+        .and_then(|(dir, secret)| load(engine, dir, secret, &key));
+    let (module, origin) = match loaded {
         Some(module) => (module, Origin::Disk),
         None => {
             let module = compile()?;
-            if let Some(dir) = &dir {
+            if let Some((dir, secret)) = &dir {
                 // A cache that cannot be written is only slower; the compile succeeded.
-                let _ = store(dir, &key, &module);
+                let _ = store(dir, secret, &key, &module);
             }
             (module, Origin::Compiled)
         }
@@ -122,12 +188,12 @@ fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
     modules.get(key).and_then(Weak::upgrade)
 }
 
-fn load(engine: &Engine, dir: &Path, key: &CacheKey) -> Option<Module> {
+fn load(engine: &Engine, dir: &Path, secret: &Secret, key: &CacheKey) -> Option<Module> {
     if !trusted_dir(dir) {
         return None;
     }
     let path = dir.join(key.file_name());
-    match file::load(engine, &path, &key.0) {
+    match file::load(engine, &path, secret, &key.0) {
         Ok(module) => Some(module),
         Err(Rejected::Corrupt | Rejected::Incompatible) => {
             // Ours, but unusable: make room for the rebuilt one.
@@ -138,7 +204,7 @@ fn load(engine: &Engine, dir: &Path, key: &CacheKey) -> Option<Module> {
     }
 }
 
-fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
+fn store(dir: &Path, secret: &Secret, key: &CacheKey, module: &Module) -> std::io::Result<()> {
     create_private_dir(dir)?;
     let payload = module.serialize().map_err(std::io::Error::other)?;
     let final_path = dir.join(key.file_name());
@@ -150,7 +216,7 @@ fn store(dir: &Path, key: &CacheKey, module: &Module) -> std::io::Result<()> {
     ));
     let written = (|| {
         let mut file = private_file(&temp_path)?;
-        file::write(&mut file, &key.0, &payload)?;
+        file::write(&mut file, secret, &key.0, &payload)?;
         std::fs::rename(&temp_path, &final_path)
     })();
     if written.is_err() {
@@ -179,13 +245,15 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// A new file for writing, whose mode lets no one write it once it is closed (see file.rs).
 #[cfg(unix)]
 fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(0o400)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
 }
 
@@ -243,6 +311,10 @@ mod tests {
         Module::new(engine, "(module (func (export \"f\")))").expect("compiles")
     }
 
+    fn secret() -> Secret {
+        Secret::for_tests(3)
+    }
+
     fn key(byte: u8) -> CacheKey {
         CacheKey([byte; 32])
     }
@@ -282,9 +354,12 @@ mod tests {
         let dir = TempDir::new();
         let cache = dir.path().join("cache");
         let engine = Engine::default();
-        store(&cache, &key(1), &module(&engine)).unwrap();
-        assert!(load(&engine, &cache, &key(1)).is_some());
-        assert!(load(&engine, &cache, &key(2)).is_none(), "another key");
+        store(&cache, &secret(), &key(1), &module(&engine)).unwrap();
+        assert!(load(&engine, &cache, &secret(), &key(1)).is_some());
+        assert!(
+            load(&engine, &cache, &secret(), &key(2)).is_none(),
+            "another key"
+        );
         // Nothing but the file is left behind: no temporary files.
         let names: Vec<_> = std::fs::read_dir(&cache)
             .unwrap()
@@ -299,23 +374,26 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = TempDir::new();
         let cache = dir.path().join("new/cache");
-        store(&cache, &key(1), &module(&Engine::default())).unwrap();
+        store(&cache, &secret(), &key(1), &module(&Engine::default())).unwrap();
         assert_eq!(std::fs::metadata(&cache).unwrap().mode() & 0o777, 0o700);
         let file = cache.join(key(1).file_name());
-        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o400);
     }
 
     #[test]
     fn a_damaged_file_is_removed_to_be_rebuilt() {
         let dir = TempDir::new();
         let engine = Engine::default();
-        store(dir.path(), &key(3), &module(&engine)).unwrap();
+        store(dir.path(), &secret(), &key(3), &module(&engine)).unwrap();
         let file = dir.path().join(key(3).file_name());
         let mut bytes = std::fs::read(&file).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
+        std::fs::remove_file(&file).unwrap();
         std::fs::write(&file, bytes).unwrap();
-        assert!(load(&engine, dir.path(), &key(3)).is_none());
+        #[cfg(unix)]
+        set_mode(&file, 0o400);
+        assert!(load(&engine, dir.path(), &secret(), &key(3)).is_none());
         assert!(!file.exists(), "the damaged file is gone");
     }
 
@@ -325,12 +403,12 @@ mod tests {
         let dir = TempDir::new();
         let engine = Engine::default();
         let cache = dir.dir("shared");
-        store(&cache, &key(4), &module(&engine)).unwrap();
+        store(&cache, &secret(), &key(4), &module(&engine)).unwrap();
         set_mode(&cache, 0o777);
-        assert!(load(&engine, &cache, &key(4)).is_none());
+        assert!(load(&engine, &cache, &secret(), &key(4)).is_none());
         assert!(cache.join(key(4).file_name()).exists(), "and not touched");
         set_mode(&cache, 0o700);
-        assert!(load(&engine, &cache, &key(4)).is_some());
+        assert!(load(&engine, &cache, &secret(), &key(4)).is_some());
     }
 
     #[cfg(unix)]
@@ -339,8 +417,8 @@ mod tests {
         let dir = TempDir::new();
         let engine = Engine::default();
         let real = dir.dir("real");
-        store(&real, &key(5), &module(&engine)).unwrap();
+        store(&real, &secret(), &key(5), &module(&engine)).unwrap();
         let link = dir.symlink(&real, "link");
-        assert!(load(&engine, &link, &key(5)).is_none());
+        assert!(load(&engine, &link, &secret(), &key(5)).is_none());
     }
 }

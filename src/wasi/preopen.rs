@@ -5,14 +5,23 @@
 //! Finally the built context is inspected: each directory the guest will get must be the one
 //! that was checked (same device and inode) and carry the permissions asked for, or nothing is
 //! preopened.
+//!
+//! No preopen may reach the compiled-code cache (see cache/mod.rs `protected_dirs`): a
+//! directory that contains the cache directory or lies inside it is refused (5009) while
+//! caching to disk is on, and one that contains or lies inside the directory of the secret
+//! that authenticates cache files is refused always. Both are compared by real path (symlinks
+//! resolved, for a directory not made yet its nearest existing parent's) and, on unix, by
+//! identity (device and inode) along both paths' ancestors, which also sees through bind
+//! mounts and case-insensitive names.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::filesystem::preopens;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use crate::cache::{self, Guarded};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::sandbox::checked_open::{self, FileId, Opened};
 use crate::sandbox::Policy;
@@ -51,7 +60,105 @@ pub fn open_checked<'a>(policy: &Policy, preopen: &'a Preopen) -> WasmResult<Che
         }
     };
     policy.check_preopen(&preopen.guest, &preopen.host, &opened, preopen.readonly)?;
+    refuse_guarded(preopen, &opened)?;
     Ok(CheckedDir { preopen, opened })
+}
+
+/// Refuses a preopen that contains, or lies inside, the cache directory or the secret's.
+fn refuse_guarded(preopen: &Preopen, opened: &Opened) -> WasmResult<()> {
+    let guarded = cache::protected_dirs();
+    if guarded.is_empty() {
+        return Ok(());
+    }
+    let real = match opened.real_path() {
+        Ok(real) => real.to_path_buf(),
+        Err(_) => resolve(&preopen.host).0,
+    };
+    let own_ancestors = identities(&real);
+    for (what, dir) in guarded {
+        let (dir_real, dir_ancestors) = resolve(&dir);
+        let contains =
+            dir_real.starts_with(&real) || dir_ancestors.iter().any(|id| *id == opened.id());
+        let inside = real.starts_with(&dir_real)
+            || dir_ancestors
+                .first()
+                .filter(|_| dir_real.is_dir())
+                .is_some_and(|dir_id| own_ancestors.contains(dir_id));
+        if !(contains || inside) {
+            continue;
+        }
+        let relation = if contains { "contains" } else { "lies inside" };
+        let (name, why) = match what {
+            Guarded::CacheDir => (
+                "the compiled-code cache directory",
+                "a guest that could write there could plant machine code for this user's \
+                 processes to run; turn the disk cache off (configure({ cache: false }) or \
+                 RUNTIME_WASM_CACHE=off) or move it (configure({ cacheDir }) or \
+                 RUNTIME_WASM_CACHE_DIR) to preopen it",
+            ),
+            Guarded::KeyDir => (
+                "the directory of the key that authenticates compiled-code cache files",
+                "a guest that could read or plant that key could forge compiled code for every \
+                 process of this user; move the key (RUNTIME_WASM_CACHE_KEY_DIR) to preopen it",
+            ),
+        };
+        return Err(WasmError::new(
+            ErrorCode::PermissionDenied,
+            format!(
+                "preopen {:?}: host directory {:?} {relation} {name} ({}): {why}",
+                preopen.guest,
+                preopen.host.display().to_string(),
+                dir.display()
+            ),
+        )
+        .with_path(preopen.host.display().to_string()));
+    }
+    Ok(())
+}
+
+/// `path`'s real path (for a path that does not exist yet, its nearest existing ancestor's
+/// real path with the rest appended), and the identities of the existing directories along
+/// it, deepest first.
+fn resolve(path: &Path) -> (PathBuf, Vec<FileId>) {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let ids = identities(&real);
+            let mut whole = real;
+            whole.extend(rest.iter().rev());
+            return (whole, ids);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return (absolute, Vec::new()),
+        }
+    }
+}
+
+/// The identities of `real` (an existing real path) and of each of its ancestors, deepest
+/// first; none where identities are not comparable.
+#[cfg(unix)]
+fn identities(real: &Path) -> Vec<FileId> {
+    real.ancestors()
+        .map_while(|dir| std::fs::metadata(dir).ok())
+        .map(|meta| FileId::of(&meta))
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn identities(_real: &Path) -> Vec<FileId> {
+    Vec::new()
 }
 
 impl CheckedDir<'_> {
