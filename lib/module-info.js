@@ -3,6 +3,13 @@
 // import, function, table, memory, global, export and tag sections. It reads the binary format
 // only: it does not validate or compile the module (compile() does that), and it reports the
 // first structural problem it meets as a ModuleFormatError with the byte offset.
+//
+// The bytes may be hostile, so nothing read from them is trusted to size work: every count
+// (of types, imports, functions, exports, parameters, ...) is checked against the bytes left in
+// its section before anything is read for it. Every entry takes at least one byte, so a count
+// larger than that is malformed and refused at once, and the memory and time used stay in
+// proportion to the module's size. Sections not needed here (code, data, custom sections such
+// as "name") are skipped without being read.
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d]
 const CORE_VERSION = 1
@@ -47,6 +54,12 @@ class ModuleFormatError extends Error {
     this.offset = offset
   }
 }
+
+// One decoder for every name (a fatal decoder keeps no state between calls).
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+// The empty vector, shared: a module of many empty signatures allocates one array, not many.
+const EMPTY = Object.freeze([])
 
 class Reader {
   constructor(bytes, start = 0, end = bytes.length) {
@@ -96,21 +109,43 @@ class Reader {
     return Number(result)
   }
   u32() {
-    return this.unsigned(32)
+    // The common case without BigInts: at most 5 bytes, exact in a Number.
+    const start = this.offset
+    let result = 0
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.byte()
+      result += (byte & 0x7f) * 2 ** shift
+      if ((byte & 0x80) === 0) break
+      if (shift >= 28) this.fail('integer too long for u32', start)
+    }
+    if (result > 0xffffffff) this.fail('integer too large for u32', start)
+    return result
+  }
+  // A vector's length, refused when the section cannot hold that many entries: each entry
+  // takes at least one byte, so a count above the bytes left is malformed.
+  count(what) {
+    const start = this.offset
+    const count = this.u32()
+    const left = this.end - this.offset
+    if (count > left) {
+      this.fail(`${what}: ${count} entries declared but only ${left} bytes left in the section`, start)
+    }
+    return count
   }
   name() {
     const length = this.u32()
-    if (this.offset + length > this.end) this.fail('a name runs past the end of its section')
+    if (length > this.end - this.offset) this.fail('a name runs past the end of its section')
     const bytes = this.bytes.subarray(this.offset, this.offset + length)
     this.offset += length
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+      return UTF8.decode(bytes)
     } catch {
       return this.fail('a name is not valid UTF-8', this.offset - length)
     }
   }
-  vector(readItem) {
-    const count = this.u32()
+  vector(what, readItem) {
+    const count = this.count(what)
+    if (count === 0) return EMPTY
     const items = []
     for (let i = 0; i < count; i++) items.push(readItem(i))
     return items
@@ -152,12 +187,12 @@ function refType(heap, nullable) {
 // kept as placeholders so type indices stay right.
 function typeSection(reader) {
   const types = []
-  const count = reader.u32()
+  const count = reader.count('type section')
   for (let i = 0; i < count; i++) {
     const form = reader.bytes[reader.offset]
     if (form === 0x4e) {
       reader.offset++
-      const members = reader.u32()
+      const members = reader.count('recursion group')
       for (let j = 0; j < members; j++) types.push(subType(reader))
     } else {
       types.push(subType(reader))
@@ -170,7 +205,7 @@ function subType(reader) {
   const form = reader.bytes[reader.offset]
   if (form === 0x50 || form === 0x4f) {
     reader.offset++
-    reader.vector(() => reader.u32()) // supertypes
+    reader.vector('supertypes', () => reader.u32())
   }
   return compositeType(reader)
 }
@@ -179,12 +214,12 @@ function compositeType(reader) {
   const start = reader.offset
   const form = reader.byte()
   if (form === 0x60) {
-    const params = reader.vector(() => valueType(reader))
-    const results = reader.vector(() => valueType(reader))
+    const params = reader.vector('parameter types', () => valueType(reader))
+    const results = reader.vector('result types', () => valueType(reader))
     return { kind: 'function', params, results }
   }
   if (form === 0x5f) {
-    reader.vector(() => fieldType(reader))
+    reader.vector('struct fields', () => fieldType(reader))
     return { kind: 'struct' }
   }
   if (form === 0x5e) {
@@ -291,7 +326,7 @@ function readModuleInfo(bytes) {
         types = typeSection(reader)
         break
       case SECTION.import:
-        reader.vector(() => {
+        reader.vector('import section', () => {
           const module = reader.name()
           const name = reader.name()
           const start = reader.offset
@@ -323,10 +358,10 @@ function readModuleInfo(bytes) {
         })
         break
       case SECTION.function:
-        reader.vector(() => functionTypes.push(reader.u32()))
+        reader.vector('function section', () => functionTypes.push(reader.u32()))
         break
       case SECTION.table:
-        reader.vector(() => {
+        reader.vector('table section', () => {
           // A table with an initializer expression starts with 0x40 0x00 (GC proposal).
           if (reader.bytes[reader.offset] === 0x40) {
             reader.offset += 2
@@ -338,16 +373,16 @@ function readModuleInfo(bytes) {
         })
         break
       case SECTION.memory:
-        reader.vector(() => memories.push(limits(reader, 'memory')))
+        reader.vector('memory section', () => memories.push(limits(reader, 'memory')))
         break
       case SECTION.global:
-        reader.vector(() => {
+        reader.vector('global section', () => {
           globals.push(globalType(reader))
           skipConstantExpression(reader)
         })
         break
       case SECTION.export:
-        exportEntries = reader.vector(() => {
+        exportEntries = reader.vector('export section', () => {
           const name = reader.name()
           const start = reader.offset
           const kind = EXTERNAL_KINDS[reader.byte()]
@@ -356,7 +391,7 @@ function readModuleInfo(bytes) {
         })
         break
       case SECTION.tag:
-        reader.vector(() => tags.push(tagType(reader)))
+        reader.vector('tag section', () => tags.push(tagType(reader)))
         break
       default:
         reader.offset = end // custom and code sections, and anything else: not needed here

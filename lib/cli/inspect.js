@@ -1,10 +1,63 @@
 'use strict'
 // `runtime-wasm inspect`: a module's imports and exports with their types, as text (in the
 // WebAssembly text format's type syntax) or as JSON.
+//
+// The output stays in proportion to the module's size, whatever the module declares. Many
+// entries may share one type, so a long list of parameter or result types is cut once its text
+// passes LIST_CHARACTERS and followed by the number of types left out ("... 99984 more" in
+// text, "paramsOmitted"/"resultsOmitted" in JSON); each signature is built once per type. Names
+// are aligned only up to NAME_COLUMN characters, and names with control characters are shown
+// quoted and escaped, so a module cannot write to the terminal. The output is written in
+// chunks as it is made, never held whole.
 
 const { readFile } = require('node:fs/promises')
 const { readModuleInfo, ModuleFormatError } = require('../module-info.js')
 const EXIT = require('./exit-codes.js')
+
+/** A list of value types is cut once its text is longer than this. */
+const LIST_CHARACTERS = 64
+/** Names are padded to the longest name, but to no more than this. */
+const NAME_COLUMN = 40
+/** Output is handed to `write` in chunks of about this many characters. */
+const CHUNK_CHARACTERS = 64 * 1024
+
+/** The types of a list that are shown, and how many are left out. */
+function cutList(types) {
+  let characters = 0
+  let shown = 0
+  while (shown < types.length && characters <= LIST_CHARACTERS) characters += types[shown++].length + 1
+  return { shown: shown === types.length ? types : types.slice(0, shown), omitted: types.length - shown }
+}
+
+// The cut lists of each signature, made once per (params, results) pair: entries of the same
+// type share their arrays, so a type used by 100,000 functions is cut once.
+const cuts = new WeakMap()
+function cutSignature(entry) {
+  const params = entry.params ?? []
+  const results = entry.results ?? []
+  let byResults = cuts.get(params)
+  if (byResults === undefined) cuts.set(params, (byResults = new WeakMap()))
+  let cut = byResults.get(results)
+  if (cut === undefined) {
+    const p = cutList(params)
+    const r = cutList(results)
+    cut = { params: p.shown, paramsOmitted: p.omitted, results: r.shown, resultsOmitted: r.omitted, text: null, json: undefined, tagJson: undefined }
+    byResults.set(results, cut)
+  }
+  return cut
+}
+
+function signature(entry) {
+  const cut = cutSignature(entry)
+  if (cut.text === null) {
+    const list = (keyword, shown, omitted) => `(${keyword} ${shown.join(' ')}${omitted > 0 ? ` ... ${omitted} more` : ''})`
+    const parts = []
+    if (cut.params.length > 0) parts.push(list('param', cut.params, cut.paramsOmitted))
+    if (cut.results.length > 0) parts.push(list('result', cut.results, cut.resultsOmitted))
+    cut.text = parts.join(' ')
+  }
+  return cut.text
+}
 
 function describeType(entry) {
   switch (entry.kind) {
@@ -36,33 +89,97 @@ function describeType(entry) {
   }
 }
 
-function signature({ params = [], results = [] }) {
-  const parts = []
-  if (params.length > 0) parts.push(`(param ${params.join(' ')})`)
-  if (results.length > 0) parts.push(`(result ${results.join(' ')})`)
-  return parts.join(' ')
+// Control characters (and the line and paragraph separators) would reach the terminal as
+// they are: such a name is shown as a JSON string instead.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+function printable(name) {
+  return UNPRINTABLE.test(name) ? JSON.stringify(name) : name
 }
 
-function table(rows) {
-  const width = Math.max(0, ...rows.map(([name]) => name.length))
-  return rows.map(([name, type]) => `  ${name.padEnd(width)}  ${type}`).join('\n')
+/**
+ * Collects text and hands it to `write` in chunks; `line` returns the promise of `write` when
+ * it wrote a chunk, so that awaiting it waits for the output to drain.
+ */
+function chunked(write) {
+  let pending = []
+  let size = 0
+  return {
+    line(text) {
+      pending.push(text, '\n')
+      size += text.length + 1
+      return size >= CHUNK_CHARACTERS ? this.flush() : undefined
+    },
+    flush() {
+      const text = pending.join('')
+      pending = []
+      size = 0
+      return text.length > 0 ? write(text) : undefined
+    },
+  }
 }
 
-function formatText(file, info) {
-  const lines = [`${file}: WebAssembly module, ${info.imports.length} imports, ${info.exports.length} exports`]
-  lines.push('', `imports (${info.imports.length}):`)
-  if (info.imports.length > 0) lines.push(table(info.imports.map((entry) => [`${entry.module}.${entry.name}`, describeType(entry)])))
-  else lines.push('  (none)')
-  lines.push('', `exports (${info.exports.length}):`)
-  if (info.exports.length > 0) lines.push(table(info.exports.map((entry) => [entry.name, describeType(entry)])))
-  else lines.push('  (none)')
-  return `${lines.join('\n')}\n`
+async function rows(out, entries, label) {
+  if (entries.length === 0) {
+    await out.line('  (none)')
+    return
+  }
+  let width = 0
+  for (const entry of entries) width = Math.max(width, Math.min(NAME_COLUMN, label(entry).length))
+  for (const entry of entries) await out.line(`  ${label(entry).padEnd(width)}  ${describeType(entry)}`)
 }
 
-function formatJson(file, info) {
-  // Sizes beyond 2^53 (only possible for 64-bit memories and tables) are written as strings.
-  const replacer = (_key, value) => (typeof value === 'bigint' ? value.toString() : value)
-  return `${JSON.stringify({ file, imports: info.imports, exports: info.exports }, replacer, 2)}\n`
+async function writeText(file, info, write) {
+  const out = chunked(write)
+  out.line(`${file}: WebAssembly module, ${info.imports.length} imports, ${info.exports.length} exports`)
+  out.line('')
+  out.line(`imports (${info.imports.length}):`)
+  await rows(out, info.imports, (entry) => `${printable(entry.module)}.${printable(entry.name)}`)
+  out.line('')
+  out.line(`exports (${info.exports.length}):`)
+  await rows(out, info.exports, (entry) => printable(entry.name))
+  await out.flush()
+}
+
+// Sizes beyond 2^53 (only possible for 64-bit memories and tables) are written as strings.
+const replacer = (_key, value) => (typeof value === 'bigint' ? value.toString() : value)
+
+/** An entry as JSON, its signature cut as in the text output. */
+function jsonEntry(entry) {
+  if (entry.kind !== 'function' && entry.kind !== 'tag') return JSON.stringify(entry, replacer)
+  const cut = cutSignature(entry)
+  const key = entry.kind === 'function' ? 'json' : 'tagJson'
+  if (cut[key] === undefined) {
+    const shown = { params: cut.params }
+    if (cut.paramsOmitted > 0) shown.paramsOmitted = cut.paramsOmitted
+    if (entry.kind === 'function') {
+      shown.results = cut.results
+      if (cut.resultsOmitted > 0) shown.resultsOmitted = cut.resultsOmitted
+    }
+    cut[key] = JSON.stringify(shown).slice(1) // without its "{": it ends the entry's object
+  }
+  const { params: _params, results: _results, ...rest } = entry
+  return `${JSON.stringify(rest, replacer).slice(0, -1)},${cut[key]}`
+}
+
+// { file, imports, exports } with one entry a line.
+async function writeJson(file, info, write) {
+  const out = chunked(write)
+  out.line(`{`)
+  out.line(`  "file": ${JSON.stringify(file)},`)
+  const list = async (key, entries, last) => {
+    if (entries.length === 0) {
+      await out.line(`  ${JSON.stringify(key)}: []${last ? '' : ','}`)
+      return
+    }
+    out.line(`  ${JSON.stringify(key)}: [`)
+    for (let i = 0; i < entries.length; i++) await out.line(`    ${jsonEntry(entries[i])}${i < entries.length - 1 ? ',' : ''}`)
+    await out.line(`  ]${last ? '' : ','}`)
+  }
+  await list('imports', info.imports, false)
+  await list('exports', info.exports, true)
+  out.line('}')
+  await out.flush()
 }
 
 function looksLikeText(bytes) {
@@ -71,14 +188,19 @@ function looksLikeText(bytes) {
 }
 
 /**
- * @returns {Promise<{ status: number, output: string, message: string | null }>}
+ * Writes the module's description with `write` (in chunks, each awaited before the next is
+ * made) and returns the exit status, and a one-line message for stderr when it failed.
+ *
+ * @param {string} file
+ * @param {{ json?: boolean, write: (text: string) => Promise<void> | void }} options
+ * @returns {Promise<{ status: number, message: string | null }>}
  */
-async function inspectModule(file, { json = false } = {}) {
+async function inspectModule(file, { json = false, write }) {
   let bytes
   try {
     bytes = new Uint8Array(await readFile(file))
   } catch (error) {
-    return { status: EXIT.FAILED, output: '', message: `${file}: cannot read the file: ${error.message}` }
+    return { status: EXIT.FAILED, message: `${file}: cannot read the file: ${error.message}` }
   }
   let info
   try {
@@ -88,9 +210,12 @@ async function inspectModule(file, { json = false } = {}) {
     const message = error.offset === 0 && looksLikeText(bytes)
       ? `${file} is WebAssembly text; inspect reads binary modules only. Convert it first, e.g. with wabt: wat2wasm ${file}`
       : `${file}: not a valid binary WebAssembly module: ${error.message}`
-    return { status: EXIT.FAILED, output: '', message }
+    return { status: EXIT.FAILED, message }
   }
-  return { status: EXIT.OK, output: json ? formatJson(file, info) : formatText(file, info), message: null }
+  bytes = null
+  if (json) await writeJson(file, info, write)
+  else await writeText(file, info, write)
+  return { status: EXIT.OK, message: null }
 }
 
-module.exports = { inspectModule, describeType }
+module.exports = { inspectModule, describeType, LIST_CHARACTERS, NAME_COLUMN }

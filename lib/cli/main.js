@@ -79,10 +79,26 @@ async function inspect(argv, io) {
   const files = [...positionals, ...(afterDashDash ?? [])]
   if (files.length !== 1) throw new UsageError(files.length === 0 ? 'inspect needs a .wasm file' : 'inspect takes one file')
   const { inspectModule } = require('./inspect.js')
-  const { status, output, message } = await inspectModule(files[0], { json: options.json === true })
-  io.stdout.write(output)
+  const { status, message } = await inspectModule(files[0], { json: options.json === true, write: writer(io.stdout) })
   if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
   return status
+}
+
+/**
+ * Writes to a stream and resolves once the text is handed to the system, so that a large
+ * output is neither held whole in memory nor cut short when the process exits. Once a write
+ * fails (say the reader of a pipe went away, EPIPE), the rest is dropped.
+ */
+function writer(stream) {
+  let failed = false
+  if (typeof stream.on === 'function') stream.on('error', () => (failed = true))
+  return (text) => new Promise((resolve) => {
+    if (failed) return resolve()
+    stream.write(text, (error) => {
+      if (error) failed = true
+      resolve()
+    })
+  })
 }
 
 module.exports = { main }

@@ -78,10 +78,14 @@ Options:
                getExports(): { module?, name, kind, params, results, minimum, maximum, ... }
   -h, --help   Show this help.
 
+A list of parameter or result types longer than 64 characters is cut, followed by the number
+of types left out ("(param i32 i32 ... 99983 more)"; "paramsOmitted"/"resultsOmitted" in JSON).
+Names with control characters are shown quoted and escaped.
+
 WebAssembly text (.wat) is not read: convert it first, e.g. with wabt's "wat2wasm FILE".
 
-Exit status: 0 on success, 1 when FILE cannot be read or is not a binary module, 2 when the
-command line is wrong.
+Exit status: 0 on success, 1 when FILE cannot be read or is not a binary module (a count
+larger than its section can hold included), 2 when the command line is wrong.
 `
 
 module.exports = { MAIN, RUN, INSPECT }
