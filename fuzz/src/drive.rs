@@ -202,8 +202,9 @@ async fn call_function(
         ..CallLimits::default()
     };
     let call = match entry.call(&func, params_in, call_limits) {
-        Ok(call) => call,
-        Err(e) => return expect(stats, seed, "call.start", &e, &[ErrorCode::FuelExhausted]),
+        Ok((call, _)) => call,
+        // Per-call fuel on an unmetered instance is refused up front (5002).
+        Err(e) => return expect(stats, seed, "call.start", &e, &[ErrorCode::CallError]),
     };
     match call.await {
         Ok(results) => {
@@ -357,7 +358,7 @@ async fn drop_while_busy(
             timeout: Some(CALL_TIMEOUT),
             ..CallLimits::default()
         };
-        if let Ok(call) = entry.call(func, values, limits) {
+        if let Ok((call, _)) = entry.call(func, values, limits) {
             pending.push(tokio::spawn(call));
         }
     }
