@@ -2,11 +2,12 @@
 // type shared by a great many functions, huge names, many exports, and broken bytes. Each
 // module is about 1 MB; the command must end within seconds with status 0 and output in
 // proportion to the input, or status 1 and a one-line error, never an internal error, a stack
-// trace or a V8 abort. Every child runs with a 256 MiB JS heap, and its peak RSS is measured
-// with /usr/bin/time where it exists.
+// trace or a V8 abort. Endless inputs (/dev/zero) and huge files are refused without being
+// read whole. Every child runs with a 256 MiB JS heap, and its peak RSS is measured with
+// /usr/bin/time where it exists.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -149,7 +150,12 @@ const EXPANDING = {
 function inspect(label, bytes, args = []) {
   const path = join(work, `${label.replace(/[^a-z0-9]+/gi, '-')}.wasm`)
   writeFileSync(path, bytes)
-  const rssFile = `${path}.rss`
+  return inspectPath(path, args)
+}
+
+/** As inspect(), on a file that exists. */
+function inspectPath(path, args = []) {
+  const rssFile = join(work, `${path.replace(/[^a-z0-9]+/gi, '-')}.rss`)
   const node = [process.execPath, '--max-old-space-size=256', BIN, 'inspect', path, ...args]
   const [command, ...argv] = existsSync(TIME) ? [TIME, '-f', '%M', '-o', rssFile, ...node] : node
   return new Promise((resolve, reject) => {
@@ -252,6 +258,23 @@ describe('inspect on hostile modules', { concurrency: 2 }, () => {
     assert.equal(result.status, 0, result.stderr)
     assert.doesNotMatch(result.head, /\u001b/)
     assert.match(result.head, /\n {2}"evil\\n\\u001b\[2Jname" {2}func\n {2}plain +func\n$/)
+  })
+
+  test('endless or huge inputs are refused without being read whole', async () => {
+    // /dev/zero has no magic number: refused after its first bytes.
+    if (existsSync('/dev/zero')) {
+      const zero = await inspectPath('/dev/zero')
+      assertRefused('/dev/zero', zero, /no \\0asm magic number/)
+    }
+    // A sparse file of 4 GiB that starts like a module: refused by its size, unread.
+    const sparse = join(work, 'sparse.wasm')
+    writeFileSync(sparse, Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]))
+    truncateSync(sparse, 4 * 2 ** 30)
+    const huge = await inspectPath(sparse)
+    assertBounded('sparse', huge)
+    assert.equal(huge.status, 1)
+    assert.match(huge.stderr, /^runtime-wasm: .*sparse\.wasm: larger than 512 MiB, the largest module inspect reads\n$/)
+    rmSync(sparse)
   })
 
   test('truncated and corrupted modules: status 0 or 1, never a crash', async () => {

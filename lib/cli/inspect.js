@@ -10,7 +10,7 @@
 // quoted and escaped, so a module cannot write to the terminal. The output is written in
 // chunks as it is made, never held whole.
 
-const { readFile } = require('node:fs/promises')
+const { open } = require('node:fs/promises')
 const { readModuleInfo, ModuleFormatError } = require('../module-info.js')
 const EXIT = require('./exit-codes.js')
 
@@ -20,6 +20,36 @@ const LIST_CHARACTERS = 64
 const NAME_COLUMN = 40
 /** Output is handed to `write` in chunks of about this many characters. */
 const CHUNK_CHARACTERS = 64 * 1024
+/** The largest file read: compile()'s default limit on a module's size. */
+const MAX_INPUT_BYTES = 512 * 1024 * 1024
+const MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d])
+
+/**
+ * The file's bytes, read up to MAX_INPUT_BYTES (null past it). A file that does not start
+ * with the magic number is read no further than its first 256 bytes, so that /dev/zero, a
+ * pipe or a huge text file is refused at once, not read whole.
+ */
+async function readInput(file) {
+  const handle = await open(file, 'r')
+  try {
+    const stat = await handle.stat()
+    if (stat.isFile() && stat.size > MAX_INPUT_BYTES) return null
+    const chunks = []
+    let total = 0
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(total === 0 ? 256 : 1 << 20)
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) break
+      chunks.push(chunk.subarray(0, bytesRead))
+      total += bytesRead
+      if (total > MAX_INPUT_BYTES) return null
+      if (chunks.length === 1 && bytesRead >= MAGIC.length && !chunk.subarray(0, MAGIC.length).equals(MAGIC)) break
+    }
+    return new Uint8Array(Buffer.concat(chunks, total))
+  } finally {
+    await handle.close()
+  }
+}
 
 /** The types of a list that are shown, and how many are left out. */
 function cutList(types) {
@@ -32,9 +62,10 @@ function cutList(types) {
 // The cut lists of each signature, made once per (params, results) pair: entries of the same
 // type share their arrays, so a type used by 100,000 functions is cut once.
 const cuts = new WeakMap()
+const NONE = Object.freeze([]) // a tag's results
 function cutSignature(entry) {
-  const params = entry.params ?? []
-  const results = entry.results ?? []
+  const params = entry.params ?? NONE
+  const results = entry.results ?? NONE
   let byResults = cuts.get(params)
   if (byResults === undefined) cuts.set(params, (byResults = new WeakMap()))
   let cut = byResults.get(results)
@@ -198,10 +229,11 @@ function looksLikeText(bytes) {
 async function inspectModule(file, { json = false, write }) {
   let bytes
   try {
-    bytes = new Uint8Array(await readFile(file))
+    bytes = await readInput(file)
   } catch (error) {
     return { status: EXIT.FAILED, message: `${file}: cannot read the file: ${error.message}` }
   }
+  if (bytes === null) return { status: EXIT.FAILED, message: `${file}: larger than ${MAX_INPUT_BYTES / 2 ** 20} MiB, the largest module inspect reads` }
   let info
   try {
     info = readModuleInfo(bytes)
