@@ -818,8 +818,10 @@ export declare class Memory {
  */
 export declare class Instance {
   /**
-   * Wraps an existing instance id. {@link instantiate} does this for you; the new object owns
-   * the instance and drops it when it is garbage collected.
+   * Wraps an existing instance id. {@link instantiate} does this for you, and only the object
+   * it returns owns the instance (drops it when it is garbage collected). An object made with
+   * `new Instance(id)`, in this thread or another, never frees the instance, neither when it is
+   * collected nor when its worker exits: keep the owner's object referenced meanwhile.
    */
   constructor(instanceId: InstanceId)
   /** The instance's id, for the low-level API. */

@@ -44,7 +44,7 @@ function capabilities() {
 // --- instances (low-level API: by id) ---
 
 async function instantiate(moduleId, options) {
-  const instance = new Instance(await createInstance(moduleId, options))
+  const instance = new Instance(await createInstance(moduleId, options), CREATED)
   await turnForFinalizers()
   return instance
 }
@@ -100,18 +100,23 @@ class Memory {
   }
 }
 
+// Passed by instantiate() only: the object it makes owns the instance it made.
+const CREATED = Symbol('made by instantiate')
+
 class Instance {
   #id
   #fast
   #dropped = false
-  constructor(instanceId) {
+  constructor(instanceId, created = undefined) {
     this.#id = instanceId
     this.#fast = typeof instanceId === 'string' ? new FastCalls(instanceId) : null
     this.memory = new Memory(this)
     markInstance(this) // so that imports can link it
     // Drops the instance when the garbage collector frees this object, so an Instance that
-    // becomes unreachable without drop() is freed.
-    if (typeof instanceId === 'string') native.watchInstance(this, instanceId)
+    // becomes unreachable without drop() is freed; only for the object instantiate() made
+    // (the core also refuses an instance made by another thread, or a second object). A
+    // wrapper made with new Instance(id) never frees what it wraps: the owner's lifetime does.
+    if (typeof instanceId === 'string' && created === CREATED) native.watchInstance(this, instanceId)
   }
   get id() {
     return this.#id

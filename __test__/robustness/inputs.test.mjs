@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 
-import { makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
+import { PACKAGE, makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
 
 const DEFAULT_LIMIT = 512 * 1024 * 1024
 
@@ -243,5 +243,112 @@ test('a refused compileFile or preopen reads the same for a missing and an exist
         assert.deepEqual(shape(out.preopens[name][mode], dir), reference, `preopen (${mode}) of ${name}`)
       }
     }
+  })
+})
+
+// --- 3. only the owner's lifetime frees an instance ---
+
+test('a worker that wraps the main thread\'s instance id never frees it (exit, terminate, GC); its own instances are freed', () => {
+  withWorld({}, (world) => {
+    const out = runChild(
+      world,
+      `const { Worker } = await import('node:worker_threads')
+       const PACKAGE = ${JSON.stringify(PACKAGE)}
+       const turns = async (n) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)) }
+       const collect = async () => { for (let i = 0; i < 3; i++) { globalThis.gc(); await turns(5) } }
+       // Runs body in a worker with workerData { id }; resolves its messages and exit code.
+       function inWorker(body, id, { onMessage } = {}) {
+         const code = \`
+           const { parentPort, workerData } = require('node:worker_threads')
+           const rw = require(\${JSON.stringify(PACKAGE)})
+           const turns = async (n) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)) }
+           const collect = async () => { for (let i = 0; i < 3; i++) { globalThis.gc(); await turns(5) } }
+           ;(async () => { \${body} })().catch((e) => parentPort.postMessage({ error: String(e?.stack ?? e) }))\`
+         return new Promise((resolve) => {
+           const messages = []
+           const worker = new Worker(code, { eval: true, workerData: { id } })
+           worker.on('message', (m) => {
+             messages.push(m)
+             onMessage?.(m, worker)
+           })
+           worker.on('exit', (exitCode) => resolve({ messages, exitCode }))
+         })
+       }
+       const value = async (id) => attempt(async () => (await rw.call(id, 'value', []))[0])
+       const moduleId = await rw.compile('(module (func (export "value") (result i32) i32.const 7))')
+       const instance = await rw.instantiate(moduleId)
+       const id = instance.id
+
+       out.exited = await inWorker(\`
+         const wrapper = new rw.Instance(workerData.id)
+         parentPort.postMessage((await wrapper.call('value'))[0])\`, id)
+       await collect()
+       out.afterExit = await value(id)
+
+       out.terminated = await inWorker(\`
+         const wrapper = new rw.Instance(workerData.id)
+         parentPort.postMessage((await wrapper.call('value'))[0])
+         parentPort.postMessage('wrapped')
+         setInterval(() => {}, 1000)\`, id, { onMessage: (m, worker) => m === 'wrapped' && worker.terminate() })
+       await collect()
+       out.afterTerminate = await value(id)
+
+       out.collected = await inWorker(\`
+         for (let i = 0; i < 50; i++) new rw.Instance(workerData.id)
+         await collect()
+         parentPort.postMessage((await rw.call(workerData.id, 'value', []))[0])\`, id)
+       out.afterWorkerGc = await value(id)
+
+       // A second wrapper in the owning thread does not own it either.
+       for (let i = 0; i < 50; i++) new rw.Instance(id)
+       await collect()
+       out.afterMainGc = await value(id)
+
+       // The worker's own instances: freed at its exit, and by collecting their object.
+       out.own = await inWorker(\`
+         const moduleId = await rw.compile('(module (func (export "value") (result i32) i32.const 9))')
+         let mine = await rw.instantiate(moduleId)
+         const collectedId = mine.id
+         mine = null
+         await collect()
+         let collected
+         try { await rw.call(collectedId, 'value', []); collected = 'alive' } catch (e) { collected = e.code }
+         const kept = await rw.instantiate(moduleId)
+         parentPort.postMessage({ collected, kept: kept.id, value: (await kept.call('value'))[0] })\`, id)
+       const kept = out.own.messages[0]?.kept
+       await collect()
+       out.ownAfterExit = kept === undefined ? null : await value(kept)
+       out.stillMine = await value(id)
+       // The main thread wraps a worker's live instance and collects the wrapper: the worker's
+       // instance lives on until the worker ends.
+       out.reverse = await inWorker(\`
+         const moduleId = await rw.compile('(module (func (export "value") (result i32) i32.const 5))')
+         const mine = await rw.instantiate(moduleId)
+         parentPort.postMessage(mine.id)
+         await new Promise((resolve) => parentPort.once('message', resolve))
+         parentPort.postMessage((await mine.call('value'))[0])\`, id, {
+         onMessage: async (m, worker) => {
+           if (typeof m !== 'string') return
+           for (let i = 0; i < 50; i++) new rw.Instance(m)
+           await collect()
+           worker.postMessage('go')
+         },
+       })`,
+      { nodeArgs: ['--expose-gc'] },
+    )
+    assert.deepEqual(out.exited, { messages: [7], exitCode: 0 })
+    assert.deepEqual(out.afterExit, { ok: true, value: 7 }, 'after the wrapping worker exited')
+    assert.equal(out.terminated.messages[0], 7)
+    assert.deepEqual(out.afterTerminate, { ok: true, value: 7 }, 'after the wrapping worker was terminated')
+    assert.deepEqual(out.collected, { messages: [7], exitCode: 0 })
+    assert.deepEqual(out.afterWorkerGc, { ok: true, value: 7 }, 'after the worker collected its wrappers')
+    assert.deepEqual(out.afterMainGc, { ok: true, value: 7 }, 'after the main thread collected extra wrappers')
+    assert.equal(out.own.exitCode, 0, JSON.stringify(out.own))
+    assert.deepEqual({ ...out.own.messages[0], kept: undefined }, { collected: 5005, kept: undefined, value: 9 }, 'the worker\'s collected instance is freed')
+    assert.equal(out.ownAfterExit.ok, false, 'the worker\'s instance is freed at its exit')
+    assert.equal(out.ownAfterExit.code, 5005)
+    assert.deepEqual(out.stillMine, { ok: true, value: 7 })
+    assert.equal(out.reverse.exitCode, 0, JSON.stringify(out.reverse))
+    assert.equal(out.reverse.messages[1], 5, 'the worker\'s instance outlives the main thread\'s wrappers')
   })
 })

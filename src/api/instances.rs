@@ -55,8 +55,11 @@ pub fn read_stderr(instance_id: String) -> napi::Result<Uint8Array> {
 /// `Instance`), so an Instance that becomes unreachable without `drop()` is freed. (A native
 /// finalizer on the object itself: a FinalizationRegistry's bookkeeping made V8's heap grow
 /// over hundreds of thousands of instances, and a separate wrapped object cost more.)
+///
+/// Only for an instance this environment made, and only one object per instance (see
+/// `owners::watch_instance`); resolves whether the finalizer was attached.
 #[napi(catch_unwind)]
-pub fn watch_instance(env: Env, owner: Object, instance_id: String) -> napi::Result<()> {
+pub fn watch_instance(env: Env, owner: Object, instance_id: String) -> napi::Result<bool> {
     owners::watch_instance(&env, &owner, instance_id)
 }
 

@@ -30,6 +30,9 @@ pub struct Owner(u64);
 struct Owned {
     modules: HashSet<String>,
     instances: HashSet<String>,
+    /// The instances (of `instances`) whose JS `Instance` carries the finalizer that drops
+    /// them: at most one object per instance, made in this environment.
+    watched: HashSet<String>,
 }
 
 /// Live environments and what each owns; an environment missing here has ended.
@@ -90,6 +93,7 @@ impl Owner {
 pub fn forget(id: &str) {
     for owned in owned().values_mut() {
         if owned.modules.remove(id) || owned.instances.remove(id) {
+            owned.watched.remove(id);
             return;
         }
     }
@@ -121,13 +125,32 @@ fn ended() -> WasmError {
 }
 
 /// Attaches to `owner` a finalizer that drops `instance_id` when the object is collected (or
-/// when its environment ends).
+/// when its environment ends), if the calling environment made the instance and no other
+/// object carries that finalizer yet. Only the owner's lifetime may free an instance: an object
+/// that wraps an id made by another thread (or a second wrapper) gets no finalizer, else its
+/// collection, or its worker's exit, would drop an instance that someone else still uses.
+/// Whether the finalizer was attached.
 pub fn watch_instance(
     env: &Env,
     owner: &napi::bindgen_prelude::Object,
     instance_id: String,
-) -> napi::Result<()> {
+) -> napi::Result<bool> {
     use napi::JsValue;
+    let me = current(env)?;
+    {
+        let mut all = owned();
+        let Some(mine) = all.get_mut(&me.0) else {
+            return Ok(false);
+        };
+        if !mine.instances.contains(&instance_id) || !mine.watched.insert(instance_id.clone()) {
+            return Ok(false);
+        }
+    }
+    let unclaim = |id: &str| {
+        if let Some(mine) = owned().get_mut(&me.0) {
+            mine.watched.remove(id);
+        }
+    };
     let id = Box::into_raw(Box::new(instance_id));
     // SAFETY: `owner` is a live object of `env`; `id` is handed to the finalizer, which takes
     // it back exactly once (or it is taken back here if the finalizer was not attached).
@@ -143,13 +166,14 @@ pub fn watch_instance(
     };
     if status != napi::sys::Status::napi_ok {
         // SAFETY: not attached, so still ours.
-        drop(unsafe { Box::from_raw(id) });
+        let id = unsafe { Box::from_raw(id) };
+        unclaim(&id);
         return Err(napi::Error::from_reason(
             "cannot watch the instance for collection",
         ));
     }
     FINALIZERS_ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(())
+    Ok(true)
 }
 
 unsafe extern "C" fn drop_watched_instance(
