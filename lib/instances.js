@@ -8,7 +8,7 @@ const { isBinaryData, plainCopy, snapshot, toBytes } = require('./arguments.js')
 const { requireInstanceId, requireModuleId } = require('./handles.js')
 const { hostImports } = require('./host-calls.js')
 const { guardOutputCallbacks, trackOutput, forgetOutput } = require('./output.js')
-const { withPreopenPermissions } = require('./permissions.js')
+const { revoke, withPreopenPermissions } = require('./permissions.js')
 const { forgetFastCalls } = require('./fast-calls.js')
 
 // Resolves the new instance's id.
@@ -25,8 +25,13 @@ async function createInstance(moduleId, options) {
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null }
   const host = hostImports(imports, self)
-  const checked = isObject ? withPreopenPermissions(config) : options
-  const instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
+  const { config: checked, tokens } = isObject ? withPreopenPermissions(config) : { config: options, tokens: [] }
+  let instanceId
+  try {
+    instanceId = await invokeAsync(native.instantiate, moduleId, checked, host)
+  } finally {
+    tokens.forEach(revoke)
+  }
   self.id = instanceId
   trackOutput(instanceId, delivery)
   return instanceId

@@ -5,7 +5,7 @@ const native = require('./native.js')
 const { invoke, invokeAsync } = require('./errors.js')
 const { requireString, toBytes } = require('./arguments.js')
 const { requireModuleId } = require('./handles.js')
-const { requireNodePermission } = require('./permissions.js')
+const { withGrant } = require('./permissions.js')
 const { withProgress } = require('./progress.js')
 
 async function compile(source) {
@@ -15,8 +15,15 @@ async function compile(source) {
 
 async function compileFile(path, options = undefined) {
   requireString(path, 'compileFile path')
-  requireNodePermission('fs.read', path, `compileFile ${JSON.stringify(path)}`)
-  return withProgress(path, options, () => invokeAsync(native.compileFile, path), dropModule)
+  // Under Node's permission model each step that opens the file needs its own grant.
+  const granted = (operation) => withGrant('load', path, ['fs.read'], `compileFile ${JSON.stringify(path)}`, operation)
+  return withProgress(
+    path,
+    options,
+    () => granted(() => invokeAsync(native.compileFile, path)),
+    dropModule,
+    () => granted(() => invokeAsync(native.moduleFileSize, path)),
+  )
 }
 
 async function dropModule(moduleId) {

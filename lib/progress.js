@@ -3,7 +3,6 @@
 // when the compile starts (with the file's size), and when it ends (compiled, or failed), with
 // the time elapsed. The compile itself runs in one step in the core, so there is no percentage.
 
-const native = require('./native.js')
 
 function progressCallback(options) {
   if (options === undefined || options === null) return undefined
@@ -14,11 +13,11 @@ function progressCallback(options) {
   return onProgress
 }
 
-// The size comes from the core, which opens the file and tells its size only once the
-// capability policy allowed it: a refused file's size (or existence) is never reported.
-async function fileSize(path) {
+// `size()` asks the core, which opens the file and tells its size only once the capability
+// policy allowed it: a refused file's size (or existence) is never reported.
+async function fileSize(size) {
   try {
-    return await native.moduleFileSize(path)
+    return await size()
   } catch {
     return undefined // the compile reports why the file cannot be read
   }
@@ -31,10 +30,10 @@ async function fileSize(path) {
  * callback throws, the promise rejects with what it threw (and a module compiled meanwhile is
  * dropped with `dropModule`, so nothing leaks).
  */
-async function withProgress(path, options, compile, dropModule) {
+async function withProgress(path, options, compile, dropModule, size) {
   const onProgress = progressCallback(options)
   if (onProgress === undefined) return compile()
-  const bytes = await fileSize(path)
+  const bytes = await fileSize(size)
   const sized = bytes === undefined ? { path } : { path, bytes }
   const started = performance.now()
   onProgress({ phase: 'start', ...sized, elapsedMs: 0 })

@@ -4,10 +4,10 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 
-import { PACKAGE, makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
+import { NODE_PERMISSION_FLAG, PACKAGE, PACKAGE_DIR, makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
 
 const DEFAULT_LIMIT = 512 * 1024 * 1024
 
@@ -350,5 +350,92 @@ test('a worker that wraps the main thread\'s instance id never frees it (exit, t
     assert.deepEqual(out.stillMine, { ok: true, value: 7 })
     assert.equal(out.reverse.exitCode, 0, JSON.stringify(out.reverse))
     assert.equal(out.reverse.messages[1], 5, 'the worker\'s instance outlives the main thread\'s wrappers')
+  })
+})
+
+// --- 4. Node's permission model judges what was opened, not a name checked earlier ---
+
+// Keeps `link` a symlink whose target flips between `inside` and `outside` (each flip an atomic
+// rename), in a process of its own, until killed.
+function startSwapper(world, link, inside, outside) {
+  const script = world.write('scripts/swapper.cjs', `
+    const fs = require('node:fs')
+    const [link, inside, outside] = process.argv.slice(2)
+    let n = 0
+    for (;;) {
+      const tmp = link + '.tmp'
+      try { fs.unlinkSync(tmp) } catch {}
+      fs.symlinkSync(n++ % 2 ? outside : inside, tmp)
+      fs.renameSync(tmp, link)
+    }`)
+  return spawn(process.execPath, [script, link, inside, outside], { stdio: 'ignore' })
+}
+
+function permissionArgs(world, grants) {
+  const args = [NODE_PERMISSION_FLAG, '--allow-addons', `--allow-fs-read=${PACKAGE_DIR}`, `--allow-fs-read=${world.scripts}`]
+  for (const [scope, path] of grants) args.push(`--allow-${scope.replace('.', '-')}=${path}`)
+  return args
+}
+
+test('Node permission: a module name swapped for a symlink to outside never loads the outside module', () => {
+  withWorld({}, (world) => {
+    const link = world.symlink('ok.wasm', 'app/wasm/swap.wasm')
+    const swapper = startSwapper(world, link, 'ok.wasm', world.path('outside/secret.wasm'))
+    try {
+      const out = runChild(
+        world,
+        `out.outcomes = {}
+         for (let i = 0; i < 400; i++) {
+           const outcome = await load('./wasm/swap.wasm')
+           const key = outcome.ok ? 'value ' + outcome.value : 'code ' + outcome.code
+           out.outcomes[key] = (out.outcomes[key] ?? 0) + 1
+         }`,
+        { nodeArgs: permissionArgs(world, [['fs.read', world.path('app/wasm')]]), timeout: 120_000 },
+      )
+      assert.equal(out.outcomes['value 2'], undefined, `the outside module loaded: ${JSON.stringify(out.outcomes)}`)
+      assert.ok(out.outcomes['value 1'] > 0, JSON.stringify(out.outcomes))
+      assert.ok(out.outcomes['code 5009'] > 0, JSON.stringify(out.outcomes))
+      for (const key of Object.keys(out.outcomes)) assert.ok(['value 1', 'code 5009'].includes(key), JSON.stringify(out.outcomes))
+    } finally {
+      swapper.kill()
+    }
+  })
+})
+
+test('Node permission: a preopen swapped for a symlink to outside never gives the guest the outside directory', () => {
+  withWorld({}, (world) => {
+    world.write('app/data/real/secret.txt', 'inside-data')
+    const link = world.symlink('real', 'app/data/swap')
+    const swapper = startSwapper(world, link, 'real', world.path('outside'))
+    try {
+      for (const readonly of [false, true]) {
+        const grants = [['fs.read', world.path('app/data')]]
+        if (!readonly) grants.push(['fs.write', world.path('app/data')])
+        const out = runChild(
+          world,
+          `out.outcomes = {}
+           const note = (key) => { out.outcomes[key] = (out.outcomes[key] ?? 0) + 1 }
+           for (let i = 0; i < 200; i++) {
+             let box
+             try {
+               box = await sandbox({ '/d': ${readonly} ? { path: './data/swap', readonly: true } : './data/swap' })
+             } catch (e) {
+               note('code ' + e.code)
+               continue
+             }
+             const { text } = await box.read('secret.txt')
+             note(text.includes('inside-data') ? 'inside' : 'other: ' + text.slice(0, 40).replace(/[^a-z-]/gi, '?'))
+             await box.instance.drop()
+           }`,
+          { nodeArgs: permissionArgs(world, grants), timeout: 120_000 },
+        )
+        // runChild already fails if the outside secret shows up anywhere in the findings.
+        assert.ok(out.outcomes.inside > 0, JSON.stringify(out.outcomes))
+        assert.ok(out.outcomes['code 5009'] > 0, JSON.stringify(out.outcomes))
+        for (const key of Object.keys(out.outcomes)) assert.ok(['inside', 'code 5009'].includes(key), `readonly ${readonly}: ${JSON.stringify(out.outcomes)}`)
+      }
+    } finally {
+      swapper.kill()
+    }
   })
 })

@@ -7,6 +7,7 @@ use crate::api::settle::spawn_blocking;
 use crate::api::{decode, owners};
 use crate::cache;
 use crate::runtime::module;
+use crate::sandbox::node_grants::{self, Use};
 
 #[napi(catch_unwind)]
 pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
@@ -71,4 +72,37 @@ pub fn configure_cache(enabled: Option<bool>, dir: Option<String>) {
 #[napi(catch_unwind)]
 pub fn cache_dir() -> Option<String> {
     cache::disk_dir().map(|d| d.display().to_string())
+}
+
+/// Node's permission model is on: from now on every load and preopen needs a grant (see
+/// `sandbox::node_grants`).
+#[napi(catch_unwind)]
+pub fn node_permission_activate() {
+    node_grants::activate();
+}
+
+/// Opens `name` (a module file for "load", a directory for "preopen" / "preopen-readonly") and
+/// records a grant for what was opened: `[token, realPath]`, or null when it cannot be opened.
+#[napi(catch_unwind)]
+pub fn node_permission_grant(used_for: String, name: String) -> napi::Result<Option<Vec<String>>> {
+    let used_for = match used_for.as_str() {
+        "load" => Use::Load,
+        "preopen" => Use::Preopen { readonly: false },
+        "preopen-readonly" => Use::Preopen { readonly: true },
+        other => {
+            return Err(napi::Error::from_reason(format!(
+                "unknown grant kind {other:?}"
+            )))
+        }
+    };
+    Ok(node_grants::grant(used_for, &name)?
+        .map(|(token, real)| vec![token.to_string(), real.display().to_string()]))
+}
+
+/// Withdraws a grant that was refused or not used.
+#[napi(catch_unwind)]
+pub fn node_permission_revoke(token: String) {
+    if let Ok(token) = token.parse() {
+        node_grants::revoke(token);
+    }
 }

@@ -18,6 +18,7 @@ mod pattern;
 mod policy;
 
 pub mod checked_open;
+pub mod node_grants;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -9,6 +9,7 @@ use super::paths;
 use super::pattern::LoadPattern;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::sandbox::checked_open::{would_be_real_path, Opened};
+use crate::sandbox::node_grants::{self, Use};
 
 /// Resource ceilings declared by the manifest (enforced by the limits layer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -184,11 +185,22 @@ impl Policy {
     /// the object that was opened; `requested` is the path as the caller gave it.
     pub fn check_load(&self, requested: &str, opened: &Opened) -> WasmResult<()> {
         let Policy::Manifest(manifest) = self else {
-            return Ok(());
+            return node_grants::require(
+                Use::Load,
+                Path::new(requested),
+                opened,
+                &format!("compileFile {requested:?}"),
+            );
         };
         // A real path that cannot be established (the name was swapped while it was being
         // opened) is refused like any other place outside: the refusal tells nothing more.
-        manifest.judge_load(requested, opened.real_path().ok())
+        manifest.judge_load(requested, opened.real_path().ok())?;
+        node_grants::require(
+            Use::Load,
+            Path::new(requested),
+            opened,
+            &format!("compileFile {requested:?}"),
+        )
     }
 
     /// compileFile, when `requested` could not be opened: denied unless it could name a file
@@ -209,10 +221,13 @@ impl Policy {
         opened: &Opened,
         readonly: bool,
     ) -> WasmResult<()> {
+        let used_for = Use::Preopen { readonly };
+        let what = format!("preopen {guest:?}");
         let Policy::Manifest(manifest) = self else {
-            return Ok(());
+            return node_grants::require(used_for, requested, opened, &what);
         };
-        manifest.judge_preopen(guest, requested, opened.real_path().ok(), readonly)
+        manifest.judge_preopen(guest, requested, opened.real_path().ok(), readonly)?;
+        node_grants::require(used_for, requested, opened, &what)
     }
 
     /// instantiate, when `requested` could not be opened: like `check_unopened_load`.
