@@ -191,8 +191,13 @@ let scriptCount = 0
 export function runChild(world, body, { cwd = world.app, env = {}, nodeArgs = [], timeout = 60_000 } = {}) {
   const script = path.join(world.scripts, `child-${++scriptCount}.mjs`)
   fs.writeFileSync(script, `${prelude()}\n${body}\nprocess.stdout.write('\\n@@' + JSON.stringify(out) + '\\n')\n`)
-  // The compiled-code cache goes beside the scripts, outside every snapshot.
-  const childEnv = { ...process.env, HOME: world.home, RUNTIME_WASM_CACHE_DIR: path.join(world.scripts, 'cache') }
+  // The compiled-code cache and its key go beside the scripts, outside every snapshot.
+  const childEnv = {
+    ...process.env,
+    HOME: world.home,
+    RUNTIME_WASM_CACHE_DIR: path.join(world.scripts, 'cache'),
+    RUNTIME_WASM_CACHE_KEY_DIR: path.join(world.scripts, 'key'),
+  }
   delete childEnv.RUNTIME_WASM_MANIFEST
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[key]
