@@ -44,7 +44,8 @@ function capabilities() {
 // --- instances (low-level API: by id) ---
 
 async function instantiate(moduleId, options) {
-  const instance = new Instance(await createInstance(moduleId, options), CREATED)
+  const linked = []
+  const instance = new Instance(await createInstance(moduleId, options, linked), CREATED, linked)
   await turnForFinalizers()
   return instance
 }
@@ -107,7 +108,10 @@ class Instance {
   #id
   #fast
   #dropped = false
-  constructor(instanceId, created = undefined) {
+  // Instances this one links to (its imports' providers): reachable as long as this one is.
+  #linked
+  constructor(instanceId, created = undefined, linked = undefined) {
+    this.#linked = created === CREATED ? linked : undefined
     this.#id = instanceId
     this.#fast = typeof instanceId === 'string' ? new FastCalls(instanceId) : null
     this.memory = new Memory(this)

@@ -17,7 +17,9 @@ const { requireInstanceId } = require('./handles.js')
 const hostCallChain = new AsyncLocalStorage()
 
 // The imports of `instantiate` as the core takes them: { functions: [[module, name]], dispatch,
-// linked: [[module, instanceId]] }. `self.id` is the instance's id once it has one.
+// linked: [[module, instanceId]] }. `self.id` is the instance's id once it has one; the
+// Instance objects it links are added to `self.linkedInstances`, for the new instance's object
+// to keep alive (their finalizers would drop them while it still calls them).
 function hostImports(given, self) {
   if (given === undefined || given === null) return undefined
   if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
@@ -28,6 +30,7 @@ function hostImports(given, self) {
   for (const [moduleName, namespace] of Object.entries(imports)) {
     if (isInstance(namespace)) {
       linked.push([moduleName, namespace.id])
+      self.linkedInstances.push(namespace)
       continue
     }
     if (namespace === null || typeof namespace !== 'object') {

@@ -11,8 +11,9 @@ const { guardOutputCallbacks, trackOutput, forgetOutput } = require('./output.js
 const { revoke, withPreopenPermissions } = require('./permissions.js')
 const { forgetFastCalls } = require('./fast-calls.js')
 
-// Resolves the new instance's id.
-async function createInstance(moduleId, options) {
+// Resolves the new instance's id. The Instance objects it links (imports: { name: instance })
+// are added to `linkedInstances`: whatever wraps the new instance keeps them reachable.
+async function createInstance(moduleId, options, linkedInstances = []) {
   requireModuleId(moduleId)
   // Anything but an object goes to the core as it is, which says what is wrong with it.
   const isObject = options !== null && typeof options === 'object'
@@ -23,7 +24,7 @@ async function createInstance(moduleId, options) {
   if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
   const delivery = guardOutputCallbacks(config)
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
-  const self = { id: null }
+  const self = { id: null, linkedInstances }
   const host = hostImports(imports, self)
   const { config: checked, tokens } = isObject ? withPreopenPermissions(config) : { config: options, tokens: [] }
   let instanceId

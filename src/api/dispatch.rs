@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Status, Unknown};
+use napi::{Env, Status, Unknown};
 
 use crate::api::encode::{JsBytes, JsValueOut};
 use crate::runtime::host::HostDispatcher;
@@ -71,13 +72,30 @@ impl ChunkSink for JsChunkSink {
         let status = self.0.call_with_return_value(
             OutputDrain(queue),
             ThreadsafeFunctionCallMode::NonBlocking,
-            move |_, _| {
-                delivered.delivered();
+            move |_, env| {
+                if release_next_turn(&env, delivered.clone()).is_err() {
+                    delivered.delivered();
+                }
                 Ok(())
             },
         );
         status == Status::Ok
     }
+}
+
+/// Gives a delivered chunk's share of the backlog back on the event loop's next turn
+/// (`setImmediate`), not at once. Given back at once, a guest flooding a slow callback would
+/// queue its next chunk while this one is delivered, and Node would go on delivering chunks
+/// for a thousand callbacks before timers (an AbortSignal's, say) got a turn.
+fn release_next_turn(env: &Env, queue: Arc<OutputQueue>) -> napi::Result<()> {
+    let release = env.create_function_from_closure::<(), (), _>("outputDelivered", move |_| {
+        queue.delivered();
+        Ok(())
+    })?;
+    let set_immediate: Function<Function<(), ()>, Unknown> =
+        env.get_global()?.get_named_property("setImmediate")?;
+    set_immediate.call(release)?;
+    Ok(())
 }
 
 /// Becomes, on the JS thread, the bytes its queue holds at that moment.

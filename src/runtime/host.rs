@@ -396,7 +396,7 @@ fn define_linked_function(
                 ..CallLimits::default()
             };
             let call = instance.call_for_import(&export, params.to_vec(), limits)?;
-            let values = call.await?;
+            let values = call.await.map_err(|e| linked_failure(e, &export.name))?;
             // A linked program that ends with exit status 0 returns no results.
             if values.len() != results.len() {
                 return Err(wasmtime::Error::new(WasmError::new(
@@ -412,6 +412,16 @@ fn define_linked_function(
         })
     })?;
     Ok(())
+}
+
+/// A linked instance's failure as its caller sees it: one that was dropped is named as the
+/// linked instance (still 5005), so the caller's own error does not read as if the caller
+/// were gone; the caller itself stays usable.
+fn linked_failure(mut error: WasmError, name: &str) -> WasmError {
+    if error.code == ErrorCode::InvalidInstanceHandle {
+        error.message = format!("the instance linked to provide {name:?} was dropped");
+    }
+    error
 }
 
 /// During `callSync` the JS thread is held, so a host function (which runs there, or waits

@@ -198,6 +198,7 @@ impl InstanceEntry {
         let start_on_pool =
             calls_in_flight() > 0 || self.last_call_was_long.load(Ordering::Relaxed);
         let lock = self.lock();
+        let closed = self.closed.clone();
         let running = async move {
             let invoked = plan.invoked.unwrap_or_else(Instant::now);
             let queued = wait_for_turn(lock, plan.deadline, plan.cancel.clone(), invoked);
@@ -214,15 +215,14 @@ impl InstanceEntry {
             };
             let finished = call::enter(store, plan, code).await;
             was_long.store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
-            match finished {
-                Ok(Finished::Returned(results)) => Ok(results),
-                Ok(Finished::Exited) => Ok(Vec::new()),
-                Err(e) => {
-                    if e.code == ErrorCode::InvalidInstanceHandle {
-                        guard.take();
-                    }
-                    Err(e)
-                }
+            // Dropped during the call: the store is freed here. (A 5005 from elsewhere, such
+            // as a linked instance that was dropped, leaves this instance alone.)
+            if closed.is_cancelled() {
+                guard.take();
+            }
+            match finished? {
+                Finished::Returned(results) => Ok(results),
+                Finished::Exited => Ok(Vec::new()),
             }
         };
         Ok((running, early))
@@ -265,15 +265,12 @@ impl InstanceEntry {
             })
         };
         store.data_mut().control.may_yield = true;
-        match finished {
-            Ok(Finished::Returned(())) => Ok(func.results.len()),
-            Ok(Finished::Exited) => Ok(0),
-            Err(e) => {
-                if e.code == ErrorCode::InvalidInstanceHandle {
-                    guard.take();
-                }
-                Err(e)
-            }
+        if self.closed.is_cancelled() {
+            guard.take();
+        }
+        match finished? {
+            Finished::Returned(()) => Ok(func.results.len()),
+            Finished::Exited => Ok(0),
         }
     }
 

@@ -6,9 +6,12 @@
 //! and are ignored; inside `[capabilities.wasm]` every key must be one of `KEYS`.
 
 use std::ops::Range;
+use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+
+use crate::error::{ErrorCode, WasmError};
 
 /// The keys `[capabilities.wasm]` may hold.
 pub const KEYS: [&str; 8] = [
@@ -257,6 +260,25 @@ fn key_at_line(text: &str, line: u32) -> Option<String> {
         (Some(header), None) => Some(header),
         (None, None) => None,
     }
+}
+
+/// A broken-manifest error (5009): the file, and the line and key when known.
+pub fn broken(file: &Path, line: Option<u32>, key: Option<&str>, problem: &str) -> WasmError {
+    let mut place = file.display().to_string();
+    if let Some(line) = line {
+        place.push_str(&format!(", line {line}"));
+    }
+    if let Some(key) = key {
+        place.push_str(&format!(", key {key}"));
+    }
+    let mut error = WasmError::new(
+        ErrorCode::PermissionDenied,
+        format!("invalid capability manifest {place}: {problem}"),
+    )
+    .with_manifest(file.display().to_string());
+    error.details.line = line;
+    error.details.key = key.map(str::to_string);
+    error
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ fn discover() -> WasmResult<Policy> {
     match std::fs::symlink_metadata(&candidate) {
         Ok(_) => load(&candidate, Origin::Cwd),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::Permissive),
-        Err(e) => Err(broken_manifest(
+        Err(e) => Err(manifest::broken(
             &candidate,
             None,
             None,
@@ -150,35 +150,17 @@ fn discover() -> WasmResult<Policy> {
 
 fn load(path: &Path, origin: Origin) -> WasmResult<Policy> {
     let file = std::fs::canonicalize(path)
-        .map_err(|e| broken_manifest(path, None, None, &format!("cannot be read: {e}")))?;
+        .map_err(|e| manifest::broken(path, None, None, &format!("cannot be read: {e}")))?;
     let text = std::fs::read_to_string(&file)
-        .map_err(|e| broken_manifest(&file, None, None, &format!("cannot be read: {e}")))?;
+        .map_err(|e| manifest::broken(&file, None, None, &format!("cannot be read: {e}")))?;
     let section = manifest::parse(&text)
-        .map_err(|e| broken_manifest(&file, e.line, e.key.as_deref(), &e.problem))?;
+        .map_err(|e| manifest::broken(&file, e.line, e.key.as_deref(), &e.problem))?;
     Ok(Policy::Manifest(ManifestPolicy::resolve(
         file, origin, section,
     )?))
 }
 
 /// The 5009 of a manifest that cannot be used: names the file, and the line and key if known.
-fn broken_manifest(file: &Path, line: Option<u32>, key: Option<&str>, problem: &str) -> WasmError {
-    let mut place = file.display().to_string();
-    if let Some(line) = line {
-        place.push_str(&format!(", line {line}"));
-    }
-    if let Some(key) = key {
-        place.push_str(&format!(", key {key}"));
-    }
-    let mut error = WasmError::new(
-        ErrorCode::PermissionDenied,
-        format!("invalid capability manifest {place}: {problem}"),
-    )
-    .with_manifest(file.display().to_string());
-    error.details.line = line;
-    error.details.key = key.map(str::to_string);
-    error
-}
-
 /// What `capabilities()` reports.
 pub struct Snapshot {
     pub mode: &'static str,

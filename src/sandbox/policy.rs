@@ -78,7 +78,7 @@ impl ManifestPolicy {
     ) -> WasmResult<ManifestPolicy> {
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let entry_error = |entry: &Entry, problem: String| {
-            super::broken_manifest(
+            super::manifest::broken(
                 &file,
                 Some(entry.line),
                 Some(&entry.key),
