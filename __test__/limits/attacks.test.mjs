@@ -166,10 +166,9 @@ test('a linked call queued behind a busy callee is stopped by the caller\'s dead
   }
 })
 
-// BUG: a linked call that meets a dropped callee fails with the callee's 5005, and the caller
-// takes that 5005 for its own drop: InstanceEntry::call (src/runtime/instance.rs) frees the
-// store on any InvalidInstanceHandle error (`guard.take()`), so the caller, never dropped, is
-// dead from then on (every later call, getExports, memory op rejects with 5005).
+// Regression: a linked call that met a dropped callee failed with the callee's 5005, and the
+// caller took that 5005 for its own drop and freed its store, dead from then on. Now only an
+// instance's own drop frees its store.
 test('dropping the instance a caller imports from does not kill the caller (idle callee)', { timeout: 20_000 }, async () => {
   const callee = await rw.instantiate(sleeper)
   const linked = await rw.instantiate(caller, { imports: { other: callee } })
@@ -213,11 +212,9 @@ test('dropping the middle of a chain A -> B -> C(sleeping) leaves A usable', { t
   await dropQuietly(a, c)
 })
 
-// BUG: only the callee's id crosses into the caller (lib/host-calls.js pushes
-// [moduleName, namespace.id]), so nothing keeps the callee's Instance object alive: once it is
-// garbage collected its finalizer drops it, the caller's imports fail with 5005, and (the bug
-// above) the caller dies with it. `imports: { math: await instantiate(mathModule) }` breaks at
-// the next garbage collection.
+// Regression: only the callee's id crossed into the caller, so nothing kept the callee's
+// Instance object alive: once collected, its finalizer dropped it under its caller.
+// `imports: { math: await instantiate(mathModule) }` broke at the next garbage collection.
 test('a callee referenced only by the imports of its caller is not freed by the garbage collector', { timeout: 20_000 }, async () => {
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc')
@@ -463,13 +460,10 @@ test('initial memories (or tables) that together exceed the budget fail to insta
   assert.equal((await within(rw.instantiate(tables, { limits: { maxTableElements: 1000 } }), 5000)).error?.code, rw.ErrorCode.InstantiateError)
 })
 
-// BUG: output callbacks starve the event loop. Each chunk is a call of a napi threadsafe
-// function (JsChunkSink in src/api/dispatch.rs); Node drains up to 1000 queued calls per
-// wakeup of its uv_async handle before the loop moves on, and a flooding guest refills the
-// queue as fast as the callback empties it (back-pressure only caps what is undelivered).
-// With a callback that takes 3 ms a chunk, no timer runs for seconds: an AbortSignal fired by
-// a timer (AbortSignal.timeout, setTimeout(() => controller.abort())) cannot stop the call,
-// and the app's own timers stall, although "a busy plugin never blocks the event loop".
+// Regression: output callbacks starved the event loop. Each chunk is a call of a napi
+// threadsafe function, Node drains up to 1000 queued calls per wakeup, and a flooding guest
+// refilled the queue as fast as the callback emptied it: with a callback taking 3 ms a chunk,
+// no timer ran for seconds. A delivered chunk now gives its room back on the next turn.
 test('a stdout flood to a callback taking 3 ms a chunk leaves the event loop free: a timer-driven abort stops it in time', { timeout: 30_000 }, async () => {
   const instance = await rw.instantiate(writer, {
     stdout: () => {
