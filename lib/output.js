@@ -1,8 +1,10 @@
 'use strict'
 // stdout/stderr callbacks. Chunks written to them travel on their own queue: a call settles
-// only once every chunk written before it ended has reached its callback.
+// only once every chunk written before it ended has reached its callback (one stopped by a
+// limit, an abort or a drop settles at once, and its output follows).
 
 const native = require('./native.js')
+const { ErrorCode } = require('./errors.js')
 
 // The deliveries of instances with output callbacks, by instance id: { delivered, waiters }.
 const outputDeliveries = new Map()
@@ -62,11 +64,22 @@ function settleAfterOutput(instanceId, pending) {
 }
 
 async function settleAfterDelivery(instanceId, pending) {
+  let results
   try {
-    return await pending
-  } finally {
-    await outputDelivered(instanceId)
+    results = await pending
+  } catch (error) {
+    const delivered = outputDelivered(instanceId)
+    // A call stopped by a limit, an abort or a drop settles at once, as promised; what it
+    // wrote still reaches the callback after that (and keeps the process alive until it has).
+    if (!stopped(error)) await delivered
+    throw error
   }
+  await outputDelivered(instanceId)
+  return results
+}
+
+function stopped(error) {
+  return error?.code === ErrorCode.FuelExhausted || error?.code === ErrorCode.InvalidInstanceHandle || error?.name === 'AbortError'
 }
 
 function outputDelivered(instanceId) {

@@ -485,3 +485,35 @@ test('a stdout flood to a callback taking 3 ms a chunk leaves the event loop fre
   assert.deepEqual((await within(instance.call('add', 1, 2), 3000)).value, [3])
   await instance.drop()
 })
+
+// A deadline is not held up by output still on its way: with a callback taking 30 ms a chunk,
+// the up to 1 MiB in flight would take half a second to deliver. The stopped call settles at
+// its deadline, and what the guest wrote before it still reaches the callback afterwards.
+test('a call stopped by its deadline during an output flood settles at once; its output still arrives after', { timeout: 30_000 }, async () => {
+  let received = 0
+  let receivedAfterSettle = 0
+  let settled = false
+  const instance = await rw.instantiate(writer, {
+    stdout: (chunk) => {
+      received += chunk.length
+      if (settled) receivedAfterSettle += chunk.length
+      const until = now() + 30
+      while (now() < until);
+    },
+    limits: { timeoutMs: 300 },
+  })
+  const outcome = await within(instance.call('flood'), 15_000)
+  settled = true
+  assertRejected(outcome, 5011, 'flood under a 300 ms deadline')
+  assert.equal(outcome.error.reason, 'timeout')
+  assert.ok(outcome.ms < 300 + LATE_MS, `the deadline was 300 ms; the call settled after ${outcome.ms.toFixed(0)} ms`)
+  // The rest of what it wrote is delivered on later turns.
+  let last = -1
+  while (last !== received) {
+    last = received
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  assert.ok(receivedAfterSettle > 0, `nothing arrived after the call settled (received ${received} bytes in all)`)
+  assert.deepEqual((await within(instance.call('add', 1, 2), 3000)).value, [3])
+  await instance.drop()
+})

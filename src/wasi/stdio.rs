@@ -25,8 +25,8 @@ pub const MAX_UNDELIVERED_OUTPUT: usize = 1 << 20;
 /// Delivers an output stream's queued bytes to the host (implemented over a JS callback).
 pub trait ChunkSink: Send + Sync {
     /// Asks the host, in order with earlier requests, to take a chunk of what `queue` holds
-    /// (`OutputQueue::take`) and, once it has received it, to call `OutputQueue::delivered`.
-    /// False when the host can no longer be reached.
+    /// (`OutputQueue::take`) and, once it has received it (not necessarily at once), to call
+    /// `OutputQueue::delivered`. False when the host can no longer be reached.
     fn schedule(&self, queue: Arc<OutputQueue>) -> bool;
 }
 
@@ -64,21 +64,33 @@ impl Backlog {
 /// which its garbage collector reclaims quickly, and a backlog of them drains in a few turns.
 const MAX_CHUNK: usize = 60 << 10;
 
+/// Deliveries handed to the host and not yet received, per stream. The rest of the backlog
+/// waits here rather than in the host's queue, so that what the host must get through before
+/// anything else (the settling of a stopped call, say) is at most this many chunks.
+const MAX_IN_FLIGHT: usize = 2;
+
 /// One output stream's bytes on their way to its callback. Writes made while the host is
 /// busy pile up here and reach it together, up to `MAX_CHUNK` at a time: a guest writing a
-/// byte at a time cannot queue a million callbacks. Deliveries are scheduled as bytes are
-/// written (so the host can count, when a call ends, every delivery its output needs), enough
-/// of them at all times to carry everything queued.
+/// byte at a time cannot queue a million callbacks. The deliveries that will carry what is
+/// queued are counted as the bytes are written (so that when a call ends the host knows every
+/// delivery its output needs), and handed to the host `MAX_IN_FLIGHT` at a time.
 pub struct OutputQueue {
     state: Mutex<QueueState>,
     backlog: Arc<Backlog>,
+    sink: Arc<dyn ChunkSink>,
+    /// Deliveries counted so far (shared by an instance's streams).
+    sent_chunks: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
 struct QueueState {
     buffer: Vec<u8>,
-    /// Deliveries scheduled and not yet taken.
+    /// Deliveries counted and not yet handed to the host.
+    owed: usize,
+    /// Deliveries handed to the host and not yet taken.
     scheduled: usize,
+    /// Deliveries handed to the host and not yet received.
+    in_flight: usize,
     /// Bytes taken by the delivery in progress.
     delivering: usize,
 }
@@ -88,15 +100,37 @@ impl OutputQueue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds bytes; returns how many more deliveries must be scheduled to carry them.
-    fn push(&self, bytes: &[u8]) -> usize {
+    /// Adds bytes, counts the deliveries they need, and hands out what may be.
+    fn push(self: &Arc<Self>, bytes: &[u8]) {
         self.backlog.bytes.fetch_add(bytes.len(), Ordering::AcqRel);
         let mut state = self.state();
         state.buffer.extend_from_slice(bytes);
         let needed = state.buffer.len().div_ceil(MAX_CHUNK);
-        let more = needed.saturating_sub(state.scheduled);
-        state.scheduled += more;
-        more
+        let more = needed.saturating_sub(state.owed + state.scheduled);
+        state.owed += more;
+        self.sent_chunks.fetch_add(more as u64, Ordering::SeqCst);
+        drop(state);
+        self.hand_out();
+    }
+
+    /// Hands owed deliveries to the host, while fewer than `MAX_IN_FLIGHT` are out.
+    fn hand_out(self: &Arc<Self>) {
+        loop {
+            {
+                let mut state = self.state();
+                if state.owed == 0 || state.in_flight >= MAX_IN_FLIGHT {
+                    return;
+                }
+                state.owed -= 1;
+                state.scheduled += 1;
+                state.in_flight += 1;
+            }
+            if !self.sink.schedule(self.clone()) {
+                // The host is gone: this delivery's share is dropped.
+                self.take();
+                self.delivered();
+            }
+        }
     }
 
     /// What the host receives now: the oldest bytes queued, up to `MAX_CHUNK`.
@@ -109,16 +143,16 @@ impl OutputQueue {
         taken
     }
 
-    /// The host has received what it took.
-    pub fn delivered(&self) {
-        let released = std::mem::take(&mut self.state().delivering);
+    /// The host has received what it took: its share of the backlog is free, and the next
+    /// owed delivery goes out.
+    pub fn delivered(self: &Arc<Self>) {
+        let released = {
+            let mut state = self.state();
+            state.in_flight = state.in_flight.saturating_sub(1);
+            std::mem::take(&mut state.delivering)
+        };
         self.backlog.release(released);
-    }
-
-    /// A delivery that cannot be scheduled (the host is gone): its share is dropped.
-    fn discard(&self) {
-        self.take();
-        self.delivered();
+        self.hand_out();
     }
 }
 
@@ -187,18 +221,11 @@ impl OutputPipe {
 #[derive(Clone)]
 pub enum GuestOutput {
     Pipe(Arc<OutputPipe>),
-    Callback(Arc<CallbackOutput>),
+    Callback(Arc<OutputQueue>),
 }
 
-/// A callback, its stream's queue, and the count of deliveries scheduled (shared by an
-/// instance's streams, so the host can wait until it has received them all).
-pub struct CallbackOutput {
-    sink: Arc<dyn ChunkSink>,
-    queue: Arc<OutputQueue>,
-    sent_chunks: Arc<AtomicU64>,
-}
-
-/// What an instance's callback streams share.
+/// What an instance's callback streams share: the count of deliveries (so the host can wait
+/// until it has received them all) and the backlog.
 #[derive(Clone, Default)]
 pub struct CallbackShared {
     pub sent_chunks: Arc<AtomicU64>,
@@ -221,13 +248,10 @@ impl GuestOutput {
                 let queue = OutputQueue {
                     state: Mutex::default(),
                     backlog: shared.backlog.clone(),
-                };
-                let output = CallbackOutput {
                     sink: sink.clone(),
-                    queue: Arc::new(queue),
                     sent_chunks: shared.sent_chunks.clone(),
                 };
-                (Some(GuestOutput::Callback(Arc::new(output))), None)
+                (Some(GuestOutput::Callback(Arc::new(queue))), None)
             }
             OutputTarget::Ignore | OutputTarget::Inherit => (None, None),
         }
@@ -235,7 +259,7 @@ impl GuestOutput {
 
     fn backlog(&self) -> Option<&Backlog> {
         match self {
-            GuestOutput::Callback(output) => Some(&output.queue.backlog),
+            GuestOutput::Callback(queue) => Some(&queue.backlog),
             GuestOutput::Pipe(_) => None,
         }
     }
@@ -244,13 +268,9 @@ impl GuestOutput {
     fn write_now(&self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             GuestOutput::Pipe(pipe) => pipe.append(bytes),
-            GuestOutput::Callback(output) => {
-                for _ in 0..output.queue.push(bytes) {
-                    if output.sink.schedule(output.queue.clone()) {
-                        output.sent_chunks.fetch_add(1, Ordering::SeqCst);
-                    } else {
-                        output.queue.discard();
-                    }
+            GuestOutput::Callback(queue) => {
+                if !bytes.is_empty() {
+                    queue.push(bytes);
                 }
                 Ok(bytes.len())
             }
