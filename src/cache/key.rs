@@ -30,6 +30,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::cache::private_files;
+
 pub const KEY_LEN: usize = 32;
 pub const FILE_NAME: &str = "cache.key";
 pub const ENV_VAR: &str = "RUNTIME_WASM_CACHE_KEY_DIR";
@@ -164,7 +166,7 @@ fn read_trusted(dir: &Path, path: &Path) -> Result<[u8; KEY_LEN], ReadError> {
 fn create(dir: &Path, path: &Path) -> Result<(), Unusable> {
     let cannot =
         |what: &Path, e: std::io::Error| Unusable::CannotCreate(format!("{}: {e}", what.display()));
-    create_private_dir(dir).map_err(|e| cannot(dir, e))?;
+    private_files::create_dir(dir).map_err(|e| cannot(dir, e))?;
     let mut bytes = [0u8; KEY_LEN];
     getrandom::fill(&mut bytes).map_err(|e| {
         Unusable::CannotCreate(format!("the system's random number generator failed: {e}"))
@@ -176,7 +178,7 @@ fn create(dir: &Path, path: &Path) -> Result<(), Unusable> {
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let written = (|| {
-        let mut file = new_private_file(&temp)?;
+        let mut file = private_files::create_file(&temp, 0o600)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
         // Exclusive, like the temporary file's creation: the first process's key wins.
@@ -187,39 +189,6 @@ fn create(dir: &Path, path: &Path) -> Result<(), Unusable> {
     })();
     let _ = std::fs::remove_file(&temp);
     written.map_err(|e| cannot(path, e))
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn new_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn new_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 #[cfg(unix)]

@@ -14,6 +14,7 @@
 
 pub mod file;
 pub mod key;
+mod private_files;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -205,7 +206,7 @@ fn load(engine: &Engine, dir: &Path, secret: &Secret, key: &CacheKey) -> Option<
 }
 
 fn store(dir: &Path, secret: &Secret, key: &CacheKey, module: &Module) -> std::io::Result<()> {
-    create_private_dir(dir)?;
+    private_files::create_dir(dir)?;
     let payload = module.serialize().map_err(std::io::Error::other)?;
     let final_path = dir.join(key.file_name());
     let temp_path = dir.join(format!(
@@ -215,7 +216,7 @@ fn store(dir: &Path, secret: &Secret, key: &CacheKey, module: &Module) -> std::i
         rand_suffix()
     ));
     let written = (|| {
-        let mut file = private_file(&temp_path)?;
+        let mut file = private_files::create_file(&temp_path, 0o400)?;
         file::write(&mut file, secret, &key.0, &payload)?;
         std::fs::rename(&temp_path, &final_path)
     })();
@@ -229,40 +230,6 @@ fn rand_suffix() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     std::time::SystemTime::now().hash(&mut hasher);
     hasher.finish()
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-/// A new file for writing, whose mode lets no one write it once it is closed (see file.rs).
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o400)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 /// Owned by this user and not writable by anyone else (checked without following links).
