@@ -1,6 +1,7 @@
 //! The one way into wasm. Every stretch of guest code (an exported function called from JS,
 //! by handle or by name, async or `callSync`; a linked import; a start function or
-//! `_initialize`) runs inside `enter` or `enter_sync`, which
+//! `_initialize`) runs inside `enter` (async), `enter_sync` (a store where nothing can wait) or
+//! `enter_blocking` (`callSync` on a store that could wait), which
 //!
 //! 1. arm the store with the plan's limits: fuel allowance, deadline, AbortSignal, the chain
 //!    of instances waiting upstream;
@@ -8,7 +9,8 @@
 //!    wasm (the epoch callback in `store.rs` checks the same limits) or waiting in the host
 //!    (a WASI sleep, input, a JS host function, a re-entrant call): the wait is raced against
 //!    the limits and, when they win, dropped, which unwinds the guest's stack;
-//! 3. disarm the store, charge the fuel burnt, and classify the outcome in one place.
+//! 3. disarm the store, charge the fuel burnt, and classify the outcome in one place
+//!    (`classify`).
 //!
 //! A re-entrant call from a host function back into its own instance (`reenter`) runs under
 //! the limits of the call that is waiting for it, and is classified the same way.
