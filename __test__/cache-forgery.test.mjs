@@ -34,73 +34,26 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
-const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
+import { childEnv, childScript, parseChild } from './cache-children.mjs'
 const IS_ROOT = process.getuid?.() === 0
 
 // f returns a value whose machine code is easy to find: x86-64 `mov eax, imm32`.
 const VALUE = 0x1357_9bd
 const wat = (n) => `(module (func (export "f") (result i32) i32.const ${n}))`
 
-// --- child processes ---
-
-const ORIGINS = {
-  compiled: 'compiled',
-  'loaded from the compiled-code cache': 'disk',
-  'shared with a live module of the same bytes': 'memory',
-}
-
-function childScript(body) {
-  return `
-const rw = require(${JSON.stringify(INDEX)})
-const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
-async function callF(moduleId, options) {
-  const instance = await rw.instantiate(moduleId, options)
-  try {
-    return (await instance.call('f'))[0]
-  } finally {
-    await instance.drop()
-  }
-}
-async function attempt(fn) {
-  try {
-    return { ok: true, value: await fn() }
-  } catch (error) {
-    return { ok: false, code: error.code, name: error.name, message: error.message, path: error.path }
-  }
-}
-;(async () => {
-${body}
-})().catch((error) => {
-  process.stderr.write('CHILD FAILED: ' + (error && error.stack || error) + '\\n')
-  process.exitCode = 1
-})
-`
-}
+// --- child processes (cache-children.mjs) ---
 
 /** Runs `body` in a new Node process (it must exit 0): its `out` values and compile origins. */
 function run(body, { cacheDir, keyDir, env = {} } = {}) {
-  const merged = {
-    ...process.env,
-    DEBUG: 'runtime-wasm',
-    NODE_DEBUG: '',
-    RUNTIME_WASM_CACHE: undefined,
-    RUNTIME_WASM_CACHE_DIR: cacheDir,
-    RUNTIME_WASM_CACHE_KEY_DIR: keyDir,
-    ...env,
-  }
-  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name]
-  const result = spawnSync(process.execPath, ['-e', childScript(body)], { env: merged, encoding: 'utf8', timeout: 30_000 })
+  const result = spawnSync(process.execPath, ['-e', childScript(body)], {
+    env: childEnv({ cacheDir, keyDir, env }),
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   assert.equal(result.error, undefined, `child did not finish: ${result.error}\n${result.stderr}`)
   assert.equal(result.status, 0, `child exited with ${result.status ?? result.signal}:\n${result.stderr}`)
-  const outputs = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line))
-  const origins = []
-  for (const line of result.stderr.split('\n')) {
-    const compile = /^runtime-wasm compile(?:File)? .* -> module:\d+ \((.+)\) \d+\.\d ms$/.exec(line)
-    if (compile) origins.push(ORIGINS[compile[1]])
-  }
-  return { outputs, origins, stderr: result.stderr }
+  return parseChild(result.stdout, result.stderr)
 }
 
 /** One process: compiles `source`, calls f; returns f's result and where its code came from. */

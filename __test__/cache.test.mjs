@@ -35,9 +35,8 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
-const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
+import { childEnv as sharedChildEnv, childScript, parseChild } from './cache-children.mjs'
 
 // --- modules: `f` returns a constant, so every test can use its own module and check who answered ---
 
@@ -79,77 +78,15 @@ function sourceExpression(source) {
   return typeof source === 'string' ? JSON.stringify(source) : `Uint8Array.from(${JSON.stringify([...source])})`
 }
 
-// --- child processes ---
-
-const ORIGINS = {
-  compiled: 'compiled',
-  'loaded from the compiled-code cache': 'disk',
-  'shared with a live module of the same bytes': 'memory',
-}
-
-function childScript(body) {
-  return `
-const rw = require(${JSON.stringify(INDEX)})
-const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
-// Instantiates, calls f, drops the instance.
-async function callF(moduleId, options) {
-  const instance = await rw.instantiate(moduleId, options)
-  try {
-    return (await instance.call('f'))[0]
-  } finally {
-    await instance.drop()
-  }
-}
-;(async () => {
-${body}
-})().catch((error) => {
-  process.stderr.write('CHILD FAILED: ' + (error && error.stack || error) + '\\n')
-  process.exitCode = 1
-})
-`
-}
+// --- child processes (cache-children.mjs) ---
 
 // The secret key that authenticates cache files: one private directory for every child of this
 // file (cache-forgery.test.mjs tests where it goes by default), removed at the end.
 const KEY_DIR = join(mkdtempSync(join(tmpdir(), 'rw-cache-key-')), 'key')
 process.on('exit', () => rmSync(join(KEY_DIR, '..'), { recursive: true, force: true }))
 
-/**
- * The environment of a child: DEBUG=runtime-wasm, RUNTIME_WASM_CACHE_DIR = `cacheDir` (left unset
- * when undefined) and RUNTIME_WASM_CACHE_KEY_DIR = KEY_DIR. `env` overrides; a value of undefined
- * removes the variable.
- */
-function childEnv(cacheDir, env = {}) {
-  const merged = {
-    ...process.env,
-    DEBUG: 'runtime-wasm',
-    NODE_DEBUG: '',
-    RUNTIME_WASM_CACHE: undefined,
-    RUNTIME_WASM_CACHE_DIR: cacheDir,
-    RUNTIME_WASM_CACHE_KEY_DIR: KEY_DIR,
-    ...env,
-  }
-  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name]
-  return merged
-}
-
-/** What a child printed: its `out` values, the origin of each compile, and its cache lines. */
-function parseChild(stdout, stderr) {
-  const outputs = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line))
-  const origins = []
-  const cacheLines = []
-  const compiles = []
-  for (const line of stderr.split('\n')) {
-    const compile = /^runtime-wasm (compile(?:File)? .*) -> module:\d+ \((.+)\) \d+\.\d ms$/.exec(line)
-    if (compile) {
-      assert.ok(compile[2] in ORIGINS, `unknown origin in ${JSON.stringify(line)}`)
-      origins.push(ORIGINS[compile[2]])
-      compiles.push(compile[1])
-    }
-    if (line.startsWith('runtime-wasm cache ')) cacheLines.push(line)
-  }
-  return { outputs, origins, compiles, cacheLines, stderr }
-}
+/** A child's environment, with RUNTIME_WASM_CACHE_DIR = `cacheDir` and this file's key. */
+const childEnv = (cacheDir, env) => sharedChildEnv({ cacheDir, keyDir: KEY_DIR, env })
 
 /** Runs `body` (async JS using rw, out and callF) in a new Node process; it must exit 0. */
 function run(body, { cacheDir, env, cwd, timeout = 30_000 } = {}) {
