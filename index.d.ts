@@ -416,12 +416,44 @@ export interface CallOptions {
  * @param source The binary module (a `Uint8Array`, `Buffer`, any other typed array or
  *   `DataView`, or an `ArrayBuffer`; its bytes are copied), or WebAssembly text (WAT) as a
  *   string.
+ * @param options `limits`: the compile budget (see {@link CompileLimits}).
  * @returns The new module's id.
  * @throws Rejects with {@link ErrorCode.CompileError} (5000) when the bytes or text are not a
- *   valid module, and with a standard `TypeError` when `source` is neither a string nor binary
- *   data.
+ *   valid module, when the module is past its compile budget (`err.limit` names the bound) or
+ *   the budget is malformed, and with a standard `TypeError` when `source` is neither a string
+ *   nor binary data or `options` is not an object.
  */
-export declare function compile(source: string | ArrayBufferView | ArrayBufferLike): Promise<ModuleId>
+export declare function compile(source: string | ArrayBufferView | ArrayBufferLike, options?: CompileOptions | null): Promise<ModuleId>
+
+/**
+ * A compile budget, for modules that may be hostile: what a module must fit before it is
+ * compiled, and how long compiling it may take. Each bound is a whole number; an absent one
+ * does not bound the compile (only the size has a default, 512 MiB). The lowest of the call's,
+ * {@link configure}'s `compileLimits` (`maxModuleBytes` for the size) and the capability
+ * manifest's ceilings applies. A module past a bound rejects with
+ * {@link ErrorCode.CompileError} (5000; 5008 for a file too large to read) whose `limit`
+ * names the bound and whose message says where it was set.
+ */
+export interface CompileLimits {
+  /** The largest source, in bytes. */
+  maxBytes?: number
+  /** The most functions the module may define (checked before anything is compiled). */
+  maxFunctions?: number
+  /** The largest function body, in bytes (checked before anything is compiled). */
+  maxFunctionBytes?: number
+  /**
+   * How long compiling may take, in milliseconds. The compile then runs in a helper Node
+   * process, killed when the time is up (a module already in the compiled-code cache loads
+   * without one). Under Node's permission model it needs `--allow-child-process` (else 5009).
+   */
+  timeoutMs?: number
+}
+
+/** The options of {@link compile}. */
+export interface CompileOptions {
+  /** The compile budget. */
+  limits?: CompileLimits | null
+}
 
 /**
  * What {@link compileFile} reports to `onProgress`: when it starts (with the file's size, when
@@ -435,6 +467,8 @@ export type CompileFileProgress =
 
 /** The options of {@link compileFile}. */
 export interface CompileFileOptions {
+  /** The compile budget; its `maxBytes` bounds the file's size. */
+  limits?: CompileLimits | null
   /**
    * Called with each {@link CompileFileProgress} event, synchronously. When it throws,
    * `compileFile` rejects with what it threw (a module compiled meanwhile is dropped).
@@ -446,7 +480,8 @@ export interface CompileFileOptions {
  * Reads and compiles a module file (binary wasm or WAT text), off the JS thread.
  *
  * @param path The file's path, resolved against the current working directory.
- * @param options `onProgress` to be told when the compile starts and ends.
+ * @param options `onProgress` to be told when the compile starts and ends; `limits`, its compile
+ *   budget.
  * @returns The new module's id.
  * @throws Rejects with {@link ErrorCode.IoError} (5008) when the file cannot be read (the
  *   error's `path` names it), with {@link ErrorCode.CompileError} (5000) when its contents are
@@ -511,6 +546,8 @@ export interface RunOptions {
   outputLimitBytes?: number | bigint
   /** Host functions for the program's non-WASI imports. */
   imports?: HostImports
+  /** The compile budget of the file's compile (see {@link CompileLimits}). */
+  compileLimits?: CompileLimits | null
 }
 
 /** What {@link run} resolves to: the program's exit status and its captured output. */
@@ -569,6 +606,12 @@ export interface ConfigureOptions {
    * number from 0 to `Number.MAX_SAFE_INTEGER`.
    */
   maxModuleBytes?: number
+  /**
+   * The compile budget of every later compile: `maxFunctions`, `maxFunctionBytes` and
+   * `timeoutMs` as in {@link CompileLimits} (the size is `maxModuleBytes`). Replaces the
+   * budget set before; `{}` removes it. A call's `limits` may only lower it.
+   */
+  compileLimits?: Omit<CompileLimits, 'maxBytes'>
 }
 
 /**
@@ -609,6 +652,12 @@ export interface Capabilities {
   maxInstances: number | null
   /** `max_module_size`, in bytes; `null` when absent. */
   maxModuleSize: number | null
+  /** `max_functions`; `null` when absent. */
+  maxFunctions: number | null
+  /** `max_function_size`, in bytes; `null` when absent. */
+  maxFunctionSize: number | null
+  /** `max_compile_time_ms`; `null` when absent. */
+  maxCompileTimeMs: number | null
 }
 
 /**
@@ -1018,6 +1067,8 @@ export interface WasmErrorDetails {
   line?: number
   /** The key of a broken manifest, e.g. `"capabilities.wasm.load"`. */
   key?: string
+  /** The compile budget's bound a refused compile went past. */
+  limit?: 'maxBytes' | 'maxFunctions' | 'maxFunctionBytes' | 'timeoutMs'
 }
 
 /**
@@ -1059,6 +1110,11 @@ export declare class WasmError extends Error {
    * stopped.
    */
   elapsedMs?: number
+  /**
+   * Set on a 5000 (or 5008) error from a compile refused by its compile budget: the bound it
+   * went past (see {@link CompileLimits}).
+   */
+  limit?: 'maxBytes' | 'maxFunctions' | 'maxFunctionBytes' | 'timeoutMs'
   /** Set on a 5009 error about a capability manifest: the manifest's path. */
   manifest?: string
   /** Set on a 5009 error about a broken manifest: the line (1-based), when known. */

@@ -20,9 +20,11 @@ const { types } = require('./lib/types.js')
 // { cacheDir, cache }: where compiled code is cached, or cache: false.
 // { manifest }: the capability manifest to put in force (see capabilities()).
 // { maxModuleBytes }: the largest module compile() and compileFile() accept (default 512 MiB).
+// { compileLimits }: the compile budget of every later compile ({ maxFunctions,
+// maxFunctionBytes, timeoutMs }; none by default).
 function configure(options) {
   if (options === null || typeof options !== 'object') throw new TypeError(`configure options must be an object, got ${describe(options)}`)
-  const { cacheDir, cache, manifest, maxModuleBytes } = options
+  const { cacheDir, cache, manifest, maxModuleBytes, compileLimits } = options
   if (cache !== undefined && typeof cache !== 'boolean') throw new TypeError(`cache must be a boolean, got ${describe(cache)}`)
   if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a string, got ${describe(cacheDir)}`)
   if (manifest !== undefined && typeof manifest !== 'string') throw new TypeError(`manifest must be a string, got ${describe(manifest)}`)
@@ -31,6 +33,7 @@ function configure(options) {
   }
   if (manifest !== undefined) invoke(native.configureManifest, manifest)
   if (maxModuleBytes !== undefined) invoke(native.configureMaxModuleBytes, maxModuleBytes)
+  if (compileLimits !== undefined) invoke(native.configureCompileLimits, compileLimits)
   if (cache !== undefined || cacheDir !== undefined) {
     invoke(native.configureCache, cache, cacheDir === undefined ? undefined : require('node:path').resolve(cacheDir))
   }

@@ -198,7 +198,7 @@ test('a first compile writes exactly one private cache file, atomically, into a 
 
 // --- 2 ---
 
-test('a later process loads the cache file instead of compiling, from compile() and compileFile(); the key is the source as given', (t) => {
+test('a later process loads the cache file instead of compiling, from compile() and compileFile(); the key is the binary compiled', (t) => {
   const root = tempDir(t)
   const cacheDir = join(root, 'cache')
   const binary = wasm(202)
@@ -223,19 +223,18 @@ test('a later process loads the cache file instead of compiling, from compile() 
   assert.equal(fromFile.child.compiles[0], `compileFile ${JSON.stringify(binaryPath)}`)
   assert.deepEqual(cacheFiles(cacheDir), [binaryFile])
 
-  // WAT text is keyed by the text, not by the binary it assembles to: a second entry.
-  first = compileAndCall(wat(202), { cacheDir })
-  assert.deepEqual([first.origin, first.value], ['compiled', 202])
-  const names = cacheFiles(cacheDir)
-  assert.equal(names.length, 2)
-  const textFile = names.find((name) => name !== binaryFile)
-  assertWellFormed(cacheDir, textFile)
-  const textAgain = compileAndCall(wat(202), { cacheDir })
-  assert.deepEqual([textAgain.origin, textAgain.value], ['disk', 202])
-  // A .wat file through compileFile has the text's bytes: the text's entry.
+  // WAT text is keyed by the binary it assembles to: the same entry.
+  const text = compileAndCall(wat(202), { cacheDir })
+  assert.deepEqual([text.origin, text.value], ['disk', 202])
   const textFromFile = compileFileAndCall(textPath, { cacheDir })
   assert.deepEqual([textFromFile.origin, textFromFile.value], ['disk', 202])
-  assert.deepEqual(cacheFiles(cacheDir), names)
+  assert.deepEqual(cacheFiles(cacheDir), [binaryFile])
+  // Other text is another module: a second entry.
+  const other = compileAndCall(wat(203), { cacheDir })
+  assert.deepEqual([other.origin, other.value], ['compiled', 203])
+  const names = cacheFiles(cacheDir)
+  assert.equal(names.length, 2)
+  assertWellFormed(cacheDir, names.find((name) => name !== binaryFile))
 })
 
 // --- 3 ---

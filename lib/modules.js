@@ -7,20 +7,29 @@ const { requireString, toBytes } = require('./arguments.js')
 const { requireModuleId } = require('./handles.js')
 const { withGrant } = require('./permissions.js')
 const { withProgress } = require('./progress.js')
+require('./compile-helper.js')
 
-async function compile(source) {
+// `options.limits`: the compile budget (the core checks its values).
+function compileLimits(options, what) {
+  if (options === undefined || options === null) return undefined
+  if (typeof options !== 'object') throw new TypeError(`${what} options must be an object, got a ${typeof options}`)
+  return options.limits
+}
+
+async function compile(source, options = undefined) {
   const input = typeof source === 'string' ? source : toBytes(source, 'compile source')
-  return invokeAsync(native.compile, input)
+  return invokeAsync(native.compile, input, compileLimits(options, 'compile'))
 }
 
 async function compileFile(path, options = undefined) {
   requireString(path, 'compileFile path')
+  const limits = compileLimits(options, 'compileFile')
   // Under Node's permission model each step that opens the file needs its own grant.
   const granted = (operation) => withGrant('load', path, ['fs.read'], `compileFile ${JSON.stringify(path)}`, operation)
   return withProgress(
     path,
     options,
-    () => granted(() => invokeAsync(native.compileFile, path)),
+    () => granted(() => invokeAsync(native.compileFile, path, limits)),
     dropModule,
     () => granted(() => invokeAsync(native.moduleFileSize, path)),
   )

@@ -92,6 +92,9 @@ pub struct ErrorDetails {
     /// The line of the manifest a broken-manifest 5009 points at (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The compile budget's bound a refused compile went past, e.g. "maxFunctions".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
     /// The manifest key a broken-manifest 5009 is about, e.g. "capabilities.wasm.load".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,

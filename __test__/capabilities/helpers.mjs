@@ -73,6 +73,16 @@ export function makeWorld({ manifest } = {}) {
   return world
 }
 
+/** Runs `fn(world)` on a fresh world (see makeWorld), removed afterwards. */
+export function withWorld(options, fn) {
+  const world = makeWorld(options)
+  try {
+    return fn(world)
+  } finally {
+    removeWorld(world)
+  }
+}
+
 export function removeWorld(world) {
   fs.rmSync(world.root, { recursive: true, force: true })
 }
@@ -121,7 +131,7 @@ import fs from 'node:fs'
 const out = {}
 function failure(e) {
   return { ok: false, code: e?.code, name: e?.name, message: String(e?.message), path: e?.path,
-           manifest: e?.manifest, line: e?.line, key: e?.key, isWasmError: e instanceof rw.WasmError }
+           manifest: e?.manifest, line: e?.line, key: e?.key, limit: e?.limit, isWasmError: e instanceof rw.WasmError }
 }
 async function attempt(fn) {
   try { return { ok: true, value: await fn() } } catch (e) { return failure(e) }

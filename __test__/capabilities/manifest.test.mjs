@@ -29,6 +29,9 @@ test('permissive mode when there is no manifest anywhere, and it is reported as 
       maxMemory: null,
       maxInstances: null,
       maxModuleSize: null,
+      maxFunctions: null,
+      maxFunctionSize: null,
+      maxCompileTimeMs: null,
     })
     assert.deepEqual(out.outside, { ok: true, value: 2 })
   } finally {

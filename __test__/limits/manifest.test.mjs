@@ -84,6 +84,9 @@ test('max_timeout_ms, max_fuel and max_memory clamp every instance and call, and
       maxMemory: MiB,
       maxInstances: null,
       maxModuleSize: null,
+      maxFunctions: null,
+      maxFunctionSize: null,
+      maxCompileTimeMs: null,
     })
 
     const timedOutByCeiling = (outcome, what) => {

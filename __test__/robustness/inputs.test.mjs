@@ -7,18 +7,9 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 
-import { NODE_PERMISSION_FLAG, PACKAGE, PACKAGE_DIR, makeWorld, manifest, removeWorld, runChild } from '../capabilities/helpers.mjs'
+import { NODE_PERMISSION_FLAG, PACKAGE, PACKAGE_DIR, manifest, runChild, withWorld } from '../capabilities/helpers.mjs'
 
 const DEFAULT_LIMIT = 512 * 1024 * 1024
-
-function withWorld(options, fn) {
-  const world = makeWorld(options)
-  try {
-    return fn(world)
-  } finally {
-    removeWorld(world)
-  }
-}
 
 // A failed outcome with `code` whose message says every one of `says`.
 function assertFails(outcome, code, says, what = '') {

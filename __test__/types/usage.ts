@@ -31,6 +31,8 @@ import type {
   CallOptions,
   Capabilities,
   CompileFileOptions,
+  CompileLimits,
+  CompileOptions,
   CompileFileProgress,
   ConfigureOptions,
   ErrorCodeName,
@@ -88,6 +90,16 @@ async function modules(): Promise<void> {
   await compile(Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]))
   // @ts-expect-error a number is not a module source
   await compile(42)
+  const budget: CompileLimits = { maxBytes: 1 << 20, maxFunctions: 10_000, maxFunctionBytes: 1 << 16, timeoutMs: 5000 }
+  const compileOptions: CompileOptions = { limits: budget }
+  await compile('(module)', compileOptions)
+  await compile('(module)', null)
+  await compileFile('./plugin.wasm', { limits: { maxFunctions: 10 } })
+  configure({ compileLimits: { maxFunctions: 10, timeoutMs: 1000 } })
+  // @ts-expect-error the process's size bound is maxModuleBytes
+  configure({ compileLimits: { maxBytes: 10 } })
+  // @ts-expect-error a bound is a number
+  await compile('(module)', { limits: { maxFunctions: '10' } })
 
   const events: CompileFileProgress[] = []
   const options: CompileFileOptions = { onProgress: (event) => events.push(event) }

@@ -12,6 +12,9 @@ const RUN_OPTIONS = Object.freeze({
   fuel: { value: true },
   timeout: { value: true },
   'max-memory': { value: true },
+  'max-functions': { value: true },
+  'max-function-size': { value: true },
+  'compile-timeout': { value: true },
   manifest: { value: true },
   argv0: { value: true },
   help: { alias: 'h' },
@@ -74,13 +77,18 @@ function parseRunOptions(argv, environment = process.env) {
 
   const limits = {}
   if (options.fuel !== undefined) limits.fuel = count(options.fuel, '--fuel')
-  if (options.timeout !== undefined) limits.timeoutMs = milliseconds(options.timeout)
-  if (options['max-memory'] !== undefined) limits.maxMemoryBytes = size(options['max-memory'])
+  if (options.timeout !== undefined) limits.timeoutMs = milliseconds(options.timeout, '--timeout')
+  if (options['max-memory'] !== undefined) limits.maxMemoryBytes = size(options['max-memory'], '--max-memory')
+
+  const compileLimits = {}
+  if (options['max-functions'] !== undefined) compileLimits.maxFunctions = count(options['max-functions'], '--max-functions')
+  if (options['max-function-size'] !== undefined) compileLimits.maxFunctionBytes = size(options['max-function-size'], '--max-function-size')
+  if (options['compile-timeout'] !== undefined) compileLimits.timeoutMs = wholeMilliseconds(options['compile-timeout'], '--compile-timeout')
 
   const argv0 = options.argv0 ?? basename(file)
   const instantiateOptions = { args: [argv0, ...programArgs], env, preopens }
   if (Object.keys(limits).length > 0) instantiateOptions.limits = limits
-  const result = { help: false, file, instantiateOptions }
+  const result = { help: false, file, instantiateOptions, compileLimits }
   if (options.manifest !== undefined) {
     if (options.manifest === '') throw new UsageError('--manifest needs a file name')
     result.manifest = options.manifest
@@ -96,21 +104,28 @@ function count(text, flag) {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
 }
 
-function milliseconds(text) {
+function milliseconds(text, flag) {
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN
   if (!(value > 0) || !Number.isFinite(value)) {
-    throw new UsageError(`--timeout ${text}: expected a number of milliseconds greater than 0`)
+    throw new UsageError(`${flag} ${text}: expected a number of milliseconds greater than 0`)
   }
   return value
 }
 
-function size(text) {
+function wholeMilliseconds(text, flag) {
+  if (!/^\d+$/.test(text) || !(Number(text) > 0) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag} ${text}: expected a whole number of milliseconds greater than 0`)
+  }
+  return Number(text)
+}
+
+function size(text, flag) {
   const match = /^(\d+)\s*([a-z]*)$/i.exec(text)
   const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
   if (unit === undefined) {
-    throw new UsageError(`--max-memory ${text}: expected a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB)`)
+    throw new UsageError(`${flag} ${text}: expected a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB)`)
   }
-  return count(String(BigInt(match[1]) * unit), '--max-memory')
+  return count(String(BigInt(match[1]) * unit), flag)
 }
 
 module.exports = { parseRunOptions, RUN_OPTIONS }

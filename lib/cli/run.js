@@ -47,7 +47,7 @@ function cannotStart(error, file) {
  * @returns {Promise<{ status: number, message: string | null }>}
  */
 async function runProgram(options) {
-  const { file, manifest, instantiateOptions } = options
+  const { file, manifest, instantiateOptions, compileLimits } = options
   if (manifest !== undefined) {
     try {
       await api.configure({ manifest })
@@ -58,7 +58,7 @@ async function runProgram(options) {
 
   let moduleId
   try {
-    moduleId = await api.compileFile(file)
+    moduleId = await api.compileFile(file, { limits: compileLimits })
   } catch (error) {
     return cannotStart(error, file)
   }

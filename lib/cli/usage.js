@@ -40,6 +40,11 @@ Options (before or after FILE; everything after -- goes to the program):
                            _start (and, separately, to the module's start function if any).
   --max-memory SIZE        Most bytes the program's memories may hold in all, e.g. 64MiB
                            (units: B, KiB, MiB, GiB); past it memory.grow fails.
+  --max-functions N        Refuse a module that defines more than N functions (exit 126).
+  --max-function-size SIZE Refuse a module with a function body larger than SIZE.
+  --compile-timeout MS     Stop compiling after MS milliseconds (exit 126). The compile then
+                           runs in a helper process; a module already in the compiled-code
+                           cache loads without one.
   --manifest FILE          Put this capability manifest in force (configure({ manifest }))
                            before anything else: FILE and every --dir must be allowed by it.
                            Without it, the manifest named by RUNTIME_WASM_MANIFEST, else

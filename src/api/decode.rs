@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::api::dispatch::{JsChunkSink, JsDispatcher};
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::compile_limits::CompileLimits;
 use crate::runtime::host::{HostDispatcher, HostImports, LinkedInstance};
 use crate::runtime::instance;
 use crate::runtime::limits::{CallLimits, InstanceLimits};
@@ -171,6 +172,53 @@ fn instance_limits(value: &Unknown) -> napi::Result<InstanceLimits> {
         },
         max_memory_bytes: read("maxMemoryBytes")?,
         max_table_elements: read("maxTableElements")?,
+    })
+}
+
+/// Reads a compile budget: the `limits` of compile, compileFile and run, or configure's
+/// `compileLimits` (`what` names it in errors; `keys` are those it may hold). A key that is
+/// not one of them is refused: a misspelt bound must not leave a compile unbounded.
+pub fn compile_limits(
+    value: Option<Unknown>,
+    what: &str,
+    keys: &[&str],
+) -> napi::Result<CompileLimits> {
+    let limits_error = |message: String| -> napi::Error {
+        WasmError::new(ErrorCode::CompileError, format!("{what}{message}")).into()
+    };
+    let Some(value) = value else {
+        return Ok(CompileLimits::default());
+    };
+    if is_nullish(&value)? {
+        return Ok(CompileLimits::default());
+    }
+    if value.get_type()? != ValueType::Object {
+        return Err(limits_error(" must be an object".into()));
+    }
+    // SAFETY: checked to be an object.
+    let limits: Object = unsafe { value.cast()? };
+    if let Some(unknown) = Object::keys(&limits)?
+        .into_iter()
+        .find(|key| !keys.contains(&key.as_str()))
+    {
+        return Err(limits_error(format!(
+            " has no {unknown:?} (it takes {})",
+            keys.join(", ")
+        )));
+    }
+    let read = |key: &str| -> napi::Result<Option<u64>> {
+        match optional_property(&limits, key)? {
+            Some(value) if !is_nullish(&value)? => count(&value)
+                .map(Some)
+                .map_err(|m| limits_error(format!(".{key} {m}"))),
+            _ => Ok(None),
+        }
+    };
+    Ok(CompileLimits {
+        max_bytes: read("maxBytes")?,
+        max_functions: read("maxFunctions")?,
+        max_function_bytes: read("maxFunctionBytes")?,
+        timeout_ms: read("timeoutMs")?,
     })
 }
 

@@ -256,5 +256,8 @@ pub fn capabilities_object(env: &Env, snapshot: Snapshot) -> napi::Result<Object
     object.set_named_property("maxMemory", number(ceilings.max_memory))?;
     object.set_named_property("maxInstances", number(ceilings.max_instances))?;
     object.set_named_property("maxModuleSize", number(ceilings.max_module_size))?;
+    object.set_named_property("maxFunctions", number(ceilings.max_functions))?;
+    object.set_named_property("maxFunctionSize", number(ceilings.max_function_size))?;
+    object.set_named_property("maxCompileTimeMs", number(ceilings.max_compile_time_ms))?;
     Ok(object)
 }

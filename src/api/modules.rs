@@ -1,19 +1,31 @@
 //! Compiling modules, and the compiled-code cache's settings.
 
+use std::path::PathBuf;
+
 use napi::{Env, Unknown};
 use napi_derive::napi;
 
 use crate::api::settle::spawn_blocking;
 use crate::api::{decode, owners};
 use crate::cache;
-use crate::runtime::module;
+use crate::runtime::{compile_helper, compile_limits, module};
 use crate::sandbox::node_grants::{self, Use};
 
+/// The keys of a compile's `limits`.
+const COMPILE_LIMITS: [&str; 4] = ["maxBytes", "maxFunctions", "maxFunctionBytes", "timeoutMs"];
+
 #[napi(catch_unwind)]
-pub fn compile<'env>(env: &'env Env, source: Unknown<'env>) -> napi::Result<Unknown<'env>> {
+pub fn compile<'env>(
+    env: &'env Env,
+    source: Unknown<'env>,
+    limits: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let bytes = decode::source_bytes(&source)?;
     let owner = owners::current(env)?;
-    spawn_blocking(env, move || owner.adopt_module(module::compile(bytes)?))
+    spawn_blocking(env, move || {
+        owner.adopt_module(module::compile(bytes, &limits)?)
+    })
 }
 
 /// Where a module's compiled code came from: "memory" (a module made from the same bytes was
@@ -25,10 +37,15 @@ pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
 
 /// Reads and compiles a module file off the JS thread; resolves a module id.
 #[napi(catch_unwind)]
-pub fn compile_file<'env>(env: &'env Env, path: String) -> napi::Result<Unknown<'env>> {
+pub fn compile_file<'env>(
+    env: &'env Env,
+    path: String,
+    limits: Option<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+    let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let owner = owners::current(env)?;
     spawn_blocking(env, move || {
-        owner.adopt_module(module::compile_file(&path)?)
+        owner.adopt_module(module::compile_file(&path, &limits)?)
     })
 }
 
@@ -58,8 +75,32 @@ pub fn configure_max_module_bytes(bytes: f64) -> napi::Result<()> {
             "maxModuleBytes must be a whole number of bytes from 0 to 2^53 - 1, got {bytes}"
         )));
     }
-    module::set_max_module_bytes(bytes as u64);
+    compile_limits::set_max_module_bytes(bytes as u64);
     Ok(())
+}
+
+/// `configure({ compileLimits })`: the budget of every later compile (replacing the one set
+/// before; the size stays maxModuleBytes's).
+#[napi(catch_unwind)]
+pub fn configure_compile_limits(limits: Option<Unknown>) -> napi::Result<()> {
+    let keys = &COMPILE_LIMITS[1..];
+    compile_limits::configure(decode::compile_limits(limits, "compileLimits", keys)?);
+    Ok(())
+}
+
+/// Called once as the addon loads: how to start a helper process that compiles under a time
+/// budget (Node's executable and lib/compile-helper.js), or nulls when Node's permission
+/// model allows no child process.
+#[napi(catch_unwind)]
+pub fn register_compile_helper(node: Option<String>, script: Option<String>) {
+    compile_helper::register(node.map(PathBuf::from).zip(script.map(PathBuf::from)));
+}
+
+/// The helper process's work (lib/compile-helper.js): compiles the module on stdin and
+/// writes its compiled code to stdout. Returns the exit status.
+#[napi(catch_unwind)]
+pub fn compile_helper_main(engine: String) -> i32 {
+    compile_helper::helper_main(&engine)
 }
 
 /// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.

@@ -151,11 +151,11 @@ impl Origin {
 }
 
 /// The module for `key`: from memory, from disk, or made by `compile` (and then cached).
-pub fn load_or_compile(
+pub fn load_or_compile<E>(
     engine: &Engine,
     key: CacheKey,
-    compile: impl FnOnce() -> wasmtime::Result<Module>,
-) -> wasmtime::Result<(Arc<Module>, Origin)> {
+    compile: impl FnOnce() -> Result<Module, E>,
+) -> Result<(Arc<Module>, Origin), E> {
     if let Some(module) = from_memory(&key) {
         return Ok((module, Origin::Memory));
     }

@@ -4,6 +4,8 @@
 pub mod budget;
 pub mod buffers;
 pub mod call;
+pub mod compile_helper;
+pub mod compile_limits;
 pub mod engine;
 pub mod exports;
 pub mod host;

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use once_cell::sync::{Lazy, OnceCell};
@@ -10,6 +9,8 @@ use wasmtime::{InstancePre, Module};
 
 use crate::cache::{self, CacheKey, Origin};
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::compile_helper;
+use crate::runtime::compile_limits::{Budget, CompileLimits};
 use crate::runtime::engine::{engine, Metering};
 use crate::runtime::linker::prelink;
 use crate::runtime::registry::Registry;
@@ -22,8 +23,10 @@ pub static MODULES: Lazy<Registry<ModuleEntry>> =
     Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
 
 pub struct ModuleEntry {
-    /// The source, kept to compile the fuel-metered variant when an instance first needs it.
+    /// The binary, kept to compile the fuel-metered variant when an instance first needs it.
     source: Vec<u8>,
+    /// The compile budget it was compiled under, which bounds that compile too.
+    budget: Budget,
     plain: CompiledModule,
     metered: OnceCell<CompiledModule>,
 }
@@ -80,24 +83,18 @@ impl ModuleEntry {
             Metering::Off => Ok(&self.plain),
             Metering::Fuel => self
                 .metered
-                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel)),
+                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel, &self.budget)),
         }
     }
 }
 
-fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> {
+fn compile_for(binary: &[u8], metering: Metering, budget: &Budget) -> WasmResult<CompiledModule> {
     let engine = engine(metering)?;
-    let key = CacheKey::new(engine, metering, source);
-    let (module, origin) = cache::load_or_compile(engine, key, || Module::new(engine, source))
-        .map_err(|e| {
-            WasmError::new(
-                ErrorCode::CompileError,
-                format!(
-                    "invalid WebAssembly module: {}",
-                    shorten_lines(&format!("{e:#}"))
-                ),
-            )
-        })?;
+    let key = CacheKey::new(engine, metering, binary);
+    let (module, origin) = cache::load_or_compile(engine, key, || match budget.time_limit() {
+        Some(time) => compile_helper::compile(metering, binary, time),
+        None => Module::new(engine, binary).map_err(|e| invalid_module(&format!("{e:#}"))),
+    })?;
     Ok(CompiledModule {
         module,
         origin,
@@ -105,92 +102,40 @@ fn compile_for(source: &[u8], metering: Metering) -> WasmResult<CompiledModule> 
     })
 }
 
-/// The largest module source accepted unless `configure({ maxModuleBytes })` says otherwise:
-/// 512 MiB, five times the largest real module we know of (CPython for WASI, about 99 MB).
-pub const DEFAULT_MAX_MODULE_BYTES: u64 = 512 << 20;
-
-static MAX_MODULE_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_MODULE_BYTES);
-
-/// `configure({ maxModuleBytes })`: the largest module source `compile` and `compileFile`
-/// accept from now on (a manifest's `max_module_size` still bounds it).
-pub fn set_max_module_bytes(bytes: u64) {
-    MAX_MODULE_BYTES.store(bytes, Ordering::Relaxed);
+/// The error for bytes or text that are not a valid module; `detail` is the compiler's words.
+pub fn invalid_module(detail: &str) -> WasmError {
+    WasmError::new(
+        ErrorCode::CompileError,
+        format!("invalid WebAssembly module: {}", shorten_lines(detail)),
+    )
 }
 
-/// The size limit in force for a module source, and what sets it.
-struct SizeLimit {
-    bytes: u64,
-    /// The manifest whose `max_module_size` is the tighter bound, if one is.
-    manifest: Option<String>,
-}
-
-impl SizeLimit {
-    fn in_force() -> SizeLimit {
-        let configured = MAX_MODULE_BYTES.load(Ordering::Relaxed);
-        // A closed policy fails the operations it gates; compiling bytes is not one of them.
-        if let Ok(policy) = sandbox::policy() {
-            if let (Some(ceiling), sandbox::Policy::Manifest(manifest)) =
-                (policy.ceilings().max_module_size, policy.as_ref())
-            {
-                if ceiling < configured {
-                    return SizeLimit {
-                        bytes: ceiling,
-                        manifest: Some(manifest.file.display().to_string()),
-                    };
-                }
-            }
-        }
-        SizeLimit {
-            bytes: configured,
-            manifest: None,
-        }
-    }
-
-    fn how_to_raise(&self) -> String {
-        match &self.manifest {
-            Some(file) => format!(
-                "the capability manifest {file} sets it with `max_module_size` in \
-                 [capabilities.wasm]"
-            ),
-            None => "raise it with configure({ maxModuleBytes })".to_string(),
-        }
-    }
-
-    /// The error for a source of `size` bytes (or "more than" the limit, when reading stopped
-    /// there).
-    fn exceeded(&self, code: ErrorCode, what: &str, size: Option<u64>) -> WasmError {
-        let size = match size {
-            Some(size) => format!("{size} bytes"),
-            None => format!("more than {} bytes", self.bytes),
-        };
-        WasmError::new(
-            code,
-            format!(
-                "{what} is too large: {size}, over the module size limit of {} bytes ({})",
-                self.bytes,
-                self.how_to_raise()
-            ),
-        )
-    }
-}
-
-/// Compiles binary wasm or WAT text. CPU-bound: call it off the JS thread.
-pub fn compile(source: Vec<u8>) -> WasmResult<String> {
-    let limit = SizeLimit::in_force();
-    if source.len() as u64 > limit.bytes {
-        return Err(limit.exceeded(
+/// Compiles binary wasm or WAT text under the budget `limits` asks for (and the process's and
+/// the manifest's). CPU-bound: call it off the JS thread.
+pub fn compile(source: Vec<u8>, limits: &CompileLimits) -> WasmResult<String> {
+    let budget = Budget::in_force(limits);
+    if source.len() as u64 > budget.bytes.value {
+        return Err(budget.too_large(
             ErrorCode::CompileError,
             "the module source",
             Some(source.len() as u64),
         ));
     }
-    compile_checked(source)
+    compile_checked(source, budget)
 }
 
-fn compile_checked(source: Vec<u8>) -> WasmResult<String> {
-    let plain = compile_for(&source, Metering::Off)?;
+fn compile_checked(source: Vec<u8>, budget: Budget) -> WasmResult<String> {
+    // Text becomes a binary first: the budget reads the binary's functions.
+    let binary = match wat::parse_bytes(&source) {
+        Ok(std::borrow::Cow::Borrowed(_)) => source,
+        Ok(std::borrow::Cow::Owned(binary)) => binary,
+        Err(e) => return Err(invalid_module(&format!("{e:#}"))),
+    };
+    budget.check_functions(&binary)?;
+    let plain = compile_for(&binary, Metering::Off, &budget)?;
     let entry = ModuleEntry {
-        source,
+        source: binary,
+        budget,
         plain,
         metered: OnceCell::new(),
     };
@@ -232,10 +177,12 @@ fn read_leb128_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
     None
 }
 
-/// Reads and compiles a module file. Blocking: call it off the JS thread.
-pub fn compile_file(path: &str) -> WasmResult<String> {
-    let bytes = read_module_file(path)?;
-    compile_checked(bytes).map_err(|mut e| {
+/// Reads and compiles a module file under the budget `limits` asks for. Blocking: call it off
+/// the JS thread.
+pub fn compile_file(path: &str, limits: &CompileLimits) -> WasmResult<String> {
+    let budget = Budget::in_force(limits);
+    let bytes = read_module_file(path, &budget)?;
+    compile_checked(bytes, budget).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })
@@ -276,24 +223,24 @@ fn open_module_file(path: &str) -> WasmResult<(std::fs::File, std::fs::Metadata)
 
 /// Reads the bytes from the descriptor that was checked: a name swapped for a symlink after the
 /// check changes nothing.
-fn read_module_file(path: &str) -> WasmResult<Vec<u8>> {
+fn read_module_file(path: &str, budget: &Budget) -> WasmResult<Vec<u8>> {
     let (file, meta) = open_module_file(path)?;
-    let limit = SizeLimit::in_force();
+    let limit = budget.bytes.value;
     let too_large = |size| {
-        limit
-            .exceeded(ErrorCode::IoError, &format!("module file {path:?}"), size)
+        budget
+            .too_large(ErrorCode::IoError, &format!("module file {path:?}"), size)
             .with_path(path)
     };
-    if meta.len() > limit.bytes {
+    if meta.len() > limit {
         return Err(too_large(Some(meta.len())));
     }
     // The size stat reports is not a bound (a /proc file says 0, a file may grow): read at
     // most one byte past the limit, and fail if that byte came.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit.bytes.saturating_add(1))
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(path, e))?;
-    if bytes.len() as u64 > limit.bytes {
+    if bytes.len() as u64 > limit {
         return Err(too_large(None));
     }
     Ok(bytes)

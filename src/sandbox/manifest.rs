@@ -14,7 +14,7 @@ use toml::Spanned;
 use crate::error::{ErrorCode, WasmError};
 
 /// The keys `[capabilities.wasm]` may hold.
-pub const KEYS: [&str; 8] = [
+pub const KEYS: [&str; 11] = [
     "load",
     "preopens",
     "preopens_readonly",
@@ -23,6 +23,9 @@ pub const KEYS: [&str; 8] = [
     "max_memory",
     "max_instances",
     "max_module_size",
+    "max_functions",
+    "max_function_size",
+    "max_compile_time_ms",
 ];
 
 /// The largest ceiling accepted: the largest integer a JS number holds exactly.
@@ -50,6 +53,12 @@ pub struct WasmSection {
     pub max_instances: Option<u64>,
     /// Bytes: the largest module `compile` / `compileFile` accept.
     pub max_module_size: Option<u64>,
+    /// The most functions a module may define to be compiled.
+    pub max_functions: Option<u64>,
+    /// Bytes: the largest function body a module may hold to be compiled.
+    pub max_function_size: Option<u64>,
+    /// How long compiling one module may take.
+    pub max_compile_time_ms: Option<u64>,
 }
 
 /// What is wrong with a manifest, and where.
@@ -81,6 +90,13 @@ pub fn parse(text: &str) -> Result<WasmSection, ManifestError> {
             "max_memory" => section.max_memory = Some(byte_size(text, &key, value)?),
             "max_instances" => section.max_instances = Some(ceiling(text, &key, value)?),
             "max_module_size" => section.max_module_size = Some(byte_size(text, &key, value)?),
+            "max_functions" => section.max_functions = Some(ceiling(text, &key, value)?),
+            "max_function_size" => {
+                section.max_function_size = Some(byte_size(text, &key, value)?)
+            }
+            "max_compile_time_ms" => {
+                section.max_compile_time_ms = Some(ceiling(text, &key, value)?)
+            }
             _ => {
                 return Err(ManifestError {
                     line: Some(line_of(text, &name.span())),

@@ -21,6 +21,11 @@ pub struct Ceilings {
     pub max_instances: Option<u64>,
     /// Bytes: the largest module source `compile` and `compileFile` accept.
     pub max_module_size: Option<u64>,
+    /// The compile budget's other ceilings (see `runtime::compile_limits`).
+    pub max_functions: Option<u64>,
+    /// Bytes.
+    pub max_function_size: Option<u64>,
+    pub max_compile_time_ms: Option<u64>,
 }
 
 /// Where the manifest in force was named.
@@ -111,6 +116,9 @@ impl ManifestPolicy {
                 max_memory: section.max_memory,
                 max_instances: section.max_instances,
                 max_module_size: section.max_module_size,
+                max_functions: section.max_functions,
+                max_function_size: section.max_function_size,
+                max_compile_time_ms: section.max_compile_time_ms,
             },
             file,
             origin,
@@ -672,6 +680,9 @@ mod tests {
                 max_memory: Some(1 << 20),
                 max_instances: Some(3),
                 max_module_size: None,
+                max_functions: None,
+                max_function_size: None,
+                max_compile_time_ms: None,
             }
         );
         let only_fuel = TempDir::new();

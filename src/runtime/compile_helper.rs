@@ -1,0 +1,283 @@
+//! Compiling in a helper process, for a compile with a time budget.
+//!
+//! Cranelift cannot be stopped midway through a module, but a process can. The helper is a
+//! second Node process running `lib/compile-helper.js`, which loads this same addon: it reads
+//! the module's binary on stdin, compiles it with the same engine settings and writes the
+//! compiled code (`Module::serialize`) to stdout. When the budget runs out first, the helper
+//! is killed, and with it every byte and thread the compile held.
+//!
+//! The compiled code comes back through a pipe that only the helper and this process hold:
+//! nothing a guest (or any file) can reach, so loading it is as safe as compiling here.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::OnceCell;
+use wasmtime::{Engine, Module};
+
+use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::compile_limits::Bound;
+use crate::runtime::engine::{engine, Metering};
+use crate::runtime::module::invalid_module;
+
+/// How to start the helper: Node's executable and the helper's script.
+struct HelperCommand {
+    node: PathBuf,
+    script: PathBuf,
+}
+
+/// `None` inside: this process may not start one (Node's permission model refuses child
+/// processes).
+static HELPER: OnceCell<Option<HelperCommand>> = OnceCell::new();
+
+/// Called once when the addon is loaded (`lib/compile-helper.js`).
+pub fn register(command: Option<(PathBuf, PathBuf)>) {
+    let _ = HELPER.set(command.map(|(node, script)| HelperCommand { node, script }));
+}
+
+/// Helpers running at once, each compiling on every core: more would only share the cores and
+/// hold more memory. Other compiles wait their turn.
+static HELPERS: Slots = Slots::new();
+
+struct Slots {
+    running: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Slot;
+
+impl Slots {
+    const fn new() -> Slots {
+        Slots {
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&'static self) -> Slot {
+        let most = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        while *running >= most {
+            running = self.freed.wait(running).unwrap_or_else(|p| p.into_inner());
+        }
+        *running += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = HELPERS.running.lock().unwrap_or_else(|p| p.into_inner());
+        *running -= 1;
+        HELPERS.freed.notify_one();
+    }
+}
+
+/// The most of the helper's stderr kept for an error message.
+const MAX_STDERR: u64 = 16 << 10;
+
+/// Compiles `binary` for the engine of `metering` in a helper process, stopping it once
+/// `time` has passed.
+pub fn compile(metering: Metering, binary: &[u8], time: (Duration, &Bound)) -> WasmResult<Module> {
+    let (limit, bound) = time;
+    let command = match HELPER.get() {
+        Some(Some(command)) => command,
+        Some(None) => {
+            return Err(WasmError::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "a compile time budget ({}) compiles in a helper process, and Node's \
+                     permission model does not allow child processes (--allow-child-process)",
+                    bound.how_to_raise()
+                ),
+            ))
+        }
+        None => return Err(helper_failure("the helper process is not registered")),
+    };
+    // The clock starts once a helper may start: time spent waiting for one is not compiling.
+    let _slot = HELPERS.take();
+    let started = Instant::now();
+    let mut child = spawn(command, metering)
+        .map_err(|e| helper_failure(&format!("cannot start the helper process: {e}")))?;
+    let output = exchange(&mut child, binary, started + limit);
+    let Some((compiled, stderr)) = output else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(bound.exceeded(
+            ErrorCode::CompileError,
+            &format!(
+                "compiling the module took longer than {} ms and was stopped",
+                bound.value
+            ),
+        ));
+    };
+    let status = child
+        .wait()
+        .map_err(|e| helper_failure(&format!("cannot wait for the helper process: {e}")))?;
+    if !status.success() {
+        let said = String::from_utf8_lossy(&stderr).trim().to_string();
+        return Err(match said.find(COMPILE_ERROR_MARK) {
+            Some(at) => invalid_module(said[at + COMPILE_ERROR_MARK.len()..].trim()),
+            None => helper_failure(&format!("the helper process failed ({status}): {said}")),
+        });
+    }
+    // SAFETY: these bytes are what `Module::serialize` wrote in the helper, this addon run
+    // with the same engine settings; they came through a pipe only the helper and this process
+    // hold, so no one else could have written them. `deserialize` still checks that they were
+    // made for an engine compatible with this one.
+    unsafe { Module::deserialize(engine(metering)?, &compiled) }
+        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+}
+
+fn spawn(command: &HelperCommand, metering: Metering) -> std::io::Result<Child> {
+    let mut process = Command::new(&command.node);
+    process
+        .arg(&command.script)
+        .arg(metering_name(metering))
+        // An Electron executable runs as plain Node with this; Node ignores it.
+        .env("ELECTRON_RUN_AS_NODE", "1")
+        // The app's preloads, inspector or heap settings are not the helper's.
+        .env_remove("NODE_OPTIONS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    die_with_this_thread(&mut process);
+    process.spawn()
+}
+
+/// On Linux, the helper is killed if the thread that started it ends first (the thread waits
+/// for the helper, so this happens only when this process dies).
+#[cfg(target_os = "linux")]
+fn die_with_this_thread(process: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: `prctl(PR_SET_PDEATHSIG)` is async-signal-safe and touches only the child's own
+    // state between fork and exec.
+    unsafe {
+        process.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_this_thread(_process: &mut Command) {}
+
+/// Writes the binary to the helper and reads what it answers, until `deadline`: the compiled
+/// code and the helper's stderr, or `None` when the deadline came first.
+fn exchange(child: &mut Child, binary: &[u8], deadline: Instant) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Some((Vec::new(), b"the helper's pipes are missing".to_vec()));
+    };
+    std::thread::scope(|scope| {
+        // A helper that dies early closes its stdin: the write fails, and its status tells why.
+        scope.spawn(move || {
+            let _ = stdin.write_all(binary);
+        });
+        // Each pipe has its own reader, so a full one never holds up the other.
+        let said = scope.spawn(move || read_bounded(stderr, MAX_STDERR));
+        let (done, finished) = mpsc::channel();
+        scope.spawn(move || {
+            let mut compiled = Vec::new();
+            let _ = stdout.read_to_end(&mut compiled);
+            let said = said.join().unwrap_or_default();
+            let _ = done.send((compiled, said));
+        });
+        let waited = deadline.saturating_duration_since(Instant::now());
+        let answer = finished.recv_timeout(waited).ok();
+        if answer.is_none() {
+            // Closes the pipes, so the threads above end before the scope does.
+            let _ = child.kill();
+        }
+        answer
+    })
+}
+
+/// Reads a pipe to its end, keeping at most `limit` bytes.
+fn read_bounded(pipe: impl Read, limit: u64) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut pipe = pipe;
+    let _ = pipe.by_ref().take(limit).read_to_end(&mut kept);
+    let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+    kept
+}
+
+fn helper_failure(what: &str) -> WasmError {
+    WasmError::new(
+        ErrorCode::CompileError,
+        format!("compiling in a helper process failed: {what}"),
+    )
+}
+
+fn metering_name(metering: Metering) -> &'static str {
+    match metering {
+        Metering::Off => "plain",
+        Metering::Fuel => "fuel",
+    }
+}
+
+/// The helper marks a compile error (the module is not valid) on its stderr with this, so
+/// that it reaches the caller as the same 5000 a compile here gives.
+const COMPILE_ERROR_MARK: &str = "compile error:";
+
+/// The helper's side (`lib/compile-helper.js`): compiles stdin's module for `metering` and
+/// writes its compiled code to stdout. Returns the process's exit status.
+pub fn helper_main(metering: &str) -> i32 {
+    let metering = match metering {
+        "plain" => Metering::Off,
+        "fuel" => Metering::Fuel,
+        other => {
+            eprintln!("unknown engine {other:?}");
+            return 2;
+        }
+    };
+    blocking_stdio();
+    let mut binary = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut binary) {
+        eprintln!("cannot read the module: {e}");
+        return 1;
+    }
+    let compiled = engine(metering)
+        .map_err(|e| e.message)
+        .and_then(|engine: &Engine| {
+            Module::new(engine, &binary)
+                .and_then(|module| module.serialize())
+                .map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+        });
+    match compiled {
+        Ok(bytes) => match std::io::stdout().lock().write_all(&bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("cannot write the compiled code: {e}");
+                1
+            }
+        },
+        Err(message) => {
+            eprintln!("{message}");
+            1
+        }
+    }
+}
+
+/// Node may have made its stdio pipes non-blocking; the helper reads and writes them plainly.
+#[cfg(unix)]
+fn blocking_stdio() {
+    for fd in [0, 1] {
+        // SAFETY: F_GETFL / F_SETFL on the process's own stdin and stdout only change whether
+        // reads and writes on them wait; no memory is involved.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn blocking_stdio() {}
