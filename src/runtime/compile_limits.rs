@@ -249,8 +249,7 @@ impl Budget {
             match payload {
                 Ok(Payload::CodeSectionStart { count, .. }) => {
                     functions += u64::from(count);
-                    if let Some(bound) = self.functions.as_ref().filter(|b| functions > b.value)
-                    {
+                    if let Some(bound) = self.functions.as_ref().filter(|b| functions > b.value) {
                         return Err(bound.exceeded(
                             ErrorCode::CompileError,
                             &format!("the module defines {functions} functions"),
@@ -259,8 +258,7 @@ impl Budget {
                 }
                 Ok(Payload::CodeSectionEntry(body)) => {
                     let size = body.range().len() as u64;
-                    if let Some(bound) = self.function_bytes.as_ref().filter(|b| size > b.value)
-                    {
+                    if let Some(bound) = self.function_bytes.as_ref().filter(|b| size > b.value) {
                         return Err(bound.exceeded(
                             ErrorCode::CompileError,
                             &format!(
@@ -312,9 +310,21 @@ mod tests {
         let error = budget.check_functions(&module(11, 1)).unwrap_err();
         assert_eq!(error.code, ErrorCode::CompileError);
         assert_eq!(error.details.limit, Some("maxFunctions"));
-        assert!(error.message.contains("defines 11 functions"), "{}", error.message);
-        assert!(error.message.contains("maxFunctions is 10"), "{}", error.message);
-        assert!(error.message.contains("limits.maxFunctions"), "{}", error.message);
+        assert!(
+            error.message.contains("defines 11 functions"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("maxFunctions is 10"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("limits.maxFunctions"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -326,7 +336,11 @@ mod tests {
         assert!(budget.check_functions(&module(3, 10)).is_ok());
         let error = budget.check_functions(&module(3, 100)).unwrap_err();
         assert_eq!(error.details.limit, Some("maxFunctionBytes"));
-        assert!(error.message.contains("maxFunctionBytes is 100"), "{}", error.message);
+        assert!(
+            error.message.contains("maxFunctionBytes is 100"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -343,7 +357,11 @@ mod tests {
             ..CompileLimits::default()
         });
         let error = budget.check_functions(&binary).unwrap_err();
-        assert!(error.message.contains("defines 4294967295 functions"), "{}", error.message);
+        assert!(
+            error.message.contains("defines 4294967295 functions"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -369,7 +387,11 @@ mod tests {
         assert_eq!(limit, Duration::from_millis(250));
         assert!(bound.how_to_raise().contains("limits.timeoutMs"));
         let error = budget.too_large(ErrorCode::CompileError, "the module source", Some(2000));
-        assert!(error.message.contains("limit of 1000 bytes"), "{}", error.message);
+        assert!(
+            error.message.contains("limit of 1000 bytes"),
+            "{}",
+            error.message
+        );
         assert_eq!(error.details.limit, Some("maxBytes"));
         // A call asking for more than the process allows gets the process's bound.
         let wide = Budget::in_force(&CompileLimits {

@@ -91,9 +91,7 @@ pub fn parse(text: &str) -> Result<WasmSection, ManifestError> {
             "max_instances" => section.max_instances = Some(ceiling(text, &key, value)?),
             "max_module_size" => section.max_module_size = Some(byte_size(text, &key, value)?),
             "max_functions" => section.max_functions = Some(ceiling(text, &key, value)?),
-            "max_function_size" => {
-                section.max_function_size = Some(byte_size(text, &key, value)?)
-            }
+            "max_function_size" => section.max_function_size = Some(byte_size(text, &key, value)?),
             "max_compile_time_ms" => {
                 section.max_compile_time_ms = Some(ceiling(text, &key, value)?)
             }
