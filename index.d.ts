@@ -374,6 +374,13 @@ export interface InstantiateOptions extends WasiConfig {
   limits?: InstanceLimits
   /** Host functions (and linked instances) for the module's imports. */
   imports?: HostImports
+  /**
+   * What a function import that neither WASI nor `imports` provides becomes: `"trap"`, a
+   * function that fails the call (5002) naming the import when it is called; `"default"`, a
+   * function that returns zeros (null for references). Absent or `null`: instantiating fails
+   * with 5001 naming the import. Imports other than functions are never made up.
+   */
+  unknownImports?: 'trap' | 'default' | null
 }
 
 /**
@@ -546,6 +553,8 @@ export interface RunOptions {
   outputLimitBytes?: number | bigint
   /** Host functions for the program's non-WASI imports. */
   imports?: HostImports
+  /** What imports nothing provides become (see {@link InstantiateOptions.unknownImports}). */
+  unknownImports?: 'trap' | 'default' | null
   /** The compile budget of the file's compile (see {@link CompileLimits}). */
   compileLimits?: CompileLimits | null
 }

@@ -170,3 +170,62 @@ test('instances of a binary module without imports or start code work like any o
     await instance.drop()
   }
 })
+
+// --- unknownImports ---
+
+const UNKNOWN_IMPORTS = `(module
+  (import "env" "missing" (func $missing (param i32) (result i32 i64 f64 externref)))
+  (import "env" "given" (func $given (result i32)))
+  (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+  (func (export "missing") (result i32 i64 f64 externref) (call $missing (i32.const 5)))
+  (func (export "given") (result i32) (call $given))
+  (memory (export "memory") 1)
+  (func (export "wasi") (result i32) (call $yield)))`
+
+test('unknownImports: without it an import nothing provides fails instantiate and is named', async () => {
+  const id = await compile(UNKNOWN_IMPORTS)
+  await rejectsWith(() => instantiate(id, { imports: { env: { given: () => 7 } } }), 5001, 'env::missing')
+  await rejectsWith(() => instantiate(id, { unknownImports: null, imports: { env: { given: () => 7 } } }), 5001, 'env::missing')
+})
+
+test('unknownImports "trap": the import fails the call that reaches it, naming it; the rest works', async () => {
+  const id = await compile(UNKNOWN_IMPORTS)
+  const instance = await instantiate(id, { unknownImports: 'trap', imports: { env: { given: () => 7 } } })
+  await rejectsWith(() => instance.call('missing'), 5002, 'env::missing', 'unknownImports: "trap"')
+  assert.deepEqual(await instance.call('given'), [7])
+  assert.deepEqual(await instance.call('wasi'), [0])
+  // The instance stays usable after such a call.
+  await rejectsWith(() => instance.call('missing'), 5002, 'env::missing')
+  await instance.drop()
+})
+
+test('unknownImports "default": the import returns zeros and null; WASI and imports still win', async () => {
+  const id = await compile(UNKNOWN_IMPORTS)
+  const instance = await instantiate(id, { unknownImports: 'default', imports: { env: { given: () => 7 } } })
+  assert.deepEqual(await instance.call('missing'), [0, 0n, 0, null])
+  assert.deepEqual(await instance.call('given'), [7])
+  assert.deepEqual(await instance.call('wasi'), [0])
+  await instance.drop()
+  // Without any imports at all, both made-up functions answer.
+  const bare = await instantiate(id, { unknownImports: 'default' })
+  assert.deepEqual(await bare.call('given'), [0])
+  await bare.drop()
+})
+
+test('unknownImports: other values are a 5001; memories, tables and globals are never made up', async () => {
+  const id = await compile(UNKNOWN_IMPORTS)
+  for (const bad of ['Trap', 'zero', 1, true, {}]) {
+    await rejectsWith(() => instantiate(id, { unknownImports: bad }), 5001, 'unknownImports must be "trap" or "default"')
+  }
+  const memory = await compile('(module (import "env" "mem" (memory 1)) (import "env" "f" (func)))')
+  await rejectsWith(() => instantiate(memory, { unknownImports: 'default' }), 5001, 'env::mem')
+})
+
+test('run() takes unknownImports too', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'cmd.wat')
+  writeFileSync(file, '(module (import "env" "log" (func $log (param i32))) (func (export "_start") (call $log (i32.const 1))))')
+  const { run } = await import('../index.mjs')
+  assert.equal((await run(file, { unknownImports: 'default' })).exitCode, 0)
+  await rejectsWith(() => run(file, { unknownImports: 'trap' }), 5002, 'env::log')
+})

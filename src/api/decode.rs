@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::api::dispatch::{JsChunkSink, JsDispatcher};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_limits::CompileLimits;
-use crate::runtime::host::{HostDispatcher, HostImports, LinkedInstance};
+use crate::runtime::host::{HostDispatcher, HostImports, LinkedInstance, UnknownImports};
 use crate::runtime::instance;
 use crate::runtime::limits::{CallLimits, InstanceLimits};
 use crate::runtime::values::{ArgValue, BigIntValue};
@@ -106,15 +106,27 @@ fn kind_name(kind: ValueType) -> &'static str {
     }
 }
 
-/// Reads the options of `instantiate`: a WasiConfig object, plus `limits`. `undefined` or
-/// `null` is the empty sandbox without limits.
-pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions, InstanceLimits)> {
+/// The options of `instantiate`: a WasiConfig object, plus `limits` and `unknownImports`.
+pub struct InstantiateOptions {
+    pub wasi: WasiOptions,
+    pub limits: InstanceLimits,
+    pub unknown_imports: UnknownImports,
+}
+
+/// Reads the options of `instantiate`. `undefined` or `null` is the empty sandbox without
+/// limits.
+pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<InstantiateOptions> {
     let mut options = WasiOptions::default();
+    let nothing = |options| InstantiateOptions {
+        wasi: options,
+        limits: InstanceLimits::default(),
+        unknown_imports: UnknownImports::Fail,
+    };
     let Some(config) = config else {
-        return Ok((options, InstanceLimits::default()));
+        return Ok(nothing(options));
     };
     match config.get_type()? {
-        ValueType::Undefined | ValueType::Null => return Ok((options, InstanceLimits::default())),
+        ValueType::Undefined | ValueType::Null => return Ok(nothing(options)),
         ValueType::Object => {}
         other => {
             return Err(wasi_error(format!(
@@ -142,7 +154,35 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<(WasiOptions
         Some(limits) if !is_nullish(&limits)? => instance_limits(&limits)?,
         _ => InstanceLimits::default(),
     };
-    Ok((options, limits))
+    Ok(InstantiateOptions {
+        wasi: options,
+        limits,
+        unknown_imports: unknown_imports(&config)?,
+    })
+}
+
+/// `unknownImports`: "trap" | "default"; absent (or null) fails on an unknown import.
+fn unknown_imports(config: &Object) -> napi::Result<UnknownImports> {
+    let Some(value) = optional_property(config, "unknownImports")? else {
+        return Ok(UnknownImports::Fail);
+    };
+    let refused = |got: String| -> napi::Error {
+        WasmError::new(
+            ErrorCode::InstantiateError,
+            format!("unknownImports must be \"trap\" or \"default\", got {got}"),
+        )
+        .into()
+    };
+    match value.get_type()? {
+        ValueType::Null => Ok(UnknownImports::Fail),
+        // SAFETY: checked to be a string.
+        ValueType::String => match unsafe { value.cast::<String>()? }.as_str() {
+            "trap" => Ok(UnknownImports::Trap),
+            "default" => Ok(UnknownImports::Default),
+            other => Err(refused(format!("{other:?}"))),
+        },
+        other => Err(refused(format!("a {}", kind_name(other)))),
+    }
 }
 
 fn instance_limits(value: &Unknown) -> napi::Result<InstanceLimits> {

@@ -8,6 +8,7 @@ use crate::api::encode::JsExports;
 use crate::api::settle::{settle, settle_large};
 use crate::api::{decode, owners};
 use crate::error;
+use crate::runtime::host::HostImports;
 use crate::runtime::{instance, limits, module};
 
 /// Instantiates a module with WASI preview 1 linked; resolves an instance id.
@@ -19,8 +20,15 @@ pub fn instantiate<'env>(
     host: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
     let module = module::get(&module_id)?;
-    let (options, limits) = decode::instantiate_options(config)?;
-    let host = decode::host_imports(host)?;
+    let decode::InstantiateOptions {
+        wasi: options,
+        limits,
+        unknown_imports,
+    } = decode::instantiate_options(config)?;
+    let host = HostImports {
+        unknown: unknown_imports,
+        ..decode::host_imports(host)?
+    };
     let ceilings = limits::app_ceilings()?;
     let owner = owners::current(env)?;
     // Data segments copied into memory are at most the module's size: a small module is

@@ -66,12 +66,28 @@ pub struct HostImports {
     pub dispatcher: Option<Arc<dyn HostDispatcher>>,
     /// Modules whose function imports are another instance's exports of the same name.
     pub linked: Vec<(String, Arc<dyn LinkedInstance>)>,
+    /// What becomes of function imports nothing else provides.
+    pub unknown: UnknownImports,
 }
 
 impl HostImports {
+    /// Nothing beyond WASI: the module's own prelinked `InstancePre` serves.
     pub fn is_empty(&self) -> bool {
-        self.functions.is_empty() && self.linked.is_empty()
+        self.functions.is_empty() && self.linked.is_empty() && self.unknown == UnknownImports::Fail
     }
+}
+
+/// instantiate's `unknownImports`: what a function import that neither WASI nor the host
+/// provides becomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownImports {
+    /// Instantiating fails and names the import.
+    #[default]
+    Fail,
+    /// A function that traps when called, naming the import.
+    Trap,
+    /// A function that returns zeros (null references).
+    Default,
 }
 
 /// What the host answered.

@@ -1,12 +1,12 @@
 //! Links modules against WASI preview 1 and reports imports nothing can satisfy.
 
 use once_cell::sync::OnceCell;
-use wasmtime::{InstancePre, Linker, Module, UnknownImportError};
+use wasmtime::{InstancePre, Linker, Module, UnknownImportError, Val};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::engine::{engine, instantiating, Metering};
-use crate::runtime::host::{define, HostImports};
+use crate::runtime::host::{define, HostImports, UnknownImports};
 use crate::runtime::store::HostState;
 use crate::wasi::{exit, special_files, unused_context};
 
@@ -51,6 +51,7 @@ pub fn prelink(
         Some(imports) => {
             let mut linker = wasi.clone();
             define(&mut linker, module, imports)?;
+            define_unknown(&mut linker, module, imports.unknown)?;
             with_host = linker;
             &with_host
         }
@@ -68,6 +69,55 @@ pub fn prelink(
         };
         WasmError::new(ErrorCode::InstantiateError, message)
     })
+}
+
+/// Defines each function import `linker` lacks as `unknown` says; other kinds of imports stay
+/// unsatisfied (instantiating names them). The linker tells which import is missing one at a
+/// time, so this asks until none is (a few lookups per import; only with `unknownImports`).
+fn define_unknown(
+    linker: &mut Linker<HostState>,
+    module: &Module,
+    unknown: UnknownImports,
+) -> WasmResult<()> {
+    if unknown == UnknownImports::Fail {
+        return Ok(());
+    }
+    for _ in module.imports() {
+        let Err(e) = linker.instantiate_pre(module) else {
+            return Ok(());
+        };
+        let Some(missing) = e.downcast_ref::<UnknownImportError>() else {
+            return Ok(()); // another failure: `prelink` reports it
+        };
+        let wasmtime::ExternType::Func(ty) = missing.ty() else {
+            return Ok(());
+        };
+        let (from, name) = (missing.module().to_string(), missing.name().to_string());
+        let defined = match unknown {
+            UnknownImports::Trap => {
+                let what = format!("{from}::{name}");
+                linker.func_new(&from, &name, ty, move |_, _, _| {
+                    Err(wasmtime::Error::msg(format!(
+                        "the module called {what}, an import nothing provides \
+                         (unknownImports: \"trap\")"
+                    )))
+                })
+            }
+            _ => linker.func_new(&from, &name, ty.clone(), move |_, _, results| {
+                for (result, ty) in results.iter_mut().zip(ty.results()) {
+                    *result = Val::default_for_ty(&ty).unwrap_or(Val::I32(0));
+                }
+                Ok(())
+            }),
+        };
+        defined.map_err(|e| {
+            WasmError::new(
+                ErrorCode::InstantiateError,
+                format!("cannot define the unknown import {from}::{name}: {e:#}"),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn describe_extern_type(ty: wasmtime::ExternType) -> String {
