@@ -13,6 +13,7 @@
 const { open } = require('node:fs/promises')
 const { readModuleInfo, ModuleFormatError } = require('../module-info.js')
 const EXIT = require('./exit-codes.js')
+const { printable } = require('./printable.js')
 
 /** A list of value types is cut once its text is longer than this. */
 const LIST_CHARACTERS = 64
@@ -118,14 +119,6 @@ function describeType(entry) {
     default:
       return entry.kind
   }
-}
-
-// Control characters (and the line and paragraph separators) would reach the terminal as
-// they are: such a name is shown as a JSON string instead.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
-function printable(name) {
-  return UNPRINTABLE.test(name) ? JSON.stringify(name) : name
 }
 
 /**
