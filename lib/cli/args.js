@@ -1,7 +1,7 @@
 'use strict'
 // A small command-line parser: `--name value`, `--name=value`, flags, repeatable options,
 // short aliases, and `--` after which everything is a positional argument. Anything it does
-// not understand is a UsageError, which the command turns into its usage text and status 2.
+// not understand is a UsageError, which the command turns into a one-line error and status 2.
 
 class UsageError extends Error {
   constructor(message) {
@@ -15,11 +15,14 @@ class UsageError extends Error {
  * @param {Record<string, { value?: boolean, repeatable?: boolean, alias?: string }>} spec the
  *   options by long name: `value` when it takes a value, `repeatable` when it may be given more
  *   than once (its values are collected in an array), `alias` a one-letter short form
+ * @param {{ stopAtPositional?: boolean }} [mode] with `stopAtPositional`, options are read only
+ *   up to the first positional argument: it and everything after it are positionals, untouched
+ *   (`run FILE ARGS...`, where ARGS belong to the program)
  * @returns {{ options: Record<string, string | string[] | true>, positionals: string[],
  *   afterDashDash: string[] | null }} the options given, the positional arguments before `--`,
  *   and the arguments after `--` (null when there is no `--`)
  */
-function parseArgs(argv, spec) {
+function parseArgs(argv, spec, { stopAtPositional = false } = {}) {
   const aliases = new Map()
   for (const [name, definition] of Object.entries(spec)) {
     if (definition.alias) aliases.set(definition.alias, name)
@@ -38,6 +41,10 @@ function parseArgs(argv, spec) {
       continue
     }
     if (!token.startsWith('-') || token === '-') {
+      if (stopAtPositional) {
+        positionals.push(...argv.slice(i))
+        break
+      }
       positionals.push(token)
       continue
     }

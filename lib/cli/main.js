@@ -6,8 +6,16 @@ const { parseArgs, UsageError } = require('./args.js')
 const { parseRunOptions } = require('./run-options.js')
 const EXIT = require('./exit-codes.js')
 const USAGE = require('./usage.js')
+const { oneLine } = require('./printable.js')
 
 const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT })
+
+/** The line after a usage error: where the whole story is (the help text is not repeated). */
+function usageHint(command) {
+  return Object.hasOwn(HELP_TOPICS, command ?? '')
+    ? `Run "runtime-wasm help ${command}" for the options.`
+    : 'Run "runtime-wasm --help" for the commands.'
+}
 
 /**
  * @param {string[]} argv the arguments after `runtime-wasm`
@@ -40,8 +48,7 @@ async function main(argv, io = process) {
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    const topic = HELP_TOPICS[command] ?? USAGE.MAIN
-    io.stderr.write(`runtime-wasm: ${error.message}\n\n${topic}`)
+    io.stderr.write(`runtime-wasm: ${oneLine(error.message)}\n${usageHint(command)}\n`)
     return EXIT.USAGE
   }
 }
@@ -65,7 +72,7 @@ async function run(argv, io) {
   }
   // Loaded only now: help and usage errors work even where the native addon cannot load.
   const { runProgram } = require('./run.js')
-  const { status, message } = await runProgram(options)
+  const { status, message } = await runProgram(options, { write: writer(io.stdout), stderr: io.stderr })
   if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
   return status
 }

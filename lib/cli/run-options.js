@@ -1,14 +1,19 @@
 'use strict'
 // `runtime-wasm run`'s command line -> the options of instantiate() (args, env, preopens,
-// limits) and the manifest to configure. Pure: no file is touched here.
+// limits, unknownImports) and of compileFile() (limits), the function to --invoke and the
+// manifest to configure. Pure: no file is touched here.
 
 const { basename } = require('node:path')
 const { parseArgs, UsageError } = require('./args.js')
+const { count, milliseconds, wholeMilliseconds, size } = require('./option-values.js')
+const { programEnv } = require('./env.js')
+const { wasmtimeSettings } = require('./wasmtime-flags.js')
 
 const RUN_OPTIONS = Object.freeze({
   dir: { value: true, repeatable: true },
   'dir-ro': { value: true, repeatable: true },
   env: { value: true, repeatable: true },
+  'inherit-env': {},
   fuel: { value: true },
   timeout: { value: true },
   'max-memory': { value: true },
@@ -17,78 +22,57 @@ const RUN_OPTIONS = Object.freeze({
   'compile-timeout': { value: true },
   manifest: { value: true },
   argv0: { value: true },
+  invoke: { value: true },
+  'unknown-imports': { value: true },
+  wasi: { value: true, repeatable: true, alias: 'S' },
+  wasm: { value: true, repeatable: true, alias: 'W' },
   help: { alias: 'h' },
 })
 
-const SIZE_UNITS = Object.freeze({ '': 1n, b: 1n, k: 1024n, kib: 1024n, m: 1024n ** 2n, mib: 1024n ** 2n, g: 1024n ** 3n, gib: 1024n ** 3n })
+const UNKNOWN_IMPORTS = Object.freeze(['trap', 'default'])
 
 /**
+ * `runtime-wasm run [OPTIONS] FILE [ARGS...]`, as wasmtime run reads it: the options come
+ * before FILE (or before a `--` that precedes FILE), and everything after FILE is the
+ * program's, untouched, even when it looks like an option.
+ *
  * @param {string[]} argv the arguments after `run`
- * @param {Record<string, string | undefined>} environment where `--env NAME` takes its value
- * @returns {{ help: true } | { help: false, file: string, manifest?: string,
- *   instantiateOptions: object }}
+ * @param {Record<string, string | undefined>} environment where `--env NAME` and
+ *   `--inherit-env` take their values
+ * @returns {{ help: true } | { help: false, file: string, programArgs: string[],
+ *   manifest?: string, instantiateOptions: object, compileLimits: object, invoke?: string }}
+ *   (programArgs: the ARGS after FILE, which follow argv[0] in `instantiateOptions.args` and
+ *   are the function's arguments with --invoke)
  * @throws {UsageError} for anything malformed
  */
 function parseRunOptions(argv, environment = process.env) {
   let parsed
   try {
-    parsed = parseArgs(argv, RUN_OPTIONS)
+    parsed = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true })
   } catch (error) {
     if (error instanceof UsageError && error.message.startsWith('unknown option')) {
-      throw new UsageError(`${error.message} (the program's own options go after --)`)
+      throw new UsageError(`${error.message} (runtime-wasm's options go before FILE; everything after FILE goes to the program)`)
     }
     throw error
   }
   const { options, positionals, afterDashDash } = parsed
   if (options.help) return { help: true }
 
-  const words = [...positionals]
-  if (afterDashDash !== null) words.push(...afterDashDash)
-  const [file, ...programArgs] = words
+  const [file, ...programArgs] = afterDashDash ?? positionals
   if (file === undefined) throw new UsageError('run needs the .wasm file to run')
 
-  const preopens = {}
-  const addDir = (text, readonly) => {
-    const flag = readonly ? '--dir-ro' : '--dir'
-    const separator = text.indexOf('::')
-    const host = separator === -1 ? text : text.slice(0, separator)
-    const guest = separator === -1 ? text : text.slice(separator + 2)
-    if (host === '') throw new UsageError(`${flag} ${text}: the host directory is empty`)
-    if (guest === '') throw new UsageError(`${flag} ${text}: the guest path after :: is empty`)
-    if (Object.hasOwn(preopens, guest)) throw new UsageError(`${flag} ${text}: the guest path ${guest} is mounted twice`)
-    preopens[guest] = readonly ? { path: host, readonly: true } : host
-  }
-  for (const text of options.dir ?? []) addDir(text, false)
-  for (const text of options['dir-ro'] ?? []) addDir(text, true)
-
-  const env = {}
-  for (const text of options.env ?? []) {
-    const equals = text.indexOf('=')
-    const name = equals === -1 ? text : text.slice(0, equals)
-    if (name === '') throw new UsageError(`--env ${text}: the variable name is empty`)
-    if (equals === -1) {
-      const inherited = environment[name]
-      if (inherited === undefined) throw new UsageError(`--env ${name}: ${name} is not set in this environment`)
-      env[name] = inherited
-    } else {
-      env[name] = text.slice(equals + 1)
-    }
-  }
-
-  const limits = {}
-  if (options.fuel !== undefined) limits.fuel = count(options.fuel, '--fuel')
-  if (options.timeout !== undefined) limits.timeoutMs = milliseconds(options.timeout, '--timeout')
-  if (options['max-memory'] !== undefined) limits.maxMemoryBytes = size(options['max-memory'], '--max-memory')
-
-  const compileLimits = {}
-  if (options['max-functions'] !== undefined) compileLimits.maxFunctions = count(options['max-functions'], '--max-functions')
-  if (options['max-function-size'] !== undefined) compileLimits.maxFunctionBytes = size(options['max-function-size'], '--max-function-size')
-  if (options['compile-timeout'] !== undefined) compileLimits.timeoutMs = wholeMilliseconds(options['compile-timeout'], '--compile-timeout')
-
+  const settings = wasmtimeSettings(options.wasi ?? [], options.wasm ?? [])
+  const inheritEnv = options['inherit-env'] === true || settings.some((s) => s.setting === 'inheritEnv')
+  const env = programEnv(options.env ?? [], inheritEnv, environment)
   const argv0 = options.argv0 ?? basename(file)
-  const instantiateOptions = { args: [argv0, ...programArgs], env, preopens }
+  const instantiateOptions = { args: [argv0, ...programArgs], env, preopens: preopens(options) }
+  const limits = instanceLimits(options)
   if (Object.keys(limits).length > 0) instantiateOptions.limits = limits
-  const result = { help: false, file, instantiateOptions, compileLimits }
+  const unknownImports = unknownImportsOf(options['unknown-imports'], settings)
+  if (unknownImports !== undefined) instantiateOptions.unknownImports = unknownImports
+
+  const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options) }
+  if (options.invoke !== undefined) result.invoke = options.invoke
   if (options.manifest !== undefined) {
     if (options.manifest === '') throw new UsageError('--manifest needs a file name')
     result.manifest = options.manifest
@@ -96,36 +80,55 @@ function parseRunOptions(argv, environment = process.env) {
   return result
 }
 
-// A non-negative integer, as a Number when it is safe and a BigInt beyond.
-function count(text, flag) {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} ${text}: expected a non-negative integer`)
-  const value = BigInt(text)
-  if (value >= 2n ** 64n) throw new UsageError(`${flag} ${text}: must be less than 2^64`)
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
+/** --dir and --dir-ro -> instantiate's `preopens`. */
+function preopens(options) {
+  const result = {}
+  const addDir = (text, readonly) => {
+    const flag = readonly ? '--dir-ro' : '--dir'
+    const separator = text.indexOf('::')
+    const host = separator === -1 ? text : text.slice(0, separator)
+    const guest = separator === -1 ? text : text.slice(separator + 2)
+    if (host === '') throw new UsageError(`${flag} ${text}: the host directory is empty`)
+    if (guest === '') throw new UsageError(`${flag} ${text}: the guest path after :: is empty`)
+    if (Object.hasOwn(result, guest)) throw new UsageError(`${flag} ${text}: the guest path ${guest} is mounted twice`)
+    result[guest] = readonly ? { path: host, readonly: true } : host
+  }
+  for (const text of options.dir ?? []) addDir(text, false)
+  for (const text of options['dir-ro'] ?? []) addDir(text, true)
+  return result
 }
 
-function milliseconds(text, flag) {
-  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new UsageError(`${flag} ${text}: expected a number of milliseconds greater than 0`)
-  }
-  return value
+/** --fuel, --timeout and --max-memory -> instantiate's `limits`. */
+function instanceLimits(options) {
+  const limits = {}
+  if (options.fuel !== undefined) limits.fuel = count(options.fuel, '--fuel')
+  if (options.timeout !== undefined) limits.timeoutMs = milliseconds(options.timeout, '--timeout')
+  if (options['max-memory'] !== undefined) limits.maxMemoryBytes = size(options['max-memory'], '--max-memory')
+  return limits
 }
 
-function wholeMilliseconds(text, flag) {
-  if (!/^\d+$/.test(text) || !(Number(text) > 0) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} ${text}: expected a whole number of milliseconds greater than 0`)
-  }
-  return Number(text)
+/** --max-functions, --max-function-size and --compile-timeout -> compileFile's `limits`. */
+function compileLimits(options) {
+  const limits = {}
+  if (options['max-functions'] !== undefined) limits.maxFunctions = count(options['max-functions'], '--max-functions')
+  if (options['max-function-size'] !== undefined) limits.maxFunctionBytes = size(options['max-function-size'], '--max-function-size')
+  if (options['compile-timeout'] !== undefined) limits.timeoutMs = wholeMilliseconds(options['compile-timeout'], '--compile-timeout')
+  return limits
 }
 
-function size(text, flag) {
-  const match = /^(\d+)\s*([a-z]*)$/i.exec(text)
-  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
-  if (unit === undefined) {
-    throw new UsageError(`${flag} ${text}: expected a size in bytes, optionally with KiB, MiB or GiB (e.g. 64MiB)`)
+/** --unknown-imports, or wasmtime's -W unknown-imports-trap / -default; two different ones conflict. */
+function unknownImportsOf(given, settings) {
+  const chosen = []
+  if (given !== undefined) {
+    if (!UNKNOWN_IMPORTS.includes(given)) {
+      throw new UsageError(`--unknown-imports ${given}: expected trap (a missing function traps when called) or default (it returns zeros)`)
+    }
+    chosen.push({ value: given, flag: `--unknown-imports ${given}` })
   }
-  return count(String(BigInt(match[1]) * unit), flag)
+  chosen.push(...settings.filter((s) => s.setting === 'unknownImports'))
+  const other = chosen.find((c) => c.value !== chosen[0].value)
+  if (other !== undefined) throw new UsageError(`${chosen[0].flag} and ${other.flag} contradict each other: give one`)
+  return chosen[0]?.value
 }
 
 module.exports = { parseRunOptions, RUN_OPTIONS }
