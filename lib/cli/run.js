@@ -1,10 +1,14 @@
 'use strict'
-// `runtime-wasm run`: compiles a WASI command, instantiates it with the terminal's stdio and
-// what the command line grants, calls _start and turns the outcome into an exit status.
-// Uses the package's public API only.
+// `runtime-wasm run`: checks the module's imports, compiles it (with a progress line on a
+// terminal), instantiates it with the terminal's stdio and what the command line grants, calls
+// _start (or the --invoke function, printing its results) and turns the outcome into an exit
+// status. Uses the package's public API only.
 
 const api = require('../../index.js')
 const EXIT = require('./exit-codes.js')
+const { readImports, missingImports, describeMissing } = require('./missing-imports.js')
+const { compileProgress } = require('./progress.js')
+const { signatureOf, invokeArguments, formatResults } = require('./invoke.js')
 
 /**
  * The exit status for an error that ended a run, and what to print about it (null when the
@@ -26,7 +30,7 @@ function outcomeOfError(error, file) {
     return { status: EXIT.FUEL, message: `${file}: ran out of fuel (--fuel)${fuelDetail(error)}` }
   }
   if (error?.code === api.ErrorCode.ExportNotFound) {
-    return { status: EXIT.CANNOT_START, message: `${file} is not a WASI command: it has no _start export (${error.message})` }
+    return { status: EXIT.CANNOT_START, message: `${file} is not a WASI command: it has no _start export (${error.message}); to call one of its functions, give --invoke NAME before the file` }
   }
   return { status: EXIT.TRAP, message: `${file}: ${error?.message ?? String(error)}` }
 }
@@ -42,12 +46,71 @@ function cannotStart(error, file) {
 }
 
 /**
+ * The imports the module needs that nothing provides, as a status and message; null when it
+ * has none, or when that cannot be told before compiling (see missing-imports.js).
+ */
+async function refuseMissingImports(file, unknownImports) {
+  // With a manifest in force, the manifest decides first whether the file may be read at all:
+  // compileFile asks it, and a refused file's contents must not show in a message.
+  if (manifestInForce()) return null
+  const imports = await readImports(file)
+  const missing = imports === null ? [] : missingImports(imports, unknownImports)
+  return missing.length === 0 ? null : { status: EXIT.CANNOT_START, message: describeMissing(file, missing) }
+}
+
+function manifestInForce() {
+  try {
+    return api.capabilities().mode !== 'permissive'
+  } catch {
+    return true // a broken manifest: compileFile reports it
+  }
+}
+
+/** Compiles `file`, showing a progress line on `stderr` when it is a terminal and the file large. */
+async function compile(file, compileLimits, stderr) {
+  const progress = compileProgress(stderr)
+  try {
+    return await api.compileFile(file, { limits: compileLimits, onProgress: progress.onProgress })
+  } finally {
+    progress.stop()
+  }
+}
+
+/** Calls _start: the program's exit status is the outcome. */
+async function callStart(instance, file) {
+  try {
+    await instance.call('_start')
+    return { status: EXIT.OK, message: null }
+  } catch (error) {
+    return outcomeOfError(error, file)
+  }
+}
+
+/** Calls the --invoke function with the program's arguments and writes its results. */
+async function callInvoked(instance, file, name, texts, write) {
+  const signature = signatureOf(await instance.getExports(), name)
+  if (signature.problem !== undefined) return { status: EXIT.CANNOT_START, message: `${file}: ${signature.problem}` }
+  const args = invokeArguments(name, signature.params, texts) // a UsageError for main to report
+  let results
+  try {
+    results = await instance.call(name, ...args)
+  } catch (error) {
+    return outcomeOfError(error, file)
+  }
+  await write(formatResults(results, signature.results))
+  return { status: EXIT.OK, message: null }
+}
+
+/**
  * Runs the program described by `options` (from parseRunOptions).
  *
+ * @param {object} options
+ * @param {{ write: (text: string) => Promise<void>, stderr: { isTTY?: boolean, write(text: string): unknown } }} io
+ *   `write` for the results of --invoke (stdout), `stderr` for the progress line
  * @returns {Promise<{ status: number, message: string | null }>}
  */
-async function runProgram(options) {
-  const { file, manifest, instantiateOptions, compileLimits } = options
+async function runProgram(options, { write, stderr }) {
+  const { file, manifest, instantiateOptions, compileLimits, invoke, programArgs } = options
   if (manifest !== undefined) {
     try {
       await api.configure({ manifest })
@@ -55,10 +118,12 @@ async function runProgram(options) {
       return { status: EXIT.CANNOT_START, message: `--manifest ${manifest}: ${error?.message ?? String(error)}` }
     }
   }
+  const refused = await refuseMissingImports(file, instantiateOptions.unknownImports)
+  if (refused !== null) return refused
 
   let moduleId
   try {
-    moduleId = await api.compileFile(file, { limits: compileLimits })
+    moduleId = await compile(file, compileLimits, stderr)
   } catch (error) {
     return cannotStart(error, file)
   }
@@ -76,10 +141,7 @@ async function runProgram(options) {
     await api.dropModule(moduleId)
   }
   try {
-    await instance.call('_start')
-    return { status: EXIT.OK, message: null }
-  } catch (error) {
-    return outcomeOfError(error, file)
+    return invoke === undefined ? await callStart(instance, file) : await callInvoked(instance, file, invoke, programArgs, write)
   } finally {
     await instance.drop().catch(() => {})
   }

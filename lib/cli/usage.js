@@ -6,7 +6,7 @@ const MAIN = `Usage: runtime-wasm <command> [options]
 Runs WebAssembly in the runtime-wasm sandbox (wasmtime), from the command line.
 
 Commands:
-  run FILE [options] [--] [ARGS...]   Run a WASI command module (its _start export)
+  run [options] FILE [ARGS...]        Run a WASI command module (its _start export)
   inspect FILE [--json]               Print a module's imports and exports with their types
   help [COMMAND]                      Show this help, or a command's help
 
@@ -21,25 +21,40 @@ Environment:
 Run "runtime-wasm help run" or "runtime-wasm help inspect" for the details of a command.
 `
 
-const RUN = `Usage: runtime-wasm run FILE [options] [--] [ARGS...]
+const RUN = `Usage: runtime-wasm run [options] [--] FILE [ARGS...]
 
 Runs the WASI (preview 1) command module FILE (binary .wasm, or WebAssembly text) by calling
 its _start export, with this terminal's stdin, stdout and stderr, and exits with its status.
 The program sees only what the options below give it: no host directory unless --dir mounts
-it, no environment variable unless --env sets it.
+it, no environment variable unless --env or --inherit-env passes it.
 
-Options (before or after FILE; everything after -- goes to the program):
+The options go before FILE. Everything after FILE goes to the program as it is, even when it
+looks like an option (as in wasmtime run):
+  runtime-wasm run --dir ./data::/data tool.wasm --verbose /data/input.txt
+
+Options:
   --dir HOST[::GUEST]      Mount the host directory HOST at GUEST inside the sandbox, read
                            and write (GUEST defaults to HOST as written, e.g. --dir . mounts
                            the current directory as "."). Repeatable.
   --dir-ro HOST[::GUEST]   The same, read-only. Repeatable.
   --env NAME=VALUE         Set an environment variable for the program. --env NAME passes
-                           this process's value of NAME. Repeatable.
+                           this process's value of NAME. Repeatable; wins over --inherit-env.
+  --inherit-env            Pass this process's whole environment (wasmtime: -S inherit-env).
+  --invoke NAME            Call the exported function NAME instead of _start (for a reactor,
+                           after its _initialize), with ARGS as its arguments (i32, i64, f32,
+                           f64; integers may be 0x hexadecimal), and print its results, one
+                           a line.
+  --unknown-imports trap|default
+                           Run a module that imports functions nothing provides: each one
+                           traps when called (trap), or returns zeros (default). Without it
+                           such a module is refused before it is compiled (exit 126).
   --fuel N                 Stop the program after about N wasm instructions (wasmtime fuel).
   --timeout MS             Stop the program after MS milliseconds. The deadline applies to
-                           _start (and, separately, to the module's start function if any).
-  --max-memory SIZE        Most bytes the program's memories may hold in all, e.g. 64MiB
-                           (units: B, KiB, MiB, GiB); past it memory.grow fails.
+                           _start or the --invoke function (and, separately, to the module's
+                           start function if any).
+  --max-memory SIZE        Most bytes the program's memories may hold in all, e.g. 64MiB or
+                           1GB; past it memory.grow fails. Units, as in the manifest: B, KiB,
+                           MiB, GiB, TiB (x1024) and kB, MB, GB, TB (x1000); case matters.
   --max-functions N        Refuse a module that defines more than N functions (exit 126).
   --max-function-size SIZE Refuse a module with a function body larger than SIZE.
   --compile-timeout MS     Stop compiling after MS milliseconds (exit 126). The compile then
@@ -50,18 +65,22 @@ Options (before or after FILE; everything after -- goes to the program):
                            Without it, the manifest named by RUNTIME_WASM_MANIFEST, else
                            ./manifest.app.toml, applies when there is one.
   --argv0 NAME             The program's argv[0] (default: FILE's base name).
+  -S, --wasi inherit-env   wasmtime's spelling of --inherit-env.
+  -W, --wasm unknown-imports-trap | unknown-imports-default
+                           wasmtime's spelling of --unknown-imports trap | default.
   -h, --help               Show this help.
 
-ARGS are passed to the program after argv[0]. Put them after -- when one starts with "-":
-  runtime-wasm run tool.wasm --dir ./data::/data -- --verbose /data/input.txt
+While a module larger than 4 MiB compiles, a line on stderr counts the seconds, when stderr
+is a terminal.
 
 Exit status:
-  0-125   the program's own exit status (0 when _start returns)
-  2       the command line is wrong (this usage is printed)
+  0-125   the program's own exit status (0 when _start or the --invoke function returns)
+  2       the command line is wrong (also: --invoke arguments that do not fit the function)
   124     stopped by --timeout
   125     ran out of --fuel
-  126     could not start: FILE unreadable or not a valid module, a missing import, a --dir
-          that cannot be opened, a manifest that refuses it, no _start export
+  126     could not start: FILE unreadable or not a valid module, an import nothing provides,
+          a --dir that cannot be opened, a manifest that refuses it, no _start export (or no
+          --invoke function of that name)
   134     the program trapped (e.g. unreachable, out-of-bounds access, stack overflow)
   70      runtime-wasm itself failed unexpectedly (a bug: please report it)
 `
