@@ -508,6 +508,80 @@ export declare function compileFile(path: string, options?: CompileFileOptions |
  */
 export declare function dropModule(moduleId: ModuleId): Promise<void>
 
+/** A function a module imports or exports, and its signature. */
+export interface ModuleFunctionType {
+  kind: 'function'
+  params: ValueTypeName[]
+  results: ValueTypeName[]
+}
+/** A memory a module imports or exports, sizes in pages of 64 KiB. */
+export interface ModuleMemoryType {
+  kind: 'memory'
+  minimum: number
+  /** `null` when the memory declares no maximum. */
+  maximum: number | null
+  shared: boolean
+  memory64: boolean
+}
+/** A table a module imports or exports. */
+export interface ModuleTableType {
+  kind: 'table'
+  element: ReferenceTypeName
+  minimum: number
+  maximum: number | null
+}
+/** A global a module imports or exports. */
+export interface ModuleGlobalType {
+  kind: 'global'
+  type: ValueTypeName
+  mutable: boolean
+}
+/** An exception tag a module imports or exports. */
+export interface ModuleTagType {
+  kind: 'tag'
+}
+/** The type of an import or export of a module, discriminated by `kind`. */
+export type ModuleItemType = ModuleFunctionType | ModuleMemoryType | ModuleTableType | ModuleGlobalType | ModuleTagType
+
+/** One import of a module: where it comes from, its name and its type. */
+export type ModuleImport = { module: string; name: string } & ModuleItemType
+/** One export of a module: its name and its type. */
+export type ModuleExport = { name: string } & ModuleItemType
+
+/**
+ * The module's imports in declaration order, with their types: what an instance will need,
+ * known before instantiating (e.g. to provide `imports`, or to check them against WASI).
+ * Synchronous.
+ *
+ * @throws {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped module id.
+ */
+export declare function moduleImports(moduleId: ModuleId): ModuleImport[]
+
+/**
+ * The module's exports in declaration order, with their types. Synchronous.
+ *
+ * @throws {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped module id.
+ */
+export declare function moduleExports(moduleId: ModuleId): ModuleExport[]
+
+/**
+ * The tier of the code new instances of the module get now: `"baseline"` while the optimized
+ * code of a large module is being compiled in the background (see `tieringMinBytes` in
+ * {@link ConfigureOptions}), else `"optimized"`. Synchronous.
+ *
+ * @throws {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped module id.
+ */
+export declare function moduleTier(moduleId: ModuleId): 'baseline' | 'optimized'
+
+/**
+ * Resolves `true` once new instances of the module get optimized code (at once when they
+ * already do), `false` when it could not be made (the baseline code then stays).
+ *
+ * @throws Rejects with {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped
+ *   module id.
+ */
+export declare function whenOptimized(moduleId: ModuleId): Promise<boolean>
+
 /**
  * Instantiates a compiled module, off the JS thread. WASI preview 1 is always linked: without
  * a config the instance gets an empty sandbox. When the module exports `_initialize` (a WASI
@@ -621,6 +695,14 @@ export interface ConfigureOptions {
    * budget set before; `{}` removes it. A call's `limits` may only lower it.
    */
   compileLimits?: Omit<CompileLimits, 'maxBytes'>
+  /**
+   * Modules at least this large, in bytes, that are not in the compiled-code cache start on
+   * baseline code (wasmtime's Winch compiler, about ten times faster to compile) while a
+   * helper process compiles the optimized code in the background and writes it to the cache;
+   * instances made once it is in run it. Default 1048576 (1 MiB); `Infinity` turns tiering
+   * off (every module is compiled by the optimizing compiler at once).
+   */
+  tieringMinBytes?: number
 }
 
 /**

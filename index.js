@@ -6,7 +6,7 @@
 const native = require('./lib/native.js')
 const { AbortError, ErrorCode, WasmError, invoke, invokeAsync } = require('./lib/errors.js')
 const { describe, markInstance, requireNumber, toWritableBytes } = require('./lib/arguments.js')
-const { compile, compileFile, dropModule } = require('./lib/modules.js')
+const { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized } = require('./lib/modules.js')
 const { createInstance, readStdout, readStderr, dropInstance } = require('./lib/instances.js')
 const { instanceForQueuedOperation } = require('./lib/host-calls.js')
 const { call, callGeneral, callSync, callSyncGeneral } = require('./lib/calls.js')
@@ -22,9 +22,11 @@ const { types } = require('./lib/types.js')
 // { maxModuleBytes }: the largest module compile() and compileFile() accept (default 512 MiB).
 // { compileLimits }: the compile budget of every later compile ({ maxFunctions,
 // maxFunctionBytes, timeoutMs }; none by default).
+// { tieringMinBytes }: modules at least this large start on baseline code (default 1 MiB;
+// Infinity: never).
 function configure(options) {
   if (options === null || typeof options !== 'object') throw new TypeError(`configure options must be an object, got ${describe(options)}`)
-  const { cacheDir, cache, manifest, maxModuleBytes, compileLimits } = options
+  const { cacheDir, cache, manifest, maxModuleBytes, compileLimits, tieringMinBytes } = options
   if (cache !== undefined && typeof cache !== 'boolean') throw new TypeError(`cache must be a boolean, got ${describe(cache)}`)
   if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a string, got ${describe(cacheDir)}`)
   if (manifest !== undefined && typeof manifest !== 'string') throw new TypeError(`manifest must be a string, got ${describe(manifest)}`)
@@ -34,6 +36,12 @@ function configure(options) {
   if (manifest !== undefined) invoke(native.configureManifest, manifest)
   if (maxModuleBytes !== undefined) invoke(native.configureMaxModuleBytes, maxModuleBytes)
   if (compileLimits !== undefined) invoke(native.configureCompileLimits, compileLimits)
+  if (tieringMinBytes !== undefined) {
+    if (!(tieringMinBytes === Infinity || (Number.isSafeInteger(tieringMinBytes) && tieringMinBytes >= 0))) {
+      throw new TypeError(`tieringMinBytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, or Infinity, got ${describe(tieringMinBytes)}`)
+    }
+    invoke(native.configureTieringMinBytes, tieringMinBytes)
+  }
   if (cache !== undefined || cacheDir !== undefined) {
     invoke(native.configureCache, cache, cacheDir === undefined ? undefined : require('node:path').resolve(cacheDir))
   }
@@ -187,6 +195,10 @@ module.exports = {
   compile,
   compileFile,
   dropModule,
+  moduleImports,
+  moduleExports,
+  moduleTier,
+  whenOptimized,
   instantiate,
   call,
   getExports,

@@ -110,3 +110,33 @@ test('5003 on a module without function exports says there are none', async () =
   assert.match(error.message, /no function|none|exports no/i)
   await instance.drop()
 })
+
+// --- a module's imports and exports, before any instance ---
+
+test('moduleImports and moduleExports list every kind with its type, in declaration order', async () => {
+  const { compile, moduleImports, moduleExports, dropModule } = await import('../index.mjs')
+  const id = await compile(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+    (import "env" "mem" (memory 1 10))
+    (import "env" "g" (global (mut i64)))
+    (import "env" "t" (table 2 funcref))
+    (func (export "f") (param i32 f64) (result i64) (i64.const 1))
+    (global (export "G") f32 (f32.const 1))
+    (export "m" (memory 0))
+    (export "t" (table 0)))`)
+  assert.deepEqual(moduleImports(id), [
+    { module: 'wasi_snapshot_preview1', name: 'fd_write', kind: 'function', params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] },
+    { module: 'env', name: 'mem', kind: 'memory', minimum: 1, maximum: 10, shared: false, memory64: false },
+    { module: 'env', name: 'g', kind: 'global', type: 'i64', mutable: true },
+    { module: 'env', name: 't', kind: 'table', element: 'funcref', minimum: 2, maximum: null },
+  ])
+  assert.deepEqual(moduleExports(id), [
+    { name: 'f', kind: 'function', params: ['i32', 'f64'], results: ['i64'] },
+    { name: 'G', kind: 'global', type: 'f32', mutable: false },
+    { name: 'm', kind: 'memory', minimum: 1, maximum: 10, shared: false, memory64: false },
+    { name: 't', kind: 'table', element: 'funcref', minimum: 2, maximum: null },
+  ])
+  await dropModule(id)
+  assert.throws(() => moduleImports(id), (e) => e.code === 5004)
+  assert.throws(() => moduleExports(42), (e) => e.code === 5004)
+})

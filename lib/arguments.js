@@ -117,7 +117,11 @@ function plainCopy(value, depth) {
     return Array.prototype.map.call(value, (item) => plainCopy(item, depth - 1))
   }
   const copy = {}
-  for (const [key, item] of Object.entries(value)) copy[key] = plainCopy(item, depth - 1)
+  // Defined, not assigned: a key named "__proto__" (an environment variable may be) is kept
+  // as a key, not taken as the copy's prototype.
+  for (const [key, item] of Object.entries(value)) {
+    Object.defineProperty(copy, key, { value: plainCopy(item, depth - 1), enumerable: true, writable: true, configurable: true })
+  }
   return copy
 }
 

@@ -110,7 +110,8 @@ function moduleWithOrigin(native) {
   return (moduleId) => {
     if (typeof native.moduleOrigin !== 'function') return String(moduleId)
     try {
-      return `${moduleId} (${ORIGINS[native.moduleOrigin(moduleId)] ?? 'unknown origin'})`
+      const tier = native.moduleTier?.(moduleId) === 'baseline' ? '; baseline code, optimized code compiling in the background' : ''
+      return `${moduleId} (${ORIGINS[native.moduleOrigin(moduleId)] ?? 'unknown origin'}${tier})`
     } catch {
       return String(moduleId) // dropped already
     }

@@ -39,4 +39,24 @@ async function dropModule(moduleId) {
   invoke(native.dropModule, requireModuleId(moduleId))
 }
 
-module.exports = { compile, compileFile, dropModule }
+// The module's imports and exports with their types, before any instance exists.
+function moduleImports(moduleId) {
+  return invoke(native.moduleImports, requireModuleId(moduleId))
+}
+
+function moduleExports(moduleId) {
+  return invoke(native.moduleExports, requireModuleId(moduleId))
+}
+
+// "baseline" while a large module's optimized code is being compiled, else "optimized".
+function moduleTier(moduleId) {
+  return invoke(native.moduleTier, requireModuleId(moduleId))
+}
+
+// Resolves true once new instances of the module get optimized code, false when that code
+// cannot be made (its baseline code then stays).
+async function whenOptimized(moduleId) {
+  return invokeAsync(native.moduleOptimized, requireModuleId(moduleId))
+}
+
+module.exports = { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized }

@@ -20,14 +20,26 @@ import {
   instantiate,
   Memory,
   memory,
+  moduleExports,
+  moduleImports,
+  moduleTier,
   readStderr,
   readStdout,
   run,
   setFuel,
   types,
   WasmError,
+  whenOptimized,
 } from 'runtime-wasm'
 import type {
+  ModuleExport,
+  ModuleFunctionType,
+  ModuleGlobalType,
+  ModuleImport,
+  ModuleItemType,
+  ModuleMemoryType,
+  ModuleTableType,
+  ModuleTagType,
   CallOptions,
   Capabilities,
   CompileFileOptions,
@@ -90,6 +102,26 @@ async function modules(): Promise<void> {
   await compile(Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]))
   // @ts-expect-error a number is not a module source
   await compile(42)
+  const imports: ModuleImport[] = moduleImports(fromText)
+  for (const item of imports) {
+    const from: string = item.module
+    if (item.kind === 'function') expectType<Equal<typeof item.params, ValueTypeName[]>>(true)
+    // @ts-expect-error maximum exists only on memories and tables: narrow by kind first
+    item.maximum
+  }
+  const exported: ModuleExport[] = moduleExports(fromText)
+  const described: ModuleItemType[] = exported
+  for (const item of described) {
+    const narrowed: ModuleFunctionType | ModuleMemoryType | ModuleTableType | ModuleGlobalType | ModuleTagType = item
+    if (narrowed.kind === 'memory') expectType<Equal<typeof narrowed.maximum, number | null>>(true)
+    if (narrowed.kind === 'global') expectType<Equal<typeof narrowed.mutable, boolean>>(true)
+  }
+  // @ts-expect-error an export comes from no module
+  exported[0].module
+  const tier: 'baseline' | 'optimized' = moduleTier(fromText)
+  const optimized: boolean = await whenOptimized(fromText)
+  configure({ tieringMinBytes: Infinity })
+  configure({ tieringMinBytes: 4 << 20 })
   const budget: CompileLimits = { maxBytes: 1 << 20, maxFunctions: 10_000, maxFunctionBytes: 1 << 16, timeoutMs: 5000 }
   const compileOptions: CompileOptions = { limits: budget }
   await compile('(module)', compileOptions)

@@ -4,6 +4,7 @@ use napi::bindgen_prelude::{BigInt, JsObjectValue, Null, Object, ToNapiValue};
 use napi::{sys, Env};
 
 use crate::runtime::exports::ExportInfo;
+use crate::runtime::module_types::{Item, ItemType};
 use crate::runtime::values::{from_wasm, ResultValue};
 use crate::sandbox::Snapshot;
 
@@ -113,6 +114,71 @@ fn export_object(env: &Env, info: ExportInfo) -> napi::Result<Object<'_>> {
             object.set_named_property("name", name)?;
             object.set_named_property("kind", "tag")?;
         }
+    }
+    Ok(object)
+}
+
+/// A module's imports or exports (`moduleImports` / `moduleExports`).
+pub struct JsModuleItems(pub Vec<Item>);
+
+impl ToNapiValue for JsModuleItems {
+    unsafe fn to_napi_value(env: sys::napi_env, items: Self) -> napi::Result<sys::napi_value> {
+        let js_env = Env::from_raw(env);
+        let objects = items
+            .0
+            .into_iter()
+            .map(|item| module_item_object(&js_env, item))
+            .collect::<napi::Result<Vec<_>>>()?;
+        // SAFETY: `env` is the live env this conversion was called with, and the objects were
+        // made in it just now.
+        unsafe { Vec::to_napi_value(env, objects) }
+    }
+}
+
+fn module_item_object(env: &Env, item: Item) -> napi::Result<Object<'_>> {
+    let mut object = Object::new(env)?;
+    if let Some(module) = item.module {
+        object.set_named_property("module", module)?;
+    }
+    object.set_named_property("name", item.name)?;
+    let size = |value: u64| value as f64;
+    match item.ty {
+        ItemType::Function { params, results } => {
+            object.set_named_property("kind", "function")?;
+            object.set_named_property("params", params)?;
+            object.set_named_property("results", results)?;
+        }
+        ItemType::Memory {
+            minimum,
+            maximum,
+            shared,
+            memory64,
+        } => {
+            object.set_named_property("kind", "memory")?;
+            object.set_named_property("minimum", size(minimum))?;
+            object.set_named_property("maximum", maximum.map(size))?;
+            object.set_named_property("shared", shared)?;
+            object.set_named_property("memory64", memory64)?;
+        }
+        ItemType::Table {
+            element,
+            minimum,
+            maximum,
+        } => {
+            object.set_named_property("kind", "table")?;
+            object.set_named_property("element", element)?;
+            object.set_named_property("minimum", size(minimum))?;
+            object.set_named_property("maximum", maximum.map(size))?;
+        }
+        ItemType::Global {
+            value_type,
+            mutable,
+        } => {
+            object.set_named_property("kind", "global")?;
+            object.set_named_property("type", value_type)?;
+            object.set_named_property("mutable", mutable)?;
+        }
+        ItemType::Tag => object.set_named_property("kind", "tag")?,
     }
     Ok(object)
 }

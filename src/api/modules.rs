@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use napi::{Env, Unknown};
 use napi_derive::napi;
 
+use crate::api::encode::JsModuleItems;
 use crate::api::settle::spawn_blocking;
 use crate::api::{decode, owners};
 use crate::cache;
-use crate::runtime::{compile_helper, compile_limits, module};
+use crate::runtime::{compile_helper, compile_limits, module, tiers};
 use crate::sandbox::node_grants::{self, Use};
 
 /// The keys of a compile's `limits`.
@@ -33,6 +34,42 @@ pub fn compile<'env>(
 #[napi(catch_unwind)]
 pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
     Ok(module::get(&module_id)?.origin())
+}
+
+/// The module's imports with their types, before any instance exists.
+#[napi(catch_unwind)]
+pub fn module_imports(module_id: String) -> napi::Result<JsModuleItems> {
+    Ok(JsModuleItems(module::get(&module_id)?.imports()))
+}
+
+/// The module's exports with their types, before any instance exists.
+#[napi(catch_unwind)]
+pub fn module_exports(module_id: String) -> napi::Result<JsModuleItems> {
+    Ok(JsModuleItems(module::get(&module_id)?.exports()))
+}
+
+/// The tier of the code a new instance of the module gets now: "baseline" or "optimized".
+#[napi(catch_unwind)]
+pub fn module_tier(module_id: String) -> napi::Result<&'static str> {
+    Ok(module::get(&module_id)?.tier())
+}
+
+/// Resolves once the module's optimized code is in (true) or cannot be made (false).
+#[napi(catch_unwind)]
+pub fn module_optimized<'env>(env: &'env Env, module_id: String) -> napi::Result<Unknown<'env>> {
+    let module = module::get(&module_id)?;
+    spawn_blocking(env, move || Ok(module.wait_optimized()))
+}
+
+/// `configure({ tieringMinBytes })`: modules at least this large start on baseline code
+/// (JS checked the number; Infinity, as u64::MAX, turns tiering off).
+#[napi(catch_unwind)]
+pub fn configure_tiering_min_bytes(bytes: f64) {
+    tiers::set_tiering_min_bytes(if bytes >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        bytes as u64
+    });
 }
 
 /// Reads and compiles a module file off the JS thread; resolves a module id.
@@ -96,11 +133,12 @@ pub fn register_compile_helper(node: Option<String>, script: Option<String>) {
     compile_helper::register(node.map(PathBuf::from).zip(script.map(PathBuf::from)));
 }
 
-/// The helper process's work (lib/compile-helper.js): compiles the module on stdin and
-/// writes its compiled code to stdout. Returns the exit status.
+/// The helper process's work (lib/compile-helper.js): compiles the module on stdin for the
+/// engine named `engine` and writes its compiled code to stdout (and, given `store_in`, into
+/// that cache directory). Returns the exit status.
 #[napi(catch_unwind)]
-pub fn compile_helper_main(engine: String) -> i32 {
-    compile_helper::helper_main(&engine)
+pub fn compile_helper_main(engine: String, store_in: Option<String>) -> i32 {
+    compile_helper::helper_main(&engine, store_in.as_deref())
 }
 
 /// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.

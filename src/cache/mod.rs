@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use once_cell::sync::Lazy;
 use wasmtime::{Engine, Module};
 
-use crate::runtime::engine::Metering;
+use crate::runtime::engine::EngineKind;
 use file::Rejected;
 use key::Secret;
 
@@ -95,7 +95,7 @@ pub struct CacheKey(file::Key);
 impl CacheKey {
     /// The source's hash, bound to the engine's code-generation settings and wasmtime's
     /// version, so a file made by another configuration never matches.
-    pub fn new(engine: &Engine, metering: Metering, source: &[u8]) -> Self {
+    pub fn new(engine: &Engine, kind: EngineKind, source: &[u8]) -> Self {
         let mut engine_settings = std::collections::hash_map::DefaultHasher::new();
         engine
             .precompile_compatibility_hash()
@@ -103,7 +103,7 @@ impl CacheKey {
         let mut digest = blake3::Hasher::new();
         digest.update(source);
         digest.update(&engine_settings.finish().to_le_bytes());
-        digest.update(&[metering as u8]);
+        digest.update(&[kind.metering as u8, kind.tier as u8]);
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
         CacheKey(*digest.finalize().as_bytes())
     }
@@ -150,37 +150,45 @@ impl Origin {
     }
 }
 
-/// The module for `key`: from memory, from disk, or made by `compile` (and then cached).
-pub fn load_or_compile<E>(
-    engine: &Engine,
-    key: CacheKey,
-    compile: impl FnOnce() -> Result<Module, E>,
-) -> Result<(Arc<Module>, Origin), E> {
-    if let Some(module) = from_memory(&key) {
-        return Ok((module, Origin::Memory));
+/// The module for `key` if it is alive in this process or in the cache directory.
+pub fn lookup(engine: &Engine, key: &CacheKey) -> Option<(Arc<Module>, Origin)> {
+    if let Some(module) = from_memory(key) {
+        return Some((module, Origin::Memory));
     }
     // The disk tier only with the secret that authenticates its files.
-    let dir = disk_dir().and_then(|dir| Some((dir, secret()?)));
-    let loaded = dir
-        .as_ref()
-        .and_then(|(dir, secret)| load(engine, dir, secret, &key));
-    let (module, origin) = match loaded {
-        Some(module) => (module, Origin::Disk),
-        None => {
-            let module = compile()?;
-            if let Some((dir, secret)) = &dir {
-                // A cache that cannot be written is only slower; the compile succeeded.
-                let _ = store(dir, secret, &key, &module);
-            }
-            (module, Origin::Compiled)
+    let (dir, secret) = disk_dir().and_then(|dir| Some((dir, secret()?)))?;
+    let module = Arc::new(load(engine, &dir, secret, key)?);
+    remember(*key, &module);
+    Some((module, Origin::Disk))
+}
+
+/// Where `insert` keeps a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// This process only (the cache directory already has it, or should not).
+    Memory,
+    /// This process, and the cache directory when caching to disk is on.
+    MemoryAndDisk,
+}
+
+/// Keeps a module just compiled for `key`, for later lookups.
+pub fn insert(key: CacheKey, module: Module, store_to: Store) -> Arc<Module> {
+    if store_to == Store::MemoryAndDisk {
+        if let Some((dir, secret)) = disk_dir().and_then(|dir| Some((dir, secret()?))) {
+            // A cache that cannot be written is only slower; the compile succeeded.
+            let _ = store(&dir, secret, &key, &module);
         }
-    };
+    }
     let module = Arc::new(module);
+    remember(key, &module);
+    module
+}
+
+fn remember(key: CacheKey, module: &Arc<Module>) {
     IN_MEMORY
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(key, Arc::downgrade(&module));
-    Ok((module, origin))
+        .insert(key, Arc::downgrade(module));
 }
 
 fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
@@ -272,6 +280,7 @@ fn default_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::engine::{Metering, Tier};
     use crate::testing::TempDir;
 
     fn module(engine: &Engine) -> Module {
@@ -306,14 +315,20 @@ mod tests {
     #[test]
     fn keys_differ_by_source_engine_and_metering() {
         let engine = Engine::default();
-        let a = CacheKey::new(&engine, Metering::Off, b"(module)");
-        assert!(a == CacheKey::new(&engine, Metering::Off, b"(module)"));
-        assert!(a != CacheKey::new(&engine, Metering::Off, b"(module )"));
-        assert!(a != CacheKey::new(&engine, Metering::Fuel, b"(module)"));
+        const PLAIN: EngineKind = EngineKind::optimized(Metering::Off);
+        let a = CacheKey::new(&engine, PLAIN, b"(module)");
+        assert!(a == CacheKey::new(&engine, PLAIN, b"(module)"));
+        assert!(a != CacheKey::new(&engine, PLAIN, b"(module )"));
+        assert!(a != CacheKey::new(&engine, EngineKind::optimized(Metering::Fuel), b"(module)"));
+        let baseline = EngineKind {
+            tier: Tier::Baseline,
+            ..PLAIN
+        };
+        assert!(a != CacheKey::new(&engine, baseline, b"(module)"));
         let mut config = wasmtime::Config::new();
         config.consume_fuel(true);
         let other = Engine::new(&config).unwrap();
-        assert!(a != CacheKey::new(&other, Metering::Off, b"(module)"));
+        assert!(a != CacheKey::new(&other, PLAIN, b"(module)"));
     }
 
     #[test]

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 use once_cell::sync::OnceCell;
 use wasmtime::{Engine, Module};
 
+use crate::cache::{self, CacheKey, Store};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_limits::Bound;
-use crate::runtime::engine::{engine, Metering};
+use crate::runtime::engine::{engine_of, EngineKind};
 use crate::runtime::module::invalid_module;
 
 /// How to start the helper: Node's executable and the helper's script.
@@ -38,81 +39,123 @@ pub fn register(command: Option<(PathBuf, PathBuf)>) {
     let _ = HELPER.set(command.map(|(node, script)| HelperCommand { node, script }));
 }
 
-/// Helpers running at once, each compiling on every core: more would only share the cores and
-/// hold more memory. Other compiles wait their turn.
-static HELPERS: Slots = Slots::new();
+/// Helpers compiling for a caller that waits, each on every core: more at once would only
+/// share the cores and hold more memory. Other compiles wait their turn.
+static FOREGROUND: Slots = Slots::new(0);
+
+/// Helpers optimizing in the background: one at a time, so that they never crowd out the
+/// program that is running meanwhile.
+static BACKGROUND: Slots = Slots::new(1);
 
 struct Slots {
+    /// 0: one per core.
+    most: usize,
     running: Mutex<usize>,
     freed: Condvar,
 }
 
-struct Slot;
+struct Slot(&'static Slots);
 
 impl Slots {
-    const fn new() -> Slots {
+    const fn new(most: usize) -> Slots {
         Slots {
+            most,
             running: Mutex::new(0),
             freed: Condvar::new(),
         }
     }
 
     fn take(&'static self) -> Slot {
-        let most = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let most = match self.most {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            most => most,
+        };
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         while *running >= most {
             running = self.freed.wait(running).unwrap_or_else(|p| p.into_inner());
         }
         *running += 1;
-        Slot
+        Slot(self)
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut running = HELPERS.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.0.running.lock().unwrap_or_else(|p| p.into_inner());
         *running -= 1;
-        HELPERS.freed.notify_one();
+        self.0.freed.notify_one();
     }
 }
 
 /// The most of the helper's stderr kept for an error message.
 const MAX_STDERR: u64 = 16 << 10;
 
-/// Compiles `binary` for the engine of `metering` in a helper process, stopping it once
-/// `time` has passed.
-pub fn compile(metering: Metering, binary: &[u8], time: (Duration, &Bound)) -> WasmResult<Module> {
-    let (limit, bound) = time;
+/// Whether this process may start helpers.
+pub fn available() -> bool {
+    matches!(HELPER.get(), Some(Some(_)))
+}
+
+/// A compile for a helper.
+pub struct HelperJob<'a> {
+    pub kind: EngineKind,
+    pub binary: &'a [u8],
+    /// The time budget: the helper is stopped once it has passed.
+    pub time: Option<(Duration, &'a Bound)>,
+    /// An optimization nobody waits for: at a lower priority, one at a time, and written to
+    /// the cache by the helper itself. Without a time budget, the helper then finishes even
+    /// if this process ends first.
+    pub background: bool,
+}
+
+/// Compiles in a helper process.
+pub fn compile(job: HelperJob) -> WasmResult<Module> {
     let command = match HELPER.get() {
         Some(Some(command)) => command,
         Some(None) => {
+            let why = match job.time {
+                Some((_, bound)) => format!("a compile time budget ({})", bound.how_to_raise()),
+                None => "compiling in the background".to_string(),
+            };
             return Err(WasmError::new(
                 ErrorCode::PermissionDenied,
                 format!(
-                    "a compile time budget ({}) compiles in a helper process, and Node's \
-                     permission model does not allow child processes (--allow-child-process)",
-                    bound.how_to_raise()
+                    "{why} compiles in a helper process, and Node's permission model does not \
+                     allow child processes (--allow-child-process)"
                 ),
-            ))
+            ));
         }
         None => return Err(helper_failure("the helper process is not registered")),
     };
     // The clock starts once a helper may start: time spent waiting for one is not compiling.
-    let _slot = HELPERS.take();
+    let _slot = if job.background {
+        BACKGROUND.take()
+    } else {
+        FOREGROUND.take()
+    };
     let started = Instant::now();
-    let mut child = spawn(command, metering)
+    let store_in = if job.background {
+        cache::disk_dir()
+    } else {
+        None
+    };
+    let outlives_us = store_in.is_some() && job.time.is_none();
+    let mut child = spawn(command, &job, store_in, outlives_us)
         .map_err(|e| helper_failure(&format!("cannot start the helper process: {e}")))?;
-    let output = exchange(&mut child, binary, started + limit);
-    let Some((compiled, stderr)) = output else {
+    let deadline = job.time.map(|(limit, _)| started + limit);
+    let Some((compiled, stderr)) = exchange(&mut child, job.binary, deadline) else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(bound.exceeded(
-            ErrorCode::CompileError,
-            &format!(
-                "compiling the module took longer than {} ms and was stopped",
-                bound.value
+        let bound = job.time.map(|(_, bound)| bound);
+        return Err(match bound {
+            Some(bound) => bound.exceeded(
+                ErrorCode::CompileError,
+                &format!(
+                    "compiling the module took longer than {} ms and was stopped",
+                    bound.value
+                ),
             ),
-        ));
+            None => helper_failure("the helper process did not answer"),
+        });
     };
     let status = child
         .wait()
@@ -128,15 +171,22 @@ pub fn compile(metering: Metering, binary: &[u8], time: (Duration, &Bound)) -> W
     // with the same engine settings; they came through a pipe only the helper and this process
     // hold, so no one else could have written them. `deserialize` still checks that they were
     // made for an engine compatible with this one.
-    unsafe { Module::deserialize(engine(metering)?, &compiled) }
+    unsafe { Module::deserialize(engine_of(job.kind)?, &compiled) }
         .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
 }
 
-fn spawn(command: &HelperCommand, metering: Metering) -> std::io::Result<Child> {
+fn spawn(
+    command: &HelperCommand,
+    job: &HelperJob,
+    store_in: Option<PathBuf>,
+    outlives_us: bool,
+) -> std::io::Result<Child> {
     let mut process = Command::new(&command.node);
+    process.arg(&command.script).arg(job.kind.name());
+    if let Some(dir) = store_in {
+        process.arg(dir);
+    }
     process
-        .arg(&command.script)
-        .arg(metering_name(metering))
         // An Electron executable runs as plain Node with this; Node ignores it.
         .env("ELECTRON_RUN_AS_NODE", "1")
         // The app's preloads, inspector or heap settings are not the helper's.
@@ -144,31 +194,41 @@ fn spawn(command: &HelperCommand, metering: Metering) -> std::io::Result<Child> 
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    die_with_this_thread(&mut process);
+    configure_child(&mut process, job.background, outlives_us);
     process.spawn()
 }
 
-/// On Linux, the helper is killed if the thread that started it ends first (the thread waits
-/// for the helper, so this happens only when this process dies).
+/// On Linux, a helper dies with the thread that started it (which waits for it, so this
+/// happens only when this process dies), unless it is to finish filling the cache; a
+/// background helper runs at a lower priority.
 #[cfg(target_os = "linux")]
-fn die_with_this_thread(process: &mut Command) {
+fn configure_child(process: &mut Command, background: bool, outlives_us: bool) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: `prctl(PR_SET_PDEATHSIG)` is async-signal-safe and touches only the child's own
-    // state between fork and exec.
+    // SAFETY: `prctl(PR_SET_PDEATHSIG)` and `setpriority` are async-signal-safe system calls
+    // that change only the child's own state between fork and exec.
     unsafe {
-        process.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        process.pre_exec(move || {
+            if !outlives_us {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            }
+            if background {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+            }
             Ok(())
         });
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_this_thread(_process: &mut Command) {}
+fn configure_child(_process: &mut Command, _background: bool, _outlives_us: bool) {}
 
 /// Writes the binary to the helper and reads what it answers, until `deadline`: the compiled
 /// code and the helper's stderr, or `None` when the deadline came first.
-fn exchange(child: &mut Child, binary: &[u8], deadline: Instant) -> Option<(Vec<u8>, Vec<u8>)> {
+fn exchange(
+    child: &mut Child,
+    binary: &[u8],
+    deadline: Option<Instant>,
+) -> Option<(Vec<u8>, Vec<u8>)> {
     let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -188,8 +248,12 @@ fn exchange(child: &mut Child, binary: &[u8], deadline: Instant) -> Option<(Vec<
             let said = said.join().unwrap_or_default();
             let _ = done.send((compiled, said));
         });
-        let waited = deadline.saturating_duration_since(Instant::now());
-        let answer = finished.recv_timeout(waited).ok();
+        let answer = match deadline {
+            Some(deadline) => finished
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .ok(),
+            None => finished.recv().ok(),
+        };
         if answer.is_none() {
             // Closes the pipes, so the threads above end before the scope does.
             let _ = child.kill();
@@ -214,27 +278,17 @@ fn helper_failure(what: &str) -> WasmError {
     )
 }
 
-fn metering_name(metering: Metering) -> &'static str {
-    match metering {
-        Metering::Off => "plain",
-        Metering::Fuel => "fuel",
-    }
-}
-
 /// The helper marks a compile error (the module is not valid) on its stderr with this, so
 /// that it reaches the caller as the same 5000 a compile here gives.
 const COMPILE_ERROR_MARK: &str = "compile error:";
 
-/// The helper's side (`lib/compile-helper.js`): compiles stdin's module for `metering` and
-/// writes its compiled code to stdout. Returns the process's exit status.
-pub fn helper_main(metering: &str) -> i32 {
-    let metering = match metering {
-        "plain" => Metering::Off,
-        "fuel" => Metering::Fuel,
-        other => {
-            eprintln!("unknown engine {other:?}");
-            return 2;
-        }
+/// The helper's side (`lib/compile-helper.js`): compiles stdin's module for the engine named
+/// `engine` and writes its compiled code to stdout, having first put it in the cache directory
+/// `store_in` when given. Returns the process's exit status.
+pub fn helper_main(engine: &str, store_in: Option<&str>) -> i32 {
+    let Some(kind) = EngineKind::from_name(engine) else {
+        eprintln!("unknown engine {engine:?}");
+        return 2;
     };
     blocking_stdio();
     let mut binary = Vec::new();
@@ -242,12 +296,19 @@ pub fn helper_main(metering: &str) -> i32 {
         eprintln!("cannot read the module: {e}");
         return 1;
     }
-    let compiled = engine(metering)
+    let compiled = engine_of(kind)
         .map_err(|e| e.message)
         .and_then(|engine: &Engine| {
-            Module::new(engine, &binary)
-                .and_then(|module| module.serialize())
-                .map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+            Module::new(engine, &binary).map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+        })
+        .and_then(|module| {
+            if let Some(dir) = store_in {
+                cache::configure(Some(true), Some(PathBuf::from(dir)));
+                let engine = module.engine().clone();
+                let key = CacheKey::new(&engine, kind, &binary);
+                cache::insert(key, module.clone(), Store::MemoryAndDisk);
+            }
+            module.serialize().map_err(|e| format!("{e:#}"))
         });
     match compiled {
         Ok(bytes) => match std::io::stdout().lock().write_all(&bytes) {

@@ -1,7 +1,11 @@
 //! The process-wide wasmtime engines, and the epoch ticker that lets long calls yield.
 //!
-//! There are two engines: a plain one, and one that compiles fuel metering into the code.
-//! Code run without a fuel limit uses the plain engine and pays nothing for metering.
+//! Engines differ in two ways. Metering: code run without a fuel limit comes from an engine
+//! that does not count fuel, and pays nothing for it. Tier: the optimizing compiler
+//! (Cranelift) makes the fastest code; the baseline compiler (Winch) compiles about ten times
+//! faster, into slower code, and lets a large module start running while the optimized code is
+//! compiled in the background (see `module.rs`). A module and the stores of its instances
+//! belong to one engine.
 //!
 //! Every store uses epoch interruption: the ticker advances the engine's epoch once a
 //! millisecond while any call is running, and each store's deadline callback decides whether
@@ -20,14 +24,75 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Whether compiled code counts fuel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Metering {
     Off,
     Fuel,
 }
 
-static PLAIN_ENGINE: OnceCell<Engine> = OnceCell::new();
-static METERED_ENGINE: OnceCell<Engine> = OnceCell::new();
+/// Which compiler makes an engine's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Cranelift: the fastest code.
+    Optimized,
+    /// Winch: compiled in a fraction of the time; no GC, exceptions or tail calls.
+    Baseline,
+}
+
+/// One of the process's engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EngineKind {
+    pub metering: Metering,
+    pub tier: Tier,
+}
+
+impl EngineKind {
+    pub const fn optimized(metering: Metering) -> EngineKind {
+        EngineKind {
+            metering,
+            tier: Tier::Optimized,
+        }
+    }
+
+    /// The name a helper process is told (see `compile_helper`).
+    pub fn name(self) -> &'static str {
+        match (self.metering, self.tier) {
+            (Metering::Off, Tier::Optimized) => "plain",
+            (Metering::Fuel, Tier::Optimized) => "fuel",
+            (Metering::Off, Tier::Baseline) => "plain-baseline",
+            (Metering::Fuel, Tier::Baseline) => "fuel-baseline",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<EngineKind> {
+        ALL_KINDS.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// 0 to 3: where this engine's things are kept in arrays of four.
+    pub fn index(self) -> usize {
+        (self.metering as usize) * 2 + (self.tier as usize)
+    }
+}
+
+const ALL_KINDS: [EngineKind; 4] = [
+    EngineKind::optimized(Metering::Off),
+    EngineKind::optimized(Metering::Fuel),
+    EngineKind {
+        metering: Metering::Off,
+        tier: Tier::Baseline,
+    },
+    EngineKind {
+        metering: Metering::Fuel,
+        tier: Tier::Baseline,
+    },
+];
+
+static ENGINES: [OnceCell<Engine>; 4] = [
+    OnceCell::new(),
+    OnceCell::new(),
+    OnceCell::new(),
+    OnceCell::new(),
+];
 static TICKER_STARTED: OnceCell<()> = OnceCell::new();
 static TICKER: EpochTicker = EpochTicker {
     active_calls: AtomicUsize::new(0),
@@ -36,13 +101,9 @@ static TICKER: EpochTicker = EpochTicker {
     wake: Condvar::new(),
 };
 
-pub fn engine(metering: Metering) -> WasmResult<&'static Engine> {
-    let cell = match metering {
-        Metering::Off => &PLAIN_ENGINE,
-        Metering::Fuel => &METERED_ENGINE,
-    };
-    let engine = cell.get_or_try_init(|| {
-        Engine::new(&engine_config(metering)).map_err(|e| {
+pub fn engine_of(kind: EngineKind) -> WasmResult<&'static Engine> {
+    let engine = ENGINES[kind.index()].get_or_try_init(|| {
+        Engine::new(&engine_config(kind)).map_err(|e| {
             WasmError::new(
                 ErrorCode::CompileError,
                 format!("cannot create the wasmtime engine: {e:#}"),
@@ -59,10 +120,13 @@ pub fn instantiating(mut error: WasmError) -> WasmError {
     error
 }
 
-fn engine_config(metering: Metering) -> Config {
+fn engine_config(kind: EngineKind) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
-    config.consume_fuel(metering == Metering::Fuel);
+    config.consume_fuel(kind.metering == Metering::Fuel);
+    if kind.tier == Tier::Baseline {
+        config.strategy(wasmtime::Strategy::Winch);
+    }
     config
 }
 
@@ -93,10 +157,7 @@ fn start_ticker() -> WasmResult<()> {
                     idle_ticks = 0;
                 }
                 std::thread::sleep(EPOCH_TICK);
-                for engine in [PLAIN_ENGINE.get(), METERED_ENGINE.get()]
-                    .into_iter()
-                    .flatten()
-                {
+                for engine in ENGINES.iter().filter_map(OnceCell::get) {
                     engine.increment_epoch();
                 }
             }

@@ -95,10 +95,11 @@ pub async fn instantiate(
     let metering = metering_for(&limits);
     let imports_functions = module.imports_functions();
     let needs_async = metering == Metering::Fuel || imports_functions;
+    let code = module.code(metering)?;
     let instance_pre = if host.is_empty() {
-        module.instance_pre(metering)?.clone()
+        code.instance_pre()?
     } else {
-        prelink(module.module(metering)?, metering, Some(&host))?
+        prelink(&code.module, code.kind, Some(&host))?
     };
     let closed = Arc::new(CancelToken::default());
     // A module that imports no function can never reach WASI: with no options to check,
@@ -109,7 +110,7 @@ pub async fn instantiate(
     } else {
         (None, OutputPipes::default())
     };
-    let mut store = new_store(wasi, closed.clone(), &limits)?;
+    let mut store = new_store(code.module.engine(), wasi, closed.clone(), &limits)?;
     let invoked = Instant::now();
     let plan = |entering| Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),

@@ -5,21 +5,22 @@ use wasmtime::{InstancePre, Linker, Module, UnknownImportError, Val};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::engine::{engine, instantiating, Metering};
+use crate::runtime::engine::{engine_of, instantiating, EngineKind};
 use crate::runtime::host::{define, HostImports, UnknownImports};
 use crate::runtime::store::HostState;
 use crate::wasi::{exit, special_files, unused_context};
 
-static PLAIN_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
-static METERED_LINKER: OnceCell<Linker<HostState>> = OnceCell::new();
+/// The WASI linker of each engine, by `EngineKind::index`.
+static LINKERS: [OnceCell<Linker<HostState>>; 4] = [
+    OnceCell::new(),
+    OnceCell::new(),
+    OnceCell::new(),
+    OnceCell::new(),
+];
 
-fn wasi_linker(metering: Metering) -> WasmResult<&'static Linker<HostState>> {
-    let cell = match metering {
-        Metering::Off => &PLAIN_LINKER,
-        Metering::Fuel => &METERED_LINKER,
-    };
-    cell.get_or_try_init(|| {
-        let mut linker = Linker::new(engine(metering).map_err(instantiating)?);
+fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
+    LINKERS[kind.index()].get_or_try_init(|| {
+        let mut linker = Linker::new(engine_of(kind).map_err(instantiating)?);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasi_of)
             .and_then(|()| special_files::add_to_linker(&mut linker, wasi_of))
             .and_then(|()| exit::add_to_linker(&mut linker))
@@ -39,13 +40,14 @@ fn wasi_of(state: &mut HostState) -> &mut WasiP1Ctx {
     state.wasi.get_or_insert_with(unused_context)
 }
 
-/// Resolves every import of `module`: WASI, plus the host's imports when given.
+/// Resolves every import of `module` (compiled by the engine of `kind`): WASI, plus the
+/// host's imports when given.
 pub fn prelink(
     module: &Module,
-    metering: Metering,
+    kind: EngineKind,
     host: Option<&HostImports>,
 ) -> WasmResult<InstancePre<HostState>> {
-    let wasi = wasi_linker(metering)?;
+    let wasi = wasi_linker(kind)?;
     let with_host;
     let linker = match host {
         Some(imports) => {

@@ -14,6 +14,8 @@ pub mod limits;
 pub mod linker;
 pub mod memory;
 pub mod module;
+pub mod module_types;
 pub mod registry;
 pub mod store;
+pub mod tiers;
 pub mod values;

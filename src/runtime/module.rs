@@ -5,16 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use once_cell::sync::{Lazy, OnceCell};
-use wasmtime::{InstancePre, Module};
 
-use crate::cache::{self, CacheKey, Origin};
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::compile_helper;
 use crate::runtime::compile_limits::{Budget, CompileLimits};
-use crate::runtime::engine::{engine, Metering};
-use crate::runtime::linker::prelink;
+use crate::runtime::engine::{Metering, Tier};
+use crate::runtime::module_types;
 use crate::runtime::registry::Registry;
-use crate::runtime::store::HostState;
+use crate::runtime::tiers::{self, CompiledModule, Optimization, Tiered};
 use crate::sandbox;
 use crate::sandbox::checked_open;
 
@@ -23,38 +20,33 @@ pub static MODULES: Lazy<Registry<ModuleEntry>> =
     Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
 
 pub struct ModuleEntry {
-    /// The binary, kept to compile the fuel-metered variant when an instance first needs it.
-    source: Vec<u8>,
+    /// The binary, kept to compile the fuel-metered variant when an instance first needs it
+    /// (and shared with the background compile of its optimized code).
+    source: Arc<[u8]>,
     /// The compile budget it was compiled under, which bounds that compile too.
     budget: Budget,
-    plain: CompiledModule,
-    metered: OnceCell<CompiledModule>,
-}
-
-/// A module compiled for one engine, and its imports resolved once for every instance.
-struct CompiledModule {
-    module: Arc<Module>,
-    origin: Origin,
-    instance_pre: OnceCell<InstancePre<HostState>>,
+    plain: Arc<Tiered>,
+    metered: OnceCell<Arc<Tiered>>,
 }
 
 impl ModuleEntry {
-    /// The module linked against WASI for the engine of `metering`, made once and reused.
-    pub fn instance_pre(&self, metering: Metering) -> WasmResult<&InstancePre<HostState>> {
-        let compiled = self.compiled(metering)?;
-        compiled
-            .instance_pre
-            .get_or_try_init(|| prelink(&compiled.module, metering, None))
+    /// The code a new instance of the engine of `metering` gets now, at its best tier so far.
+    pub fn code(&self, metering: Metering) -> WasmResult<Arc<CompiledModule>> {
+        Ok(self.tiered(metering)?.current())
     }
 
     /// Whether instantiating runs the module's own code: a start function, or a WASI reactor's
-    /// `_initialize`. (A source that is not a binary we can read, such as WAT text, counts as
-    /// yes.) An instance of a module that runs none needs no fiber to be made.
+    /// `_initialize`. An instance of a module that runs none needs no fiber to be made.
     pub fn runs_code_when_instantiated(&self) -> bool {
-        self.plain.module.get_export("_initialize").is_some() || declares_start(&self.source)
+        self.plain
+            .current()
+            .module
+            .get_export("_initialize")
+            .is_some()
+            || declares_start(&self.source)
     }
 
-    /// The size of the module's source in bytes.
+    /// The size of the module's binary in bytes.
     pub fn source_len(&self) -> usize {
         self.source.len()
     }
@@ -63,6 +55,7 @@ impl ModuleEntry {
     /// suspend the call, so its stores need wasmtime's async entry points).
     pub fn imports_functions(&self) -> bool {
         self.plain
+            .current()
             .module
             .imports()
             .any(|import| matches!(import.ty(), wasmtime::ExternType::Func(_)))
@@ -70,36 +63,40 @@ impl ModuleEntry {
 
     /// Where the module's code came from: "memory", "disk" (the cache) or "compiled".
     pub fn origin(&self) -> &'static str {
-        self.plain.origin.name()
+        self.plain.current().origin.name()
     }
 
-    /// The module compiled for the engine of `metering`.
-    pub fn module(&self, metering: Metering) -> WasmResult<&Module> {
-        Ok(&self.compiled(metering)?.module)
+    /// The tier of the code new instances get: "baseline" or "optimized".
+    pub fn tier(&self) -> &'static str {
+        match self.plain.current().kind.tier {
+            Tier::Baseline => "baseline",
+            Tier::Optimized => "optimized",
+        }
     }
 
-    fn compiled(&self, metering: Metering) -> WasmResult<&CompiledModule> {
+    /// The module's imports, with their types.
+    pub fn imports(&self) -> Vec<module_types::Item> {
+        module_types::imports(&self.plain.current().module)
+    }
+
+    /// The module's exports, with their types.
+    pub fn exports(&self) -> Vec<module_types::Item> {
+        module_types::exports(&self.plain.current().module)
+    }
+
+    /// Waits until the optimized code is in (true) or cannot be made (false). Blocking.
+    pub fn wait_optimized(&self) -> bool {
+        self.plain.wait_optimized() == Optimization::Done
+    }
+
+    fn tiered(&self, metering: Metering) -> WasmResult<&Arc<Tiered>> {
         match metering {
             Metering::Off => Ok(&self.plain),
             Metering::Fuel => self
                 .metered
-                .get_or_try_init(|| compile_for(&self.source, Metering::Fuel, &self.budget)),
+                .get_or_try_init(|| tiers::compile(&self.source, Metering::Fuel, &self.budget)),
         }
     }
-}
-
-fn compile_for(binary: &[u8], metering: Metering, budget: &Budget) -> WasmResult<CompiledModule> {
-    let engine = engine(metering)?;
-    let key = CacheKey::new(engine, metering, binary);
-    let (module, origin) = cache::load_or_compile(engine, key, || match budget.time_limit() {
-        Some(time) => compile_helper::compile(metering, binary, time),
-        None => Module::new(engine, binary).map_err(|e| invalid_module(&format!("{e:#}"))),
-    })?;
-    Ok(CompiledModule {
-        module,
-        origin,
-        instance_pre: OnceCell::new(),
-    })
 }
 
 /// The error for bytes or text that are not a valid module; `detail` is the compiler's words.
@@ -132,7 +129,8 @@ fn compile_checked(source: Vec<u8>, budget: Budget) -> WasmResult<String> {
         Err(e) => return Err(invalid_module(&format!("{e:#}"))),
     };
     budget.check_functions(&binary)?;
-    let plain = compile_for(&binary, Metering::Off, &budget)?;
+    let binary: Arc<[u8]> = binary.into();
+    let plain = tiers::compile(&binary, Metering::Off, &budget)?;
     let entry = ModuleEntry {
         source: binary,
         budget,

@@ -8,7 +8,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::WasmResult;
 use crate::runtime::budget::Budget;
-use crate::runtime::engine::{engine, instantiating, Metering};
+use crate::runtime::engine::Metering;
 use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits};
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
@@ -48,7 +48,10 @@ pub fn metering_for(limits: &InstanceLimits) -> Metering {
     }
 }
 
+/// A store for instances of modules compiled by `engine` (the engine of the `limits`'
+/// metering, at either tier).
 pub fn new_store(
+    engine: &wasmtime::Engine,
     wasi: Option<WasiP1Ctx>,
     closed: Arc<CancelToken>,
     limits: &InstanceLimits,
@@ -62,7 +65,7 @@ pub fn new_store(
         memory: None,
         instance_id: None,
     };
-    let mut store = Store::new(engine(metering_for(limits)).map_err(instantiating)?, state);
+    let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.budget);
     if let Some(fuel) = limits.fuel {
         // Fuel is only spent by calls, each of which sets its own allowance; instantiation
