@@ -641,6 +641,11 @@ export interface RunResult {
   stdout: Uint8Array
   /** Everything the program wrote to stderr. */
   stderr: Uint8Array
+  /**
+   * Whether a stream reached `outputLimitBytes`: what the program wrote past it was lost (its
+   * writes failed), so `stdout` / `stderr` hold only the first `outputLimitBytes` bytes.
+   */
+  truncated: { stdout: boolean; stderr: boolean }
 }
 
 /**

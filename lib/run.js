@@ -1,7 +1,8 @@
 'use strict'
 // `run()`: runs a WASI command to its end, like child_process.execFile.
 
-const { ErrorCode, WasmError } = require('./errors.js')
+const native = require('./native.js')
+const { ErrorCode, WasmError, invoke } = require('./errors.js')
 const { describe, snapshot } = require('./arguments.js')
 const { isModuleId } = require('./handles.js')
 const { compileFile, dropModule } = require('./modules.js')
@@ -27,7 +28,13 @@ async function run(pathOrModuleId, options = undefined) {
         if (!(error instanceof WasmError) || error.exitCode === undefined) throw error
         exitCode = error.exitCode
       }
-      return { exitCode, stdout: await readStdout(instanceId), stderr: await readStderr(instanceId) }
+      const [stdoutTruncated, stderrTruncated] = invoke(native.outputTruncated, instanceId)
+      return {
+        exitCode,
+        stdout: await readStdout(instanceId),
+        stderr: await readStderr(instanceId),
+        truncated: { stdout: stdoutTruncated, stderr: stderrTruncated },
+      }
     } finally {
       await dropInstance(instanceId)
     }

@@ -48,6 +48,13 @@ pub fn sent_chunks(instance_id: String) -> napi::Result<f64> {
 }
 
 /// What the program wrote to its piped stdout since the last read.
+/// Which piped streams lost output past `outputLimitBytes`: `[stdout, stderr]`.
+#[napi(catch_unwind)]
+pub fn output_truncated(instance_id: String) -> napi::Result<Vec<bool>> {
+    let (stdout, stderr) = instance::get(&instance_id)?.output_truncated();
+    Ok(vec![stdout, stderr])
+}
+
 #[napi(catch_unwind)]
 pub fn read_stdout(instance_id: String) -> napi::Result<Uint8Array> {
     Ok(instance::get(&instance_id)?.read_output(false)?.into())

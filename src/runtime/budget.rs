@@ -15,8 +15,24 @@ pub struct Budget {
     /// The growth last allowed, taken back if the grow then fails.
     pending_memory: usize,
     pending_table: usize,
-    /// Whether a memory growth was refused for the budget since `take_memory_refusal`.
-    memory_refused: bool,
+    /// The last growth refused for the budget since `take_refusal`.
+    refused: Option<Refusal>,
+}
+
+/// A growth the budget refused: of which kind, what the instance would have held, and the
+/// budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub what: Held,
+    /// Bytes of memory, or elements of tables, that all of them would have held together.
+    pub wanted: u64,
+    pub limit: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    Memory,
+    Tables,
 }
 
 impl Budget {
@@ -29,31 +45,47 @@ impl Budget {
         }
     }
 
-    /// The memory budget, if a growth was refused for it since the last time this was asked.
-    pub fn take_memory_refusal(&mut self) -> Option<u64> {
-        let refused = std::mem::take(&mut self.memory_refused);
-        self.max_memory_bytes
-            .filter(|_| refused)
-            .map(|max| max as u64)
+    /// The last growth refused for the budget since the last time this was asked.
+    pub fn take_refusal(&mut self) -> Option<Refusal> {
+        self.refused.take()
     }
 }
 
-/// Allows growing `used` by `desired - current` if the total stays within `limit`.
+/// Allows growing `used` by `desired - current` if the total stays within `limit`; else the
+/// refusal.
 fn allow(
     used: &mut usize,
     pending: &mut usize,
     limit: Option<usize>,
     current: usize,
     desired: usize,
-) -> bool {
+    what: Held,
+) -> Result<(), Refusal> {
     let growth = desired.saturating_sub(current);
     let total = used.saturating_add(growth);
-    if limit.is_some_and(|limit| total > limit) {
-        return false;
+    if let Some(limit) = limit.filter(|&limit| total > limit) {
+        return Err(Refusal {
+            what,
+            wanted: total as u64,
+            limit: limit as u64,
+        });
     }
     *used = total;
     *pending = growth;
-    true
+    Ok(())
+}
+
+impl Budget {
+    /// Keeps a refusal for the error of the entry it happened in.
+    fn note(&mut self, allowed: Result<(), Refusal>) -> bool {
+        match allowed {
+            Ok(()) => true,
+            Err(refusal) => {
+                self.refused = Some(refusal);
+                false
+            }
+        }
+    }
 }
 
 impl ResourceLimiter for Budget {
@@ -70,9 +102,9 @@ impl ResourceLimiter for Budget {
             limit,
             current,
             desired,
+            Held::Memory,
         );
-        self.memory_refused |= !allowed;
-        Ok(allowed)
+        Ok(self.note(allowed))
     }
 
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
@@ -87,13 +119,15 @@ impl ResourceLimiter for Budget {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let limit = self.max_table_elements;
-        Ok(allow(
+        let allowed = allow(
             &mut self.table_elements,
             &mut self.pending_table,
             limit,
             current,
             desired,
-        ))
+            Held::Tables,
+        );
+        Ok(self.note(allowed))
     }
 
     fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
@@ -119,12 +153,24 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_is_told_once() {
-        let mut budget = Budget::new(Some(1 << 20), None);
-        assert_eq!(budget.take_memory_refusal(), None);
+    fn a_refusal_is_told_once_with_what_was_wanted() {
+        let mut budget = Budget::new(Some(1 << 20), Some(10));
+        assert_eq!(budget.take_refusal(), None);
         assert!(!budget.memory_growing(0, 2 * MIB, None).unwrap());
-        assert_eq!(budget.take_memory_refusal(), Some(1 << 20));
-        assert_eq!(budget.take_memory_refusal(), None);
+        let refusal = Refusal {
+            what: Held::Memory,
+            wanted: 2 << 20,
+            limit: 1 << 20,
+        };
+        assert_eq!(budget.take_refusal(), Some(refusal));
+        assert_eq!(budget.take_refusal(), None);
+        assert!(!budget.table_growing(0, 11, None).unwrap());
+        let refusal = Refusal {
+            what: Held::Tables,
+            wanted: 11,
+            limit: 10,
+        };
+        assert_eq!(budget.take_refusal(), Some(refusal));
     }
 
     #[test]

@@ -25,6 +25,7 @@ use std::time::Instant;
 use wasmtime::{Caller, Func, Store, Trap, Val};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::budget::{Held, Refusal};
 use crate::runtime::engine::ActiveCall;
 use crate::runtime::limits::{interrupted, CancelToken, Interruption, Upstream, UNBOUNDED_FUEL};
 use crate::runtime::store::{HostState, FIRST_SLICE_TICKS};
@@ -310,7 +311,7 @@ fn refuse_up_front(store: &Store<HostState>, plan: &Plan) -> Result<(), Interrup
 /// Arms the store for an entry: its fuel, deadline, abort signal and upstream chain.
 fn arm(store: &mut Store<HostState>, plan: &mut Plan) {
     begin_fuel(store, plan.fuel);
-    store.data_mut().take_memory_refusal();
+    store.data_mut().take_budget_refusal();
     let control = &mut store.data_mut().control;
     control.begin(plan.deadline, plan.cancel.take());
     control.upstream = std::mem::take(&mut plan.upstream);
@@ -325,7 +326,7 @@ fn finish<T>(
 ) -> WasmResult<Finished<T>> {
     let spent = Spent {
         fuel: end_fuel(store),
-        memory_budget_refused: store.data_mut().take_memory_refusal(),
+        budget_refused: store.data_mut().take_budget_refusal(),
     };
     let control = &mut store.data_mut().control;
     control.begin(None, None);
@@ -419,8 +420,8 @@ pub fn classify(
         return classified;
     }
     let mut classified = WasmError::from_wasm_failure(entering.code(), &context, error);
-    if let Some(budget) = spent.memory_budget_refused {
-        memory_budget_spent(&mut classified, &context, budget, started);
+    if let Some(refusal) = spent.budget_refused {
+        budget_spent(&mut classified, entering, refusal, started);
     }
     classified
 }
@@ -429,31 +430,79 @@ pub fn classify(
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Spent {
     pub fuel: Option<u64>,
-    /// The instance's memory budget, when a growth was refused for it during the entry.
-    pub memory_budget_refused: Option<u64>,
+    /// A growth the instance's memory or table budget refused during the entry.
+    pub budget_refused: Option<Refusal>,
 }
 
-/// A failure after the memory budget refused a growth: a GC allocation that failed for it is
+/// A failure after the memory or table budget refused a growth. Memories or tables too large
+/// for the budget at instantiation are the whole story; a GC allocation that failed for it is
 /// the limit itself (5011, `reason: "memory"`); any other failure (a program that traps once
-/// `malloc` fails) says that the budget was spent.
-fn memory_budget_spent(error: &mut WasmError, context: &str, budget: u64, started: Instant) {
-    let note = format!(
-        "the instance's memory budget (maxMemoryBytes: {budget} bytes) refused to grow its memory"
-    );
+/// `malloc` fails) says that the budget was spent, in bytes.
+fn budget_spent(error: &mut WasmError, entering: &Entering, refusal: Refusal, started: Instant) {
+    let context = entering.context();
+    let budget = describe_budget(refusal);
     if error.details.trap.as_deref() == Some("GC heap out of memory") {
         error.code = ErrorCode::FuelExhausted;
-        error.message =
-            format!("{context}: execution limit reached: {note}, so a GC allocation did not fit");
+        error.message = format!(
+            "{context}: execution limit reached: {budget} refused to grow its memory to {}, \
+             so a GC allocation did not fit",
+            quantity(refusal.what, refusal.wanted)
+        );
         error.details.reason = Some("memory");
         error.details.trap = None;
         error.details.elapsed_ms = Some(elapsed_ms(started));
+    } else if matches!(entering, Entering::Instantiate) && error.details.trap.is_none() {
+        // wasmtime's own words speak of pages and "limits": say what the budget is instead.
+        let needs = match refusal.what {
+            Held::Memory => "its memories need",
+            Held::Tables => "its tables need",
+        };
+        error.message = format!(
+            "{context}: {needs} {} at start, more than {budget}",
+            quantity(refusal.what, refusal.wanted)
+        );
     } else if error.details.exit_code.is_none() {
         let (first, rest) = match error.message.split_once('\n') {
             Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
             None => (error.message.clone(), String::new()),
         };
-        error.message = format!("{first} (after {note}){rest}");
+        error.message = format!(
+            "{first} (after {budget} refused to grow it to {}){rest}",
+            quantity(refusal.what, refusal.wanted)
+        );
     }
+}
+
+/// "the instance's memory budget (maxMemoryBytes) of 4194304 bytes (4 MiB)".
+fn describe_budget(refusal: Refusal) -> String {
+    let (kind, option) = match refusal.what {
+        Held::Memory => ("memory", "maxMemoryBytes"),
+        Held::Tables => ("table", "maxTableElements"),
+    };
+    let limit = quantity(refusal.what, refusal.limit);
+    format!("the instance's {kind} budget ({option}) of {limit}")
+}
+
+/// Bytes of memory with their size in binary units, or a count of table elements.
+fn quantity(what: Held, amount: u64) -> String {
+    match what {
+        Held::Memory => format!("{amount} bytes ({})", binary_size(amount)),
+        Held::Tables => format!("{amount} elements"),
+    }
+}
+
+/// 4194304 -> "4 MiB", 13762560 -> "13.1 MiB".
+fn binary_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
 }
 
 /// The error of an entry stopped from outside (or of a call stopped while queued).

@@ -200,6 +200,7 @@ impl InstanceEntry {
             calls_in_flight() > 0 || self.last_call_was_long.load(Ordering::Relaxed);
         let lock = self.lock();
         let closed = self.closed.clone();
+        let pipes = self.pipes.clone();
         let running = async move {
             let invoked = plan.invoked.unwrap_or_else(Instant::now);
             let queued = wait_for_turn(lock, plan.deadline, plan.cancel.clone(), invoked);
@@ -214,7 +215,9 @@ impl InstanceEntry {
                 params,
                 result_count,
             };
-            let finished = call::enter(store, plan, code).await;
+            let finished = call::enter(store, plan, code)
+                .await
+                .map_err(|e| pipes.explain(e));
             was_long.store(started.elapsed() > LONG_CALL, Ordering::Relaxed);
             // Dropped during the call: the store is freed here. (A 5005 from elsewhere, such
             // as a linked instance that was dropped, leaves this instance alone.)
@@ -269,7 +272,7 @@ impl InstanceEntry {
         if self.closed.is_cancelled() {
             guard.take();
         }
-        match finished? {
+        match finished.map_err(|e| self.pipes.explain(e))? {
             Finished::Returned(()) => Ok(func.results.len()),
             Finished::Exited => Ok(0),
         }
@@ -352,6 +355,11 @@ impl InstanceEntry {
             let _ = store.set_fuel(fuel);
             Ok(())
         }))
+    }
+
+    /// Which piped streams lost output past `outputLimitBytes`: (stdout, stderr).
+    pub fn output_truncated(&self) -> (bool, bool) {
+        self.pipes.truncated()
     }
 
     /// How many output chunks have been handed to stdout/stderr callbacks so far.

@@ -34,9 +34,9 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// The memory budget, if a growth was refused for it since the last time this was asked.
-    pub fn take_memory_refusal(&mut self) -> Option<u64> {
-        self.budget.take_memory_refusal()
+    /// The last growth the budget refused since the last time this was asked.
+    pub fn take_budget_refusal(&mut self) -> Option<crate::runtime::budget::Refusal> {
+        self.budget.take_refusal()
     }
 }
 

@@ -69,12 +69,44 @@ pub fn unused_context() -> WasiP1Ctx {
 }
 
 /// The piped output streams of an instance, drained by the host.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct OutputPipes {
     pub stdout: Option<Arc<OutputPipe>>,
     pub stderr: Option<Arc<OutputPipe>>,
     /// Chunks handed to stdout and stderr callbacks so far.
     pub sent_chunks: Arc<AtomicU64>,
+}
+
+impl OutputPipes {
+    /// Which piped streams lost output past `outputLimitBytes`: (stdout, stderr).
+    pub fn truncated(&self) -> (bool, bool) {
+        let lost = |pipe: &Option<Arc<OutputPipe>>| {
+            pipe.as_ref().is_some_and(|p| p.refused_past().is_some())
+        };
+        (lost(&self.stdout), lost(&self.stderr))
+    }
+
+    /// A failed call's error, saying which stream went past `outputLimitBytes` first, if one
+    /// did: a program often fails because its writes failed, and would say nothing of why.
+    pub fn explain(&self, mut error: WasmError) -> WasmError {
+        let full = [("stdout", &self.stdout), ("stderr", &self.stderr)]
+            .into_iter()
+            .filter_map(|(name, pipe)| Some((name, pipe.as_ref()?.refused_past()?)))
+            .map(|(name, limit)| format!("{name} reached outputLimitBytes ({limit} bytes)"))
+            .collect::<Vec<_>>();
+        if full.is_empty() {
+            return error;
+        }
+        let (first, rest) = match error.message.split_once('\n') {
+            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
+            None => (error.message.clone(), String::new()),
+        };
+        error.message = format!(
+            "{first} (after its {}, so its later writes there failed){rest}",
+            full.join(" and its ")
+        );
+        error
+    }
 }
 
 /// Builds the context; the capability policy is asked about every preopened directory.

@@ -182,6 +182,8 @@ pub struct OutputPipe {
     /// How many bytes may be written in all; past it the guest's writes fail.
     limit: usize,
     written: Mutex<usize>,
+    /// Whether a write did not fit (the guest saw it fail, or cut short).
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl OutputPipe {
@@ -190,7 +192,15 @@ impl OutputPipe {
             buffer: Mutex::new(Vec::new()),
             limit,
             written: Mutex::new(0),
+            refused: Default::default(),
         })
+    }
+
+    /// The limit, if a write went past it: what the program wrote from then on was lost.
+    pub fn refused_past(&self) -> Option<usize> {
+        self.refused
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then_some(self.limit)
     }
 
     /// Everything written since the last drain.
@@ -201,6 +211,10 @@ impl OutputPipe {
     fn append(&self, bytes: &[u8]) -> io::Result<usize> {
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         let room = self.limit.saturating_sub(*written);
+        if room < bytes.len() {
+            self.refused
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if room == 0 && !bytes.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
