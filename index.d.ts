@@ -708,7 +708,55 @@ export interface ConfigureOptions {
    * off (every module is compiled by the optimizing compiler at once).
    */
   tieringMinBytes?: number
+  /**
+   * The compiled-code cache's size cap in bytes: whenever a file is added, the least recently
+   * used files are removed until the rest fit. Default 2147483648 (2 GiB), or the environment
+   * variable `RUNTIME_WASM_CACHE_MAX_BYTES`. A whole number from 0 to `Number.MAX_SAFE_INTEGER`.
+   */
+  cacheMaxBytes?: number
 }
+
+/** One file of the compiled-code cache. */
+export interface CacheEntry {
+  /** Its name in the cache directory. */
+  file: string
+  bytes: number
+  /** When it was last loaded or written, in milliseconds since the epoch. */
+  lastUsed: number
+}
+
+/** What {@link cacheInfo} reports. */
+export interface CacheInfo {
+  /** The cache directory; `null` when caching to disk is off. */
+  dir: string | null
+  /** The size cap (see {@link ConfigureOptions.cacheMaxBytes}). */
+  maxBytes: number
+  totalBytes: number
+  /** Least recently used first. */
+  entries: CacheEntry[]
+}
+
+/** What {@link pruneCache} and {@link clearCache} did. */
+export interface CachePruned {
+  removed: number
+  freedBytes: number
+  keptBytes: number
+}
+
+/** The compiled-code cache's directory, size cap, total size and files. Synchronous. */
+export declare function cacheInfo(): CacheInfo
+
+/**
+ * Removes the cache's least recently used files until the rest fit in `maxBytes` (default: the
+ * cap). Only the cache's own files are removed. Synchronous.
+ *
+ * @throws A standard `TypeError` when `maxBytes` is not a whole number from 0 to
+ *   `Number.MAX_SAFE_INTEGER`.
+ */
+export declare function pruneCache(maxBytes?: number): CachePruned
+
+/** Removes every file of the compiled-code cache. Synchronous. */
+export declare function clearCache(): CachePruned
 
 /**
  * Changes process-wide settings, synchronously: where (and whether) compiled code is cached.

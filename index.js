@@ -6,7 +6,7 @@
 const native = require('./lib/native.js')
 const { AbortError, ErrorCode, WasmError, invoke, invokeAsync } = require('./lib/errors.js')
 const { describe, markInstance, requireNumber, toWritableBytes } = require('./lib/arguments.js')
-const { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized } = require('./lib/modules.js')
+const { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache } = require('./lib/modules.js')
 const { createInstance, readStdout, readStderr, dropInstance } = require('./lib/instances.js')
 const { instanceForQueuedOperation } = require('./lib/host-calls.js')
 const { call, callGeneral, callSync, callSyncGeneral } = require('./lib/calls.js')
@@ -24,9 +24,10 @@ const { types } = require('./lib/types.js')
 // maxFunctionBytes, timeoutMs }; none by default).
 // { tieringMinBytes }: modules at least this large start on baseline code (default 1 MiB;
 // Infinity: never).
+// { cacheMaxBytes }: the compiled-code cache's size cap (default 2 GiB).
 function configure(options) {
   if (options === null || typeof options !== 'object') throw new TypeError(`configure options must be an object, got ${describe(options)}`)
-  const { cacheDir, cache, manifest, maxModuleBytes, compileLimits, tieringMinBytes } = options
+  const { cacheDir, cache, manifest, maxModuleBytes, compileLimits, tieringMinBytes, cacheMaxBytes } = options
   if (cache !== undefined && typeof cache !== 'boolean') throw new TypeError(`cache must be a boolean, got ${describe(cache)}`)
   if (cacheDir !== undefined && typeof cacheDir !== 'string') throw new TypeError(`cacheDir must be a string, got ${describe(cacheDir)}`)
   if (manifest !== undefined && typeof manifest !== 'string') throw new TypeError(`manifest must be a string, got ${describe(manifest)}`)
@@ -36,6 +37,12 @@ function configure(options) {
   if (manifest !== undefined) invoke(native.configureManifest, manifest)
   if (maxModuleBytes !== undefined) invoke(native.configureMaxModuleBytes, maxModuleBytes)
   if (compileLimits !== undefined) invoke(native.configureCompileLimits, compileLimits)
+  if (cacheMaxBytes !== undefined) {
+    if (!(Number.isSafeInteger(cacheMaxBytes) && cacheMaxBytes >= 0)) {
+      throw new TypeError(`cacheMaxBytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got ${describe(cacheMaxBytes)}`)
+    }
+    invoke(native.configureCacheMaxBytes, cacheMaxBytes)
+  }
   if (tieringMinBytes !== undefined) {
     if (!(tieringMinBytes === Infinity || (Number.isSafeInteger(tieringMinBytes) && tieringMinBytes >= 0))) {
       throw new TypeError(`tieringMinBytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, or Infinity, got ${describe(tieringMinBytes)}`)
@@ -199,6 +206,9 @@ module.exports = {
   moduleExports,
   moduleTier,
   whenOptimized,
+  cacheInfo,
+  pruneCache,
+  clearCache,
   instantiate,
   call,
   getExports,

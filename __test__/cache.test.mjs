@@ -18,6 +18,7 @@
 // - processes racing to fill the cache all work and leave exactly one valid file.
 // No assertion depends on how long anything takes.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import {
   chmodSync,
@@ -176,10 +177,13 @@ function onlyCacheFile(dir) {
   return names[0]
 }
 
-/** Identity of a file: a file rewritten (new file renamed over it) gets another inode. */
+/**
+ * Identity of a file: a file rewritten (new file renamed over it) gets another inode, and its
+ * contents are hashed. (Not its modification time: a load marks the file as recently used.)
+ */
 const identity = (path) => {
   const stats = statSync(path)
-  return `${stats.ino}:${stats.mtimeMs}:${stats.size}`
+  return `${stats.ino}:${stats.size}:${createHash('sha256').update(readFileSync(path)).digest('hex')}`
 }
 
 // --- 1 ---

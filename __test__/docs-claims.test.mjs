@@ -61,7 +61,7 @@ describe('the manifest ceilings are applied to `runtime-wasm run` too', { concur
   const cases = [
     ['max_fuel = 100_000', SPIN, 125, /fuel/],
     ['max_timeout_ms = 200', SPIN, 124, /200 ms|timeout|deadline/i],
-    ['max_memory = "64KiB"', TWO_PAGES, 126, /memory budget \(maxMemoryBytes: 65536 bytes\)/],
+    ['max_memory = "64KiB"', TWO_PAGES, 126, /memory budget \(maxMemoryBytes\) of 65536 bytes/],
     ['max_instances = 0', TWO_PAGES, 126, /max_instances/],
   ]
   for (const [line, wat, expected, pattern] of cases) {

@@ -3,7 +3,7 @@
 
 const native = require('./native.js')
 const { invoke, invokeAsync } = require('./errors.js')
-const { requireString, toBytes } = require('./arguments.js')
+const { describe, requireString, toBytes } = require('./arguments.js')
 const { requireModuleId } = require('./handles.js')
 const { withGrant } = require('./permissions.js')
 const { withProgress } = require('./progress.js')
@@ -59,4 +59,21 @@ async function whenOptimized(moduleId) {
   return invokeAsync(native.moduleOptimized, requireModuleId(moduleId))
 }
 
-module.exports = { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized }
+// The compiled-code cache: its files and size cap; pruning it to a size (default: the cap).
+function cacheInfo() {
+  const { dir, maxBytes, totalBytes, entries } = invoke(native.cacheInfo)
+  return { dir: dir ?? null, maxBytes, totalBytes, entries }
+}
+
+function pruneCache(maxBytes = undefined) {
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new TypeError(`pruneCache maxBytes must be a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}, got ${describe(maxBytes)}`)
+  }
+  return invoke(native.pruneCache, maxBytes)
+}
+
+function clearCache() {
+  return pruneCache(0)
+}
+
+module.exports = { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache }

@@ -58,7 +58,7 @@ const ARGS_ENV_PROGRAM = `(module
     (call $w (i32.const 2) (i32.const 8192) (i32.load (i32.const 4)))))`
 
 function checkResult(result) {
-  assert.deepEqual(Object.keys(result).sort(), ['exitCode', 'stderr', 'stdout'])
+  assert.deepEqual(Object.keys(result).sort(), ['exitCode', 'stderr', 'stdout', 'truncated'])
   assert.equal(typeof result.exitCode, 'number')
   assert.ok(result.stdout instanceof Uint8Array, 'stdout is a Uint8Array')
   assert.ok(result.stderr instanceof Uint8Array, 'stderr is a Uint8Array')
@@ -91,7 +91,7 @@ describe('run', () => {
     ]))
     const result = await run(path)
     checkResult(result)
-    assert.deepEqual(result, { exitCode: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0) })
+    assert.deepEqual(result, { exitCode: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), truncated: { stdout: false, stderr: false } })
   })
 
   test('with a module id: the module stays compiled and can be run again', async () => {
@@ -99,7 +99,7 @@ describe('run', () => {
     for (const input of ['first', 'second']) {
       const result = await run(moduleId, { stdin: input })
       checkResult(result)
-      assert.deepEqual(result, { exitCode: 0, stdout: encoder.encode(input), stderr: encoder.encode('done\n') })
+      assert.deepEqual(result, { exitCode: 0, stdout: encoder.encode(input), stderr: encoder.encode('done\n'), truncated: { stdout: false, stderr: false } })
     }
     const instance = await instantiate(moduleId)
     await instance.drop()
@@ -147,8 +147,10 @@ describe('run', () => {
     checkResult(capped)
     assert.equal(capped.exitCode, 42)
     assert.deepEqual(capped.stdout, floodBytes(1024))
+    assert.deepEqual(capped.truncated, { stdout: true, stderr: false })
     const whole = await run(moduleId)
     assert.equal(whole.exitCode, 0, 'under the default cap of 4 MiB')
+    assert.deepEqual(whole.truncated, { stdout: false, stderr: false })
     assert.deepEqual(whole.stdout, floodBytes(256 * 40))
   })
 

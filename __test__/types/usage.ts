@@ -7,7 +7,9 @@ import {
   AbortError,
   call,
   callSync,
+  cacheInfo,
   capabilities,
+  clearCache,
   compile,
   compileFile,
   configure,
@@ -23,6 +25,7 @@ import {
   moduleExports,
   moduleImports,
   moduleTier,
+  pruneCache,
   readStderr,
   readStdout,
   run,
@@ -32,6 +35,9 @@ import {
   whenOptimized,
 } from 'runtime-wasm'
 import type {
+  CacheEntry,
+  CacheInfo,
+  CachePruned,
   ModuleExport,
   ModuleFunctionType,
   ModuleGlobalType,
@@ -120,7 +126,14 @@ async function modules(): Promise<void> {
   exported[0].module
   const tier: 'baseline' | 'optimized' = moduleTier(fromText)
   const optimized: boolean = await whenOptimized(fromText)
-  configure({ tieringMinBytes: Infinity })
+  configure({ tieringMinBytes: Infinity, cacheMaxBytes: 1 << 30 })
+  const info: CacheInfo = cacheInfo()
+  const dir: string | null = info.dir
+  const entry: CacheEntry | undefined = info.entries[0]
+  const pruned: CachePruned = pruneCache(1 << 20)
+  const cleared: number = clearCache().removed
+  // @ts-expect-error a size is a number
+  pruneCache('1MiB')
   configure({ tieringMinBytes: 4 << 20 })
   const budget: CompileLimits = { maxBytes: 1 << 20, maxFunctions: 10_000, maxFunctionBytes: 1 << 16, timeoutMs: 5000 }
   const compileOptions: CompileOptions = { limits: budget }

@@ -4,11 +4,12 @@
 
 const { parseArgs, UsageError } = require('./args.js')
 const { parseRunOptions } = require('./run-options.js')
+const { size } = require('./option-values.js')
 const EXIT = require('./exit-codes.js')
 const USAGE = require('./usage.js')
 const { oneLine } = require('./printable.js')
 
-const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT })
+const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT, compile: USAGE.COMPILE, cache: USAGE.CACHE })
 
 /** The line after a usage error: where the whole story is (the help text is not repeated). */
 function usageHint(command) {
@@ -43,6 +44,10 @@ async function main(argv, io = process) {
         return await run(rest, io)
       case 'inspect':
         return await inspect(rest, io)
+      case 'compile':
+        return await compile(rest, io)
+      case 'cache':
+        return await cache(rest, io)
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     }
@@ -59,7 +64,7 @@ function help([topic, ...extra], io) {
     io.stdout.write(USAGE.MAIN)
     return EXIT.OK
   }
-  if (!Object.hasOwn(HELP_TOPICS, topic)) throw new UsageError(`no help for ${JSON.stringify(topic)}: the commands are run and inspect`)
+  if (!Object.hasOwn(HELP_TOPICS, topic)) throw new UsageError(`no help for ${JSON.stringify(topic)}: the commands are ${Object.keys(HELP_TOPICS).join(', ')}`)
   io.stdout.write(HELP_TOPICS[topic])
   return EXIT.OK
 }
@@ -87,6 +92,40 @@ async function inspect(argv, io) {
   if (files.length !== 1) throw new UsageError(files.length === 0 ? 'inspect needs a .wasm file' : 'inspect takes one file')
   const { inspectModule } = require('./inspect.js')
   const { status, message } = await inspectModule(files[0], { json: options.json === true, write: writer(io.stdout) })
+  if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
+  return status
+}
+
+async function compile(argv, io) {
+  const { options, positionals, afterDashDash } = parseArgs(argv, { help: { alias: 'h' } })
+  if (options.help) {
+    io.stdout.write(USAGE.COMPILE)
+    return EXIT.OK
+  }
+  const files = [...positionals, ...(afterDashDash ?? [])]
+  if (files.length === 0) throw new UsageError('compile needs at least one .wasm file')
+  const { compileCommand } = require('./compile.js')
+  return report(await compileCommand(files, writer(io.stdout), io.stderr), io)
+}
+
+const CACHE_ACTIONS = Object.freeze(['list', 'prune', 'clear'])
+
+async function cache(argv, io) {
+  const { options, positionals } = parseArgs(argv, { json: {}, 'max-size': { value: true }, help: { alias: 'h' } })
+  if (options.help) {
+    io.stdout.write(USAGE.CACHE)
+    return EXIT.OK
+  }
+  const [action = 'list', ...extra] = positionals
+  if (!CACHE_ACTIONS.includes(action)) throw new UsageError(`unknown cache action ${JSON.stringify(action)}: the actions are ${CACHE_ACTIONS.join(', ')}`)
+  if (extra.length > 0) throw new UsageError(`cache ${action} takes no further arguments, got ${JSON.stringify(extra[0])}`)
+  if (options['max-size'] !== undefined && action !== 'prune') throw new UsageError('--max-size goes with cache prune')
+  const maxBytes = options['max-size'] === undefined ? undefined : Number(size(options['max-size'], '--max-size'))
+  const { cacheCommand } = require('./cache.js')
+  return report(await cacheCommand({ action, json: options.json === true, maxBytes }, writer(io.stdout)), io)
+}
+
+function report({ status, message }, io) {
   if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
   return status
 }

@@ -8,6 +8,8 @@ Runs WebAssembly in the runtime-wasm sandbox (wasmtime), from the command line.
 Commands:
   run [options] FILE [ARGS...]        Run a WASI command module (its _start export)
   inspect FILE [--json]               Print a module's imports and exports with their types
+  compile FILE...                     Compile modules into the compiled-code cache ahead
+  cache [list|prune|clear]            Show, prune or clear the compiled-code cache
   help [COMMAND]                      Show this help, or a command's help
 
 Options:
@@ -18,7 +20,7 @@ Environment:
   DEBUG=runtime-wasm, NODE_DEBUG=runtime-wasm
                    Log compile, instantiate and limit events, with timings, to stderr
 
-Run "runtime-wasm help run" or "runtime-wasm help inspect" for the details of a command.
+Run "runtime-wasm help COMMAND" (run, inspect, compile, cache) for the details of a command.
 `
 
 const RUN = `Usage: runtime-wasm run [options] [--] FILE [ARGS...]
@@ -112,4 +114,33 @@ Exit status: 0 on success, 1 when FILE cannot be read or is not a binary module 
 larger than its section can hold included), 2 when the command line is wrong.
 `
 
-module.exports = { MAIN, RUN, INSPECT }
+const COMPILE = `Usage: runtime-wasm compile FILE...
+
+Compiles each module (binary .wasm or WebAssembly text) into the compiled-code cache and waits
+for its optimized code, so that later runs (runtime-wasm run, or the API in any process of this
+user) load it at once instead of compiling. For an app's install step, or to fill a CI cache.
+Prints one line per file.
+
+Exit status: 0 when every file was compiled, 126 when one could not be (each is reported on
+stderr) or the cache is off.
+`
+
+const CACHE = `Usage: runtime-wasm cache [list|prune|clear] [options]
+
+The compiled-code cache (RUNTIME_WASM_CACHE_DIR, else ~/.cache/runtime-wasm): compiled code
+of the modules this user ran, one file each, reused by every later process. It is kept under
+a size cap (RUNTIME_WASM_CACHE_MAX_BYTES, default 2 GiB) by removing the least recently used
+files whenever a file is added.
+
+  list (the default)       Print its directory, cap, total size and files, least recently
+                           used first.
+  prune                    Remove the least recently used files until the rest fit the cap.
+  clear                    Remove every file.
+
+Options:
+  --max-size SIZE          prune: keep at most SIZE (e.g. 500MiB) instead of the cap.
+  --json                   Print JSON instead of text.
+  -h, --help               Show this help.
+`
+
+module.exports = { MAIN, RUN, INSPECT, COMPILE, CACHE }

@@ -185,3 +185,74 @@ pub fn node_permission_revoke(token: String) {
         node_grants::revoke(token);
     }
 }
+
+/// The compiled-code cache's files (least recently used first) and its size cap.
+#[napi(object)]
+pub struct CacheInfo {
+    /// `null` when caching to disk is off.
+    pub dir: Option<String>,
+    pub max_bytes: f64,
+    pub total_bytes: f64,
+    pub entries: Vec<CacheEntry>,
+}
+
+#[napi(object)]
+pub struct CacheEntry {
+    pub file: String,
+    pub bytes: f64,
+    /// Milliseconds since the epoch.
+    pub last_used: f64,
+}
+
+#[napi(object)]
+pub struct CachePruned {
+    pub removed: f64,
+    pub freed_bytes: f64,
+    pub kept_bytes: f64,
+}
+
+#[napi(catch_unwind)]
+pub fn cache_info() -> CacheInfo {
+    let dir = cache::disk_dir();
+    let entries: Vec<CacheEntry> = dir
+        .as_deref()
+        .map(cache::manage::entries)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|entry| CacheEntry {
+            file: entry.name,
+            bytes: entry.bytes as f64,
+            last_used: entry
+                .last_used
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_millis() as f64),
+        })
+        .collect();
+    CacheInfo {
+        dir: dir.map(|d| d.display().to_string()),
+        max_bytes: cache::manage::max_bytes() as f64,
+        total_bytes: entries.iter().map(|e| e.bytes).sum(),
+        entries,
+    }
+}
+
+/// Removes the least recently used files until the rest fit in `max_bytes` (default: the cap
+/// in force); `0` clears the cache. JS checked the number.
+#[napi(catch_unwind)]
+pub fn prune_cache(max_bytes: Option<f64>) -> CachePruned {
+    let max = max_bytes.map_or_else(cache::manage::max_bytes, |bytes| bytes as u64);
+    let pruned = cache::disk_dir()
+        .map(|dir| cache::manage::prune(&dir, max))
+        .unwrap_or_default();
+    CachePruned {
+        removed: pruned.removed as f64,
+        freed_bytes: pruned.freed_bytes as f64,
+        kept_bytes: pruned.kept_bytes as f64,
+    }
+}
+
+/// `configure({ cacheMaxBytes })` (JS checked the number).
+#[napi(catch_unwind)]
+pub fn configure_cache_max_bytes(bytes: f64) {
+    cache::manage::set_max_bytes(bytes as u64);
+}

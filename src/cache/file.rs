@@ -81,6 +81,7 @@ pub fn load(engine: &Engine, path: &Path, secret: &Secret, key: &Key) -> Result<
         return Err(Rejected::Corrupt);
     }
     drop(contents);
+    super::manage::touch(&file);
     // SAFETY: the file is this user's own and writable by no one (mode without write bits,
     // which a guest cannot change), and its bytes were checked against the MAC written with
     // them just now, which only a holder of this user's secret can make; cache files are

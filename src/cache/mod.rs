@@ -14,6 +14,7 @@
 
 pub mod file;
 pub mod key;
+pub mod manage;
 mod private_files;
 
 use std::collections::HashMap;
@@ -176,7 +177,9 @@ pub fn insert(key: CacheKey, module: Module, store_to: Store) -> Arc<Module> {
     if store_to == Store::MemoryAndDisk {
         if let Some((dir, secret)) = disk_dir().and_then(|dir| Some((dir, secret()?))) {
             // A cache that cannot be written is only slower; the compile succeeded.
-            let _ = store(&dir, secret, &key, &module);
+            if store(&dir, secret, &key, &module).is_ok() {
+                manage::prune(&dir, manage::max_bytes());
+            }
         }
     }
     let module = Arc::new(module);

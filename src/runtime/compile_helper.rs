@@ -191,6 +191,11 @@ fn spawn(
         .env("ELECTRON_RUN_AS_NODE", "1")
         // The app's preloads, inspector or heap settings are not the helper's.
         .env_remove("NODE_OPTIONS")
+        // The cache's size cap in force here, which a helper that writes the cache keeps.
+        .env(
+            cache::manage::MAX_BYTES_ENV_VAR,
+            cache::manage::max_bytes().to_string(),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
