@@ -460,6 +460,13 @@ export interface CompileLimits {
 export interface CompileOptions {
   /** The compile budget. */
   limits?: CompileLimits | null
+  /**
+   * Compile without interruption checks, for code the host trusts: it runs at full speed, but
+   * nothing can stop it while it runs wasm. Its instances get no deadline, fuel or
+   * AbortSignal (each is refused: 5001 at instantiate, 5002 on a call), its calls start on the
+   * pool, and `drop()` resolves once a running call has ended. Default `false`.
+   */
+  trusted?: boolean
 }
 
 /**
@@ -476,6 +483,8 @@ export type CompileFileProgress =
 export interface CompileFileOptions {
   /** The compile budget; its `maxBytes` bounds the file's size. */
   limits?: CompileLimits | null
+  /** Compile without interruption checks (see {@link CompileOptions.trusted}). */
+  trusted?: boolean
   /**
    * Called with each {@link CompileFileProgress} event, synchronously. When it throws,
    * `compileFile` rejects with what it threw (a module compiled meanwhile is dropped).
@@ -631,6 +640,8 @@ export interface RunOptions {
   unknownImports?: 'trap' | 'default' | null
   /** The compile budget of the file's compile (see {@link CompileLimits}). */
   compileLimits?: CompileLimits | null
+  /** Compile the file without interruption checks (see {@link CompileOptions.trusted}). */
+  trusted?: boolean
 }
 
 /** What {@link run} resolves to: the program's exit status and its captured output. */

@@ -160,3 +160,16 @@ test('a time budget bounds the baseline compile too', async () => {
   assert.equal(error?.code, ErrorCode.CompileError)
   assert.equal(error.limit, 'timeoutMs')
 })
+
+test('a trusted module is tiered too, and its optimized code is trusted code', async () => {
+  const id = await compile(unique(SPIN), { trusted: true })
+  assert.equal(moduleTier(id), 'baseline')
+  const early = await instantiate(id)
+  assert.deepEqual(await early.call('spin', 1000), [1000])
+  assert.equal(await whenOptimized(id), true)
+  const late = await instantiate(id)
+  assert.deepEqual(await late.call('spin', 1000), [1000])
+  await rejectsWith(() => instantiate(id, { limits: { timeoutMs: 10 } }), ErrorCode.InstantiateError, 'compiled trusted')
+  await early.drop()
+  await late.drop()
+})

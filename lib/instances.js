@@ -48,7 +48,8 @@ async function readStderr(instanceId) {
 }
 
 async function dropInstance(instanceId) {
-  invoke(native.dropInstance, requireInstanceId(instanceId))
+  // Resolves once the store is freed (for a trusted instance, after a call still running).
+  await invokeAsync(native.dropInstance, requireInstanceId(instanceId))
   forgetOutput(instanceId)
   forgetFastCalls(instanceId)
 }

@@ -9,27 +9,31 @@ const { withGrant } = require('./permissions.js')
 const { withProgress } = require('./progress.js')
 require('./compile-helper.js')
 
-// `options.limits`: the compile budget (the core checks its values).
-function compileLimits(options, what) {
-  if (options === undefined || options === null) return undefined
+// The options of compile and compileFile: `limits`, the compile budget (the core checks its
+// values), and `trusted`, compiling without interruption checks.
+function compileOptions(options, what) {
+  if (options === undefined || options === null) return { limits: undefined, trusted: false }
   if (typeof options !== 'object') throw new TypeError(`${what} options must be an object, got a ${typeof options}`)
-  return options.limits
+  const { limits, trusted = false } = options
+  if (typeof trusted !== 'boolean') throw new TypeError(`${what} options.trusted must be a boolean, got ${describe(trusted)}`)
+  return { limits, trusted }
 }
 
 async function compile(source, options = undefined) {
   const input = typeof source === 'string' ? source : toBytes(source, 'compile source')
-  return invokeAsync(native.compile, input, compileLimits(options, 'compile'))
+  const { limits, trusted } = compileOptions(options, 'compile')
+  return invokeAsync(native.compile, input, limits, trusted)
 }
 
 async function compileFile(path, options = undefined) {
   requireString(path, 'compileFile path')
-  const limits = compileLimits(options, 'compileFile')
+  const { limits, trusted } = compileOptions(options, 'compileFile')
   // Under Node's permission model each step that opens the file needs its own grant.
   const granted = (operation) => withGrant('load', path, ['fs.read'], `compileFile ${JSON.stringify(path)}`, operation)
   return withProgress(
     path,
     options,
-    () => granted(() => invokeAsync(native.compileFile, path, limits)),
+    () => granted(() => invokeAsync(native.compileFile, path, limits, trusted)),
     dropModule,
     () => granted(() => invokeAsync(native.moduleFileSize, path)),
   )

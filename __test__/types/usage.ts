@@ -139,6 +139,10 @@ async function modules(): Promise<void> {
   const compileOptions: CompileOptions = { limits: budget }
   await compile('(module)', compileOptions)
   await compile('(module)', null)
+  await compile('(module)', { trusted: true })
+  await compileFile('./plugin.wasm', { trusted: true, limits: null })
+  // @ts-expect-error trusted is a boolean
+  await compile('(module)', { trusted: 'yes' })
   await compileFile('./plugin.wasm', { limits: { maxFunctions: 10 } })
   configure({ compileLimits: { maxFunctions: 10, timeoutMs: 1000 } })
   // @ts-expect-error the process's size bound is maxModuleBytes

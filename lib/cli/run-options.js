@@ -20,6 +20,7 @@ const RUN_OPTIONS = Object.freeze({
   'max-functions': { value: true },
   'max-function-size': { value: true },
   'compile-timeout': { value: true },
+  trusted: {},
   manifest: { value: true },
   argv0: { value: true },
   invoke: { value: true },
@@ -71,7 +72,11 @@ function parseRunOptions(argv, environment = process.env) {
   const unknownImports = unknownImportsOf(options['unknown-imports'], settings)
   if (unknownImports !== undefined) instantiateOptions.unknownImports = unknownImports
 
-  const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options) }
+  const trusted = options.trusted === true
+  if (trusted && (limits.fuel !== undefined || limits.timeoutMs !== undefined)) {
+    throw new UsageError(`--trusted code cannot be stopped: it takes no ${limits.fuel !== undefined ? '--fuel' : '--timeout'}`)
+  }
+  const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options), trusted }
   if (options.invoke !== undefined) result.invoke = options.invoke
   if (options.manifest !== undefined) {
     if (options.manifest === '') throw new UsageError('--manifest needs a file name')

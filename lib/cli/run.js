@@ -67,10 +67,10 @@ function manifestInForce() {
 }
 
 /** Compiles `file`, showing a progress line on `stderr` when it is a terminal and the file large. */
-async function compile(file, compileLimits, stderr) {
+async function compile(file, compileLimits, trusted, stderr) {
   const progress = compileProgress(stderr)
   try {
-    return await api.compileFile(file, { limits: compileLimits, onProgress: progress.onProgress })
+    return await api.compileFile(file, { limits: compileLimits, trusted, onProgress: progress.onProgress })
   } finally {
     progress.stop()
   }
@@ -110,7 +110,7 @@ async function callInvoked(instance, file, name, texts, write) {
  * @returns {Promise<{ status: number, message: string | null }>}
  */
 async function runProgram(options, { write, stderr }) {
-  const { file, manifest, instantiateOptions, compileLimits, invoke, programArgs } = options
+  const { file, manifest, instantiateOptions, compileLimits, trusted, invoke, programArgs } = options
   if (manifest !== undefined) {
     try {
       await api.configure({ manifest })
@@ -123,7 +123,7 @@ async function runProgram(options, { write, stderr }) {
 
   let moduleId
   try {
-    moduleId = await compile(file, compileLimits, stderr)
+    moduleId = await compile(file, compileLimits, trusted, stderr)
   } catch (error) {
     return cannotStart(error, file)
   }

@@ -62,6 +62,8 @@ Options:
   --compile-timeout MS     Stop compiling after MS milliseconds (exit 126). The compile then
                            runs in a helper process; a module already in the compiled-code
                            cache loads without one.
+  --trusted                Compile without interruption checks, for code you trust: full
+                           speed, but no limit can stop it (no --fuel, no --timeout).
   --manifest FILE          Put this capability manifest in force (configure({ manifest }))
                            before anything else: FILE and every --dir must be allowed by it.
                            Without it, the manifest named by RUNTIME_WASM_MANIFEST, else

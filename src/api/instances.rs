@@ -35,6 +35,12 @@ pub fn instantiate<'env>(
     // instantiated at once on this thread (start functions yield at the epoch deadline like
     // calls do), a large one on the pool.
     let copied = module.source_len() as u64;
+    // Trusted code cannot yield: its start function or `_initialize` runs on the pool.
+    let copied = if module.trusted() && module.runs_code_when_instantiated() {
+        u64::MAX
+    } else {
+        copied
+    };
     let instantiated = instance::instantiate(module, options, limits, ceilings, host);
     settle_large(env, copied, async move {
         owner.adopt_instance(instantiated.await?)
@@ -110,9 +116,14 @@ pub fn get_exports<'env>(env: &'env Env, instance_id: String) -> napi::Result<Un
     )
 }
 
+/// Drops an instance; resolves once its store is freed (at once, except for a trusted
+/// instance with a call still running: then when that call ends).
 #[napi(catch_unwind)]
-pub fn drop_instance(instance_id: String) -> napi::Result<()> {
-    instance::drop_instance(&instance_id)?;
+pub fn drop_instance<'env>(env: &'env Env, instance_id: String) -> napi::Result<Unknown<'env>> {
+    let released = instance::drop_instance(&instance_id)?;
     owners::forget(&instance_id);
-    Ok(())
+    settle(env, async move {
+        released.await;
+        Ok(())
+    })
 }

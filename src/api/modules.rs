@@ -20,12 +20,14 @@ pub fn compile<'env>(
     env: &'env Env,
     source: Unknown<'env>,
     limits: Option<Unknown<'env>>,
+    trusted: Option<bool>,
 ) -> napi::Result<Unknown<'env>> {
     let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let bytes = decode::source_bytes(&source)?;
     let owner = owners::current(env)?;
+    let trusted = trusted.unwrap_or(false);
     spawn_blocking(env, move || {
-        owner.adopt_module(module::compile(bytes, &limits)?)
+        owner.adopt_module(module::compile(bytes, &limits, trusted)?)
     })
 }
 
@@ -78,11 +80,13 @@ pub fn compile_file<'env>(
     env: &'env Env,
     path: String,
     limits: Option<Unknown<'env>>,
+    trusted: Option<bool>,
 ) -> napi::Result<Unknown<'env>> {
     let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let owner = owners::current(env)?;
+    let trusted = trusted.unwrap_or(false);
     spawn_blocking(env, move || {
-        owner.adopt_module(module::compile_file(&path, &limits)?)
+        owner.adopt_module(module::compile_file(&path, &limits, trusted)?)
     })
 }
 

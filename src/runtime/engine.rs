@@ -23,11 +23,16 @@ use crate::error::{ErrorCode, WasmError, WasmResult};
 
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-/// Whether compiled code counts fuel.
+/// What compiled code checks as it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Metering {
+    /// The epoch only: deadlines, aborts and `drop()` stop it.
     Off,
+    /// The epoch and fuel.
     Fuel,
+    /// Nothing: code of a module compiled `trusted`, at full speed, that nothing can stop
+    /// while it runs (only at a wait for the host).
+    Trusted,
 }
 
 /// Which compiler makes an engine's code.
@@ -59,8 +64,10 @@ impl EngineKind {
         match (self.metering, self.tier) {
             (Metering::Off, Tier::Optimized) => "plain",
             (Metering::Fuel, Tier::Optimized) => "fuel",
+            (Metering::Trusted, Tier::Optimized) => "trusted",
             (Metering::Off, Tier::Baseline) => "plain-baseline",
             (Metering::Fuel, Tier::Baseline) => "fuel-baseline",
+            (Metering::Trusted, Tier::Baseline) => "trusted-baseline",
         }
     }
 
@@ -68,31 +75,30 @@ impl EngineKind {
         ALL_KINDS.into_iter().find(|kind| kind.name() == name)
     }
 
-    /// 0 to 3: where this engine's things are kept in arrays of four.
+    /// 0 to 5: where this engine's things are kept in arrays of `ENGINE_KINDS`.
     pub fn index(self) -> usize {
         (self.metering as usize) * 2 + (self.tier as usize)
     }
 }
 
-const ALL_KINDS: [EngineKind; 4] = [
-    EngineKind::optimized(Metering::Off),
-    EngineKind::optimized(Metering::Fuel),
-    EngineKind {
-        metering: Metering::Off,
-        tier: Tier::Baseline,
-    },
-    EngineKind {
-        metering: Metering::Fuel,
-        tier: Tier::Baseline,
-    },
-];
+/// How many engines there can be.
+pub const ENGINE_KINDS: usize = 6;
 
-static ENGINES: [OnceCell<Engine>; 4] = [
-    OnceCell::new(),
-    OnceCell::new(),
-    OnceCell::new(),
-    OnceCell::new(),
-];
+const ALL_KINDS: [EngineKind; ENGINE_KINDS] = {
+    const fn kind(metering: Metering, tier: Tier) -> EngineKind {
+        EngineKind { metering, tier }
+    }
+    [
+        kind(Metering::Off, Tier::Optimized),
+        kind(Metering::Off, Tier::Baseline),
+        kind(Metering::Fuel, Tier::Optimized),
+        kind(Metering::Fuel, Tier::Baseline),
+        kind(Metering::Trusted, Tier::Optimized),
+        kind(Metering::Trusted, Tier::Baseline),
+    ]
+};
+
+static ENGINES: [OnceCell<Engine>; ENGINE_KINDS] = [const { OnceCell::new() }; ENGINE_KINDS];
 static TICKER_STARTED: OnceCell<()> = OnceCell::new();
 static TICKER: EpochTicker = EpochTicker {
     active_calls: AtomicUsize::new(0),
@@ -122,7 +128,7 @@ pub fn instantiating(mut error: WasmError) -> WasmError {
 
 fn engine_config(kind: EngineKind) -> Config {
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config.epoch_interruption(kind.metering != Metering::Trusted);
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);

@@ -72,14 +72,21 @@ pub fn get_numbered(id: u64) -> WasmResult<Arc<InstanceEntry>> {
 }
 
 /// Drops an instance at once: later uses fail with 5005, a running call stops at its next
-/// epoch tick, and queued operations settle with 5005.
-pub fn drop_instance(id: &str) -> WasmResult<()> {
+/// epoch tick, and queued operations settle with 5005. A trusted instance's running call has
+/// no epoch ticks: it runs to its end (or to its next wait for the host), which the returned
+/// future waits for before it frees the store; for other instances it is ready at once.
+pub fn drop_instance(id: &str) -> WasmResult<impl Future<Output = ()> + Send + 'static> {
     let entry = INSTANCES.remove(id)?;
     entry.closed.cancel();
     if let Ok(mut idle_store) = entry.store.try_lock() {
         idle_store.take();
     }
-    Ok(())
+    let running = (entry.metering == Metering::Trusted).then(|| entry.store.clone());
+    Ok(async move {
+        if let Some(store) = running {
+            store.lock_owned().await.take();
+        }
+    })
 }
 
 pub async fn instantiate(
@@ -92,7 +99,12 @@ pub async fn instantiate(
     check_instance_count(&ceilings)?;
     let js_host_functions = !host.functions.is_empty();
     let limits = ceilings.apply_to_instance(asked);
-    let metering = metering_for(&limits);
+    let metering = if module.trusted() {
+        refuse_stopping_limits(&limits)?;
+        Metering::Trusted
+    } else {
+        metering_for(&limits)
+    };
     let imports_functions = module.imports_functions();
     let needs_async = metering == Metering::Fuel || imports_functions;
     let code = module.code(metering)?;
@@ -196,8 +208,10 @@ impl InstanceEntry {
         // A call's first slice runs on the JS thread, which is right for tiny calls but only
         // delays the event loop when long calls are about: then the call starts on the pool.
         // (It still takes its place in the queue here, on the JS thread.)
-        let start_on_pool =
-            calls_in_flight() > 0 || self.last_call_was_long.load(Ordering::Relaxed);
+        // Trusted code never yields: it always starts on the pool.
+        let start_on_pool = self.metering == Metering::Trusted
+            || calls_in_flight() > 0
+            || self.last_call_was_long.load(Ordering::Relaxed);
         let lock = self.lock();
         let closed = self.closed.clone();
         let pipes = self.pipes.clone();
@@ -286,7 +300,9 @@ impl InstanceEntry {
 
     fn plan_call(&self, func: &ExportFunc, limits: CallLimits) -> WasmResult<Plan> {
         let limits = self.ceilings.apply_to_call(limits);
-        if limits.fuel.is_some() && self.metering == Metering::Off {
+        if self.metering == Metering::Trusted {
+            refuse_stopping_call(&limits)?;
+        } else if limits.fuel.is_some() && self.metering == Metering::Off {
             return Err(unmetered_error());
         }
         let timeout = earliest(limits.timeout, self.default_timeout);
@@ -531,6 +547,43 @@ fn exited_while_instantiating() -> WasmError {
         ErrorCode::InstantiateError,
         "instantiation failed: the start function ended the program (exit status 0)",
     )
+}
+
+/// What a trusted module's instance cannot have: nothing can stop its code while it runs.
+fn refuse_stopping_limits(limits: &InstanceLimits) -> WasmResult<()> {
+    let refused = match (limits.fuel, limits.timeout) {
+        (Some(_), _) => "fuel (limits.fuel, or the manifest's max_fuel)",
+        (_, Some(_)) => "a deadline (limits.timeoutMs, or the manifest's max_timeout_ms)",
+        _ => return Ok(()),
+    };
+    Err(WasmError::new(
+        ErrorCode::InstantiateError,
+        format!(
+            "the module was compiled trusted, without interruption checks, so nothing can stop \
+             its code while it runs: it cannot have {refused}; compile it without trusted to \
+             bound it"
+        ),
+    ))
+}
+
+/// What a call on a trusted module's instance cannot have.
+fn refuse_stopping_call(limits: &CallLimits) -> WasmResult<()> {
+    let refused = if limits.fuel.is_some() {
+        "fuel"
+    } else if limits.timeout.is_some() {
+        "a deadline (timeoutMs, or the manifest's max_timeout_ms)"
+    } else if limits.cancel.is_some() {
+        "an AbortSignal"
+    } else {
+        return Ok(());
+    };
+    Err(WasmError::new(
+        ErrorCode::CallError,
+        format!(
+            "this instance's module was compiled trusted, without interruption checks, so \
+             nothing can stop a call while it runs: it cannot have {refused}"
+        ),
+    ))
 }
 
 fn unmetered_error() -> WasmError {

@@ -5,18 +5,14 @@ use wasmtime::{InstancePre, Linker, Module, UnknownImportError, Val};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
-use crate::runtime::engine::{engine_of, instantiating, EngineKind};
+use crate::runtime::engine::{engine_of, instantiating, EngineKind, ENGINE_KINDS};
 use crate::runtime::host::{define, HostImports, UnknownImports};
 use crate::runtime::store::HostState;
 use crate::wasi::{exit, special_files, unused_context};
 
 /// The WASI linker of each engine, by `EngineKind::index`.
-static LINKERS: [OnceCell<Linker<HostState>>; 4] = [
-    OnceCell::new(),
-    OnceCell::new(),
-    OnceCell::new(),
-    OnceCell::new(),
-];
+static LINKERS: [OnceCell<Linker<HostState>>; ENGINE_KINDS] =
+    [const { OnceCell::new() }; ENGINE_KINDS];
 
 fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
     LINKERS[kind.index()].get_or_try_init(|| {

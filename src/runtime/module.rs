@@ -25,8 +25,11 @@ pub struct ModuleEntry {
     source: Arc<[u8]>,
     /// The compile budget it was compiled under, which bounds that compile too.
     budget: Budget,
+    /// Its code for instances without fuel: checking the epoch, or nothing when `trusted`.
     plain: Arc<Tiered>,
     metered: OnceCell<Arc<Tiered>>,
+    /// Compiled without interruption checks (see `Metering::Trusted`).
+    trusted: bool,
 }
 
 impl ModuleEntry {
@@ -89,12 +92,23 @@ impl ModuleEntry {
         self.plain.wait_optimized() == Optimization::Done
     }
 
+    /// Whether the module was compiled `trusted`: its instances cannot be stopped while they
+    /// run wasm, so they get no deadline, abort or fuel.
+    pub fn trusted(&self) -> bool {
+        self.trusted
+    }
+
     fn tiered(&self, metering: Metering) -> WasmResult<&Arc<Tiered>> {
-        match metering {
-            Metering::Off => Ok(&self.plain),
-            Metering::Fuel => self
+        match (metering, self.trusted) {
+            (Metering::Off, false) | (Metering::Trusted, true) => Ok(&self.plain),
+            (Metering::Fuel, false) => self
                 .metered
                 .get_or_try_init(|| tiers::compile(&self.source, Metering::Fuel, &self.budget)),
+            _ => Err(WasmError::new(
+                ErrorCode::InstantiateError,
+                "a module compiled trusted runs only without fuel, and one compiled without \
+                 trusted never runs unchecked",
+            )),
         }
     }
 }
@@ -108,8 +122,9 @@ pub fn invalid_module(detail: &str) -> WasmError {
 }
 
 /// Compiles binary wasm or WAT text under the budget `limits` asks for (and the process's and
-/// the manifest's). CPU-bound: call it off the JS thread.
-pub fn compile(source: Vec<u8>, limits: &CompileLimits) -> WasmResult<String> {
+/// the manifest's); `trusted` compiles it without interruption checks. CPU-bound: call it off
+/// the JS thread.
+pub fn compile(source: Vec<u8>, limits: &CompileLimits, trusted: bool) -> WasmResult<String> {
     let budget = Budget::in_force(limits);
     if source.len() as u64 > budget.bytes.value {
         return Err(budget.too_large(
@@ -118,10 +133,10 @@ pub fn compile(source: Vec<u8>, limits: &CompileLimits) -> WasmResult<String> {
             Some(source.len() as u64),
         ));
     }
-    compile_checked(source, budget)
+    compile_checked(source, budget, trusted)
 }
 
-fn compile_checked(source: Vec<u8>, budget: Budget) -> WasmResult<String> {
+fn compile_checked(source: Vec<u8>, budget: Budget, trusted: bool) -> WasmResult<String> {
     // Text becomes a binary first: the budget reads the binary's functions.
     let binary = match wat::parse_bytes(&source) {
         Ok(std::borrow::Cow::Borrowed(_)) => source,
@@ -130,8 +145,14 @@ fn compile_checked(source: Vec<u8>, budget: Budget) -> WasmResult<String> {
     };
     budget.check_functions(&binary)?;
     let binary: Arc<[u8]> = binary.into();
-    let plain = tiers::compile(&binary, Metering::Off, &budget)?;
+    let metering = if trusted {
+        Metering::Trusted
+    } else {
+        Metering::Off
+    };
+    let plain = tiers::compile(&binary, metering, &budget)?;
     let entry = ModuleEntry {
+        trusted,
         source: binary,
         budget,
         plain,
@@ -177,10 +198,10 @@ fn read_leb128_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 
 /// Reads and compiles a module file under the budget `limits` asks for. Blocking: call it off
 /// the JS thread.
-pub fn compile_file(path: &str, limits: &CompileLimits) -> WasmResult<String> {
+pub fn compile_file(path: &str, limits: &CompileLimits, trusted: bool) -> WasmResult<String> {
     let budget = Budget::in_force(limits);
     let bytes = read_module_file(path, &budget)?;
-    compile_checked(bytes, budget).map_err(|mut e| {
+    compile_checked(bytes, budget, trusted).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })
