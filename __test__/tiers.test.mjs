@@ -155,6 +155,30 @@ test('the helper writes the optimized code to the cache: the next process starts
   assert.deepEqual(child(), { tier: 'optimized', optimized: null, n: 5, origin: 'disk' })
 })
 
+test('the helper finishes filling the cache after the process that started it exits', async (t) => {
+  const dir = tempDir(t)
+  const cacheDir = path.join(dir, 'cache')
+  const source = unique(SPIN)
+  const script = path.join(dir, 'child.cjs')
+  fs.writeFileSync(script, `
+    const rw = require(${JSON.stringify(PACKAGE)})
+    rw.configure({ tieringMinBytes: 0, cacheDir: ${JSON.stringify(cacheDir)} })
+    rw.compile(${JSON.stringify(source)}).then((id) => {
+      console.log(rw.moduleTier(id))
+      process.exit(0)
+    })`)
+  const env = { ...process.env, RUNTIME_WASM_CACHE_KEY_DIR: path.join(dir, 'key') }
+  const first = spawnSync(process.execPath, [script], { encoding: 'utf8', env })
+  assert.equal(first.stdout.trim(), 'baseline', first.stderr)
+  const cached = () => fs.existsSync(cacheDir) && fs.readdirSync(cacheDir).some((name) => name.endsWith('.rwc'))
+  for (let waited = 0; !cached() && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.ok(cached(), 'the optimized code reached the cache')
+  // Nothing else is left in the cache directory: the staged source was removed.
+  assert.deepEqual(fs.readdirSync(cacheDir).filter((name) => !name.endsWith('.rwc')), [])
+  const second = spawnSync(process.execPath, [script], { encoding: 'utf8', env })
+  assert.equal(second.stdout.trim(), 'optimized', second.stderr)
+})
+
 test('a time budget bounds the baseline compile too', async () => {
   const error = await compile(manyFunctions(100_000), { limits: { timeoutMs: 100 } }).then(() => null, (e) => e)
   assert.equal(error?.code, ErrorCode.CompileError)

@@ -16,7 +16,7 @@ function registerCompileHelper() {
 }
 
 if (require.main === module) {
-  process.exitCode = native.compileHelperMain(process.argv[2] ?? '', process.argv[3])
+  process.exitCode = native.compileHelperMain(process.argv[2] ?? '', process.argv[3], process.argv[4])
 } else {
   registerCompileHelper()
 }

@@ -141,8 +141,12 @@ pub fn register_compile_helper(node: Option<String>, script: Option<String>) {
 /// engine named `engine` and writes its compiled code to stdout (and, given `store_in`, into
 /// that cache directory). Returns the exit status.
 #[napi(catch_unwind)]
-pub fn compile_helper_main(engine: String, store_in: Option<String>) -> i32 {
-    compile_helper::helper_main(&engine, store_in.as_deref())
+pub fn compile_helper_main(
+    engine: String,
+    store_in: Option<String>,
+    source_file: Option<String>,
+) -> i32 {
+    compile_helper::helper_main(&engine, store_in.as_deref(), source_file.as_deref())
 }
 
 /// Sets the compiled-code cache: `enabled` false turns caching to disk off; `dir` moves it.

@@ -237,6 +237,26 @@ fn store(dir: &Path, secret: &Secret, key: &CacheKey, module: &Module) -> std::i
     written
 }
 
+/// Writes a module's binary into the cache directory `dir` for a helper process to compile
+/// (private to this user like the cache files; removed by the helper once read, or after an
+/// hour by pruning). Returns its path.
+pub fn stage_source(dir: &Path, binary: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    private_files::create_dir(dir)?;
+    let path = dir.join(format!(
+        "source.rwc.{}.{:x}.src.tmp",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let written =
+        private_files::create_file(&path, 0o600).and_then(|mut file| file.write_all(binary));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
+    Ok(path)
+}
+
 fn rand_suffix() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     std::time::SystemTime::now().hash(&mut hasher);

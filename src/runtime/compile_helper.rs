@@ -107,12 +107,71 @@ pub struct HelperJob<'a> {
     pub background: bool,
 }
 
-/// Compiles in a helper process.
+/// Compiles in a helper process, which sends the compiled code back.
 pub fn compile(job: HelperJob) -> WasmResult<Module> {
+    let run = HelperRun {
+        kind: job.kind,
+        time: job.time,
+        background: job.background,
+        outlives_us: false,
+        args: Vec::new(),
+        input: job.binary,
+    };
+    let compiled = run_helper(run)?;
+    // SAFETY: these bytes are what `Module::serialize` wrote in the helper, this addon run
+    // with the same engine settings; they came through a pipe only the helper and this process
+    // hold, so no one else could have written them. `deserialize` still checks that they were
+    // made for an engine compatible with this one.
+    unsafe { Module::deserialize(engine_of(job.kind)?, &compiled) }
+        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+}
+
+/// Compiles `binary` in a background helper that writes the compiled code into the cache
+/// directory `dir` itself; the caller then loads it from there (checked like any cache
+/// file). The binary reaches the helper in a file of the cache directory, not a pipe, so that
+/// without a time budget the helper finishes even if this process ends first.
+pub fn optimize_into_cache(
+    kind: EngineKind,
+    binary: &[u8],
+    time: Option<(Duration, &Bound)>,
+    dir: &std::path::Path,
+) -> WasmResult<()> {
+    let staged = cache::stage_source(dir, binary)
+        .map_err(|e| helper_failure(&format!("cannot hand the module to the helper: {e}")))?;
+    let run = HelperRun {
+        kind,
+        time,
+        background: true,
+        outlives_us: time.is_none(),
+        args: vec![dir.as_os_str().to_owned(), staged.as_os_str().to_owned()],
+        input: &[],
+    };
+    let result = run_helper(run);
+    // The helper removes it once read; not if it never started or was stopped.
+    let _ = std::fs::remove_file(&staged);
+    result.map(|_| ())
+}
+
+/// One run of a helper.
+struct HelperRun<'a> {
+    kind: EngineKind,
+    time: Option<(Duration, &'a Bound)>,
+    /// At a lower priority, one at a time.
+    background: bool,
+    /// Not killed when this process dies.
+    outlives_us: bool,
+    /// After the script and the engine's name.
+    args: Vec<std::ffi::OsString>,
+    /// Written to its stdin.
+    input: &'a [u8],
+}
+
+/// Runs a helper to its end (or its time budget's); returns what it wrote to stdout.
+fn run_helper(run: HelperRun) -> WasmResult<Vec<u8>> {
     let command = match HELPER.get() {
         Some(Some(command)) => command,
         Some(None) => {
-            let why = match job.time {
+            let why = match run.time {
                 Some((_, bound)) => format!("a compile time budget ({})", bound.how_to_raise()),
                 None => "compiling in the background".to_string(),
             };
@@ -127,27 +186,20 @@ pub fn compile(job: HelperJob) -> WasmResult<Module> {
         None => return Err(helper_failure("the helper process is not registered")),
     };
     // The clock starts once a helper may start: time spent waiting for one is not compiling.
-    let _slot = if job.background {
+    let _slot = if run.background {
         BACKGROUND.take()
     } else {
         FOREGROUND.take()
     };
     let started = Instant::now();
-    let store_in = if job.background {
-        cache::disk_dir()
-    } else {
-        None
-    };
-    let outlives_us = store_in.is_some() && job.time.is_none();
-    let mut child = spawn(command, &job, store_in, outlives_us)
+    let mut child = spawn(command, &run)
         .map_err(|e| helper_failure(&format!("cannot start the helper process: {e}")))?;
-    let deadline = job.time.map(|(limit, _)| started + limit);
-    let Some((compiled, stderr)) = exchange(&mut child, job.binary, deadline) else {
+    let deadline = run.time.map(|(limit, _)| started + limit);
+    let Some((output, stderr)) = exchange(&mut child, run.input, deadline) else {
         let _ = child.kill();
         let _ = child.wait();
-        let bound = job.time.map(|(_, bound)| bound);
-        return Err(match bound {
-            Some(bound) => bound.exceeded(
+        return Err(match run.time {
+            Some((_, bound)) => bound.exceeded(
                 ErrorCode::CompileError,
                 &format!(
                     "compiling the module took longer than {} ms and was stopped",
@@ -167,26 +219,15 @@ pub fn compile(job: HelperJob) -> WasmResult<Module> {
             None => helper_failure(&format!("the helper process failed ({status}): {said}")),
         });
     }
-    // SAFETY: these bytes are what `Module::serialize` wrote in the helper, this addon run
-    // with the same engine settings; they came through a pipe only the helper and this process
-    // hold, so no one else could have written them. `deserialize` still checks that they were
-    // made for an engine compatible with this one.
-    unsafe { Module::deserialize(engine_of(job.kind)?, &compiled) }
-        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+    Ok(output)
 }
 
-fn spawn(
-    command: &HelperCommand,
-    job: &HelperJob,
-    store_in: Option<PathBuf>,
-    outlives_us: bool,
-) -> std::io::Result<Child> {
+fn spawn(command: &HelperCommand, run: &HelperRun) -> std::io::Result<Child> {
     let mut process = Command::new(&command.node);
-    process.arg(&command.script).arg(job.kind.name());
-    if let Some(dir) = store_in {
-        process.arg(dir);
-    }
     process
+        .arg(&command.script)
+        .arg(run.kind.name())
+        .args(&run.args)
         // An Electron executable runs as plain Node with this; Node ignores it.
         .env("ELECTRON_RUN_AS_NODE", "1")
         // The app's preloads, inspector or heap settings are not the helper's.
@@ -199,7 +240,7 @@ fn spawn(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    configure_child(&mut process, job.background, outlives_us);
+    configure_child(&mut process, run.background, run.outlives_us);
     process.spawn()
 }
 
@@ -287,20 +328,35 @@ fn helper_failure(what: &str) -> WasmError {
 /// that it reaches the caller as the same 5000 a compile here gives.
 const COMPILE_ERROR_MARK: &str = "compile error:";
 
-/// The helper's side (`lib/compile-helper.js`): compiles stdin's module for the engine named
-/// `engine` and writes its compiled code to stdout, having first put it in the cache directory
-/// `store_in` when given. Returns the process's exit status.
-pub fn helper_main(engine: &str, store_in: Option<&str>) -> i32 {
+/// The helper's side (`lib/compile-helper.js`): compiles a module for the engine named
+/// `engine`. Given a cache directory and a staged source file (see `optimize_into_cache`), it
+/// reads and removes that file and puts the compiled code in the cache; otherwise it reads
+/// the module on stdin and writes the compiled code to stdout. Returns the exit status.
+pub fn helper_main(engine: &str, store_in: Option<&str>, source_file: Option<&str>) -> i32 {
     let Some(kind) = EngineKind::from_name(engine) else {
         eprintln!("unknown engine {engine:?}");
         return 2;
     };
     blocking_stdio();
-    let mut binary = Vec::new();
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut binary) {
-        eprintln!("cannot read the module: {e}");
-        return 1;
-    }
+    let read = match source_file {
+        Some(path) => std::fs::read(path).inspect(|_| {
+            let _ = std::fs::remove_file(path);
+        }),
+        None => {
+            let mut binary = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut binary)
+                .map(|_| binary)
+        }
+    };
+    let binary = match read {
+        Ok(binary) => binary,
+        Err(e) => {
+            eprintln!("cannot read the module: {e}");
+            return 1;
+        }
+    };
     let compiled = engine_of(kind)
         .map_err(|e| e.message)
         .and_then(|engine: &Engine| {
@@ -313,9 +369,13 @@ pub fn helper_main(engine: &str, store_in: Option<&str>) -> i32 {
                 let key = CacheKey::new(&engine, kind, &binary);
                 cache::insert(key, module.clone(), Store::MemoryAndDisk);
             }
+            if source_file.is_some() {
+                return Ok(Vec::new());
+            }
             module.serialize().map_err(|e| format!("{e:#}"))
         });
     match compiled {
+        Ok(bytes) if bytes.is_empty() => 0,
         Ok(bytes) => match std::io::stdout().lock().write_all(&bytes) {
             Ok(()) => 0,
             Err(e) => {

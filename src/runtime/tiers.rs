@@ -203,8 +203,7 @@ fn optimize_in_background(tiered: Arc<Tiered>, binary: Arc<[u8]>, key: CacheKey,
     let spawned = std::thread::Builder::new()
         .name("runtime-wasm-optimize".into())
         .spawn(move || {
-            let code = compile_now(optimized, &binary, &budget, true)
-                .map(|module| cache::insert(key, module, Store::Memory))
+            let code = optimize(optimized, &binary, &budget, key)
                 .map(|module| CompiledModule::new(module, optimized, Origin::Compiled));
             waiting.finish(code.ok());
         });
@@ -212,4 +211,28 @@ fn optimize_in_background(tiered: Arc<Tiered>, binary: Arc<[u8]>, key: CacheKey,
         // No thread, no optimization: the baseline code stays.
         tiered.finish(None);
     }
+}
+
+/// The optimized code, compiled by a background helper: through the cache directory when
+/// caching to disk is on (the helper writes it there, and it is loaded from there, checked
+/// like any cache file), else sent back by the helper.
+fn optimize(
+    kind: EngineKind,
+    binary: &[u8],
+    budget: &Budget,
+    key: CacheKey,
+) -> WasmResult<Arc<Module>> {
+    let Some(dir) = cache::disk_dir() else {
+        let module = compile_now(kind, binary, budget, true)?;
+        return Ok(cache::insert(key, module, Store::Memory));
+    };
+    compile_helper::optimize_into_cache(kind, binary, budget.time_limit(), &dir)?;
+    cache::lookup(engine_of(kind)?, &key)
+        .map(|(module, _)| module)
+        .ok_or_else(|| {
+            crate::error::WasmError::new(
+                crate::error::ErrorCode::CompileError,
+                "the optimized code the helper compiled is not in the cache",
+            )
+        })
 }
