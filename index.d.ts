@@ -1200,6 +1200,23 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
 /** One of the error code names, e.g. `"CallError"`. */
 export type ErrorCodeName = keyof typeof ErrorCode
 
+/** One frame of a trap's wasm backtrace (see {@link WasmError.frames}). */
+export interface WasmFrame {
+  /** The module's name (its name section's, or WAT's `(module $name)`), or `null`. */
+  module: string | null
+  funcIndex: number
+  /** The function's name, from the debug info or the name section, or `null`. */
+  funcName: string | null
+  /** The instruction's offset in the module's binary, or `null` when unknown. */
+  moduleOffset: number | null
+  /** The instruction's offset in its function's body, or `null` when unknown. */
+  funcOffset: number | null
+  /** From the module's DWARF debug info (e.g. C built with `-g`); `null` without it. */
+  file: string | null
+  line: number | null
+  column: number | null
+}
+
 /** Machine-readable facts a {@link WasmError} may carry beside its message. */
 export interface WasmErrorDetails {
   /** The underlying error, if any. */
@@ -1224,6 +1241,8 @@ export interface WasmErrorDetails {
   key?: string
   /** The compile budget's bound a refused compile went past. */
   limit?: 'maxBytes' | 'maxFunctions' | 'maxFunctionBytes' | 'timeoutMs'
+  /** A trap's wasm backtrace, innermost frame first. */
+  frames?: WasmFrame[]
 }
 
 /**
@@ -1265,6 +1284,12 @@ export declare class WasmError extends Error {
    * stopped.
    */
   elapsedMs?: number
+  /**
+   * Set on an error caused by a trap (5002, or 5001 from a start function): its wasm
+   * backtrace, innermost frame first, with source file, line and column for modules that
+   * carry DWARF debug info.
+   */
+  frames?: WasmFrame[]
   /**
    * Set on a 5000 (or 5008) error from a compile refused by its compile budget: the bound it
    * went past (see {@link CompileLimits}).

@@ -92,12 +92,54 @@ pub struct ErrorDetails {
     /// The line of the manifest a broken-manifest 5009 points at (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// A trap's wasm backtrace, innermost frame first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<Vec<Frame>>,
     /// The compile budget's bound a refused compile went past, e.g. "maxFunctions".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<&'static str>,
     /// The manifest key a broken-manifest 5009 is about, e.g. "capabilities.wasm.load".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+}
+
+/// One frame of a wasm backtrace: where in which module, and, when the module carries DWARF
+/// debug info, the source file, line and column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Frame {
+    /// The module's name (its name section's, or the `$name` of WAT text), if it has one.
+    pub module: Option<String>,
+    pub func_index: u32,
+    /// The function's name: from the debug info, else the name section.
+    pub func_name: Option<String>,
+    /// The instruction's offset in the module's binary.
+    pub module_offset: Option<usize>,
+    /// The instruction's offset from the start of its function's body.
+    pub func_offset: Option<usize>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl Frame {
+    fn of(frame: &wasmtime::FrameInfo) -> Frame {
+        // With inlining, the first symbol is the innermost source location.
+        let symbol = frame.symbols().first();
+        Frame {
+            module: frame.module().name().map(str::to_string),
+            func_index: frame.func_index(),
+            func_name: symbol
+                .and_then(|s| s.name())
+                .or(frame.func_name())
+                .map(str::to_string),
+            module_offset: frame.module_offset(),
+            func_offset: frame.func_offset(),
+            file: symbol.and_then(|s| s.file()).map(str::to_string),
+            line: symbol.and_then(|s| s.line()),
+            column: symbol.and_then(|s| s.column()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +182,9 @@ impl WasmError {
             error.details.exit_code = Some(exit.0);
             return error;
         }
+        let frames = err
+            .downcast_ref::<WasmBacktrace>()
+            .map(|bt| bt.frames().iter().map(Frame::of).collect::<Vec<_>>());
         let backtrace_text = err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
         let backtrace = backtrace_text
             .as_ref()
@@ -172,6 +217,7 @@ impl WasmError {
         };
         let mut error = WasmError::new(code, format!("{context}: {what}{backtrace}"));
         error.details.trap = trap;
+        error.details.frames = frames.filter(|frames| !frames.is_empty());
         error
     }
 

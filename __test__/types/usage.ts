@@ -35,6 +35,7 @@ import {
   whenOptimized,
 } from 'runtime-wasm'
 import type {
+  WasmFrame,
   CacheEntry,
   CacheInfo,
   CachePruned,
@@ -135,6 +136,14 @@ async function modules(): Promise<void> {
   // @ts-expect-error a size is a number
   pruneCache('1MiB')
   configure({ tieringMinBytes: 4 << 20 })
+  try {
+    await compile('(module)')
+  } catch (error) {
+    if (error instanceof WasmError && error.frames) {
+      const top: WasmFrame | undefined = error.frames[0]
+      const line: number | null | undefined = top?.line
+    }
+  }
   const budget: CompileLimits = { maxBytes: 1 << 20, maxFunctions: 10_000, maxFunctionBytes: 1 << 16, timeoutMs: 5000 }
   const compileOptions: CompileOptions = { limits: budget }
   await compile('(module)', compileOptions)

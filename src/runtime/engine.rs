@@ -129,6 +129,8 @@ pub fn instantiating(mut error: WasmError) -> WasmError {
 fn engine_config(kind: EngineKind) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(kind.metering != Metering::Trusted);
+    // File and line in backtraces for modules that carry DWARF (read only for those).
+    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);
