@@ -225,6 +225,12 @@ export interface WasiConfig {
    * what was accepted. A non-negative integer `number` or a `bigint`.
    */
   outputLimitBytes?: number | bigint
+  /**
+   * A file to write a standard wasm core dump to when a call (or the start function) traps:
+   * a new file (never an existing one, nor through a symlink), in an existing directory that
+   * lies in no preopen (else 5010). The trap's error then names it in `coredump`.
+   */
+  coredumpOnTrap?: string
 }
 
 /**
@@ -638,6 +644,8 @@ export interface RunOptions {
   imports?: HostImports
   /** What imports nothing provides become (see {@link InstantiateOptions.unknownImports}). */
   unknownImports?: 'trap' | 'default' | null
+  /** Where a trap writes a core dump (see {@link WasiConfig.coredumpOnTrap}). */
+  coredumpOnTrap?: string
   /** The compile budget of the file's compile (see {@link CompileLimits}). */
   compileLimits?: CompileLimits | null
   /** Compile the file without interruption checks (see {@link CompileOptions.trusted}). */
@@ -1243,6 +1251,8 @@ export interface WasmErrorDetails {
   limit?: 'maxBytes' | 'maxFunctions' | 'maxFunctionBytes' | 'timeoutMs'
   /** A trap's wasm backtrace, innermost frame first. */
   frames?: WasmFrame[]
+  /** The core dump file a trap was written to. */
+  coredump?: string
 }
 
 /**
@@ -1290,6 +1300,8 @@ export declare class WasmError extends Error {
    * carry DWARF debug info.
    */
   frames?: WasmFrame[]
+  /** Set on a trap's error when the instance has `coredumpOnTrap` and the dump was written. */
+  coredump?: string
   /**
    * Set on a 5000 (or 5008) error from a compile refused by its compile budget: the bound it
    * went past (see {@link CompileLimits}).

@@ -92,6 +92,9 @@ pub struct ErrorDetails {
     /// The line of the manifest a broken-manifest 5009 points at (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The core dump file a trap was written to (`coredumpOnTrap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coredump: Option<String>,
     /// A trap's wasm backtrace, innermost frame first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<Vec<Frame>>,

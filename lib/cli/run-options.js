@@ -21,6 +21,7 @@ const RUN_OPTIONS = Object.freeze({
   'max-function-size': { value: true },
   'compile-timeout': { value: true },
   trusted: {},
+  'coredump-on-trap': { value: true },
   manifest: { value: true },
   argv0: { value: true },
   invoke: { value: true },
@@ -69,6 +70,10 @@ function parseRunOptions(argv, environment = process.env) {
   const instantiateOptions = { args: [argv0, ...programArgs], env, preopens: preopens(options) }
   const limits = instanceLimits(options)
   if (Object.keys(limits).length > 0) instantiateOptions.limits = limits
+  if (options['coredump-on-trap'] !== undefined) {
+    if (options['coredump-on-trap'] === '') throw new UsageError('--coredump-on-trap needs a file name')
+    instantiateOptions.coredumpOnTrap = options['coredump-on-trap']
+  }
   const unknownImports = unknownImportsOf(options['unknown-imports'], settings)
   if (unknownImports !== undefined) instantiateOptions.unknownImports = unknownImports
 

@@ -62,6 +62,8 @@ Options:
   --compile-timeout MS     Stop compiling after MS milliseconds (exit 126). The compile then
                            runs in a helper process; a module already in the compiled-code
                            cache loads without one.
+  --coredump-on-trap PATH  When the program traps, write a wasm core dump to PATH (a new
+                           file, outside every --dir), as wasmtime run does.
   --trusted                Compile without interruption checks, for code you trust: full
                            speed, but no limit can stop it (no --fuel, no --timeout).
   --manifest FILE          Put this capability manifest in force (configure({ manifest }))

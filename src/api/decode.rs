@@ -144,6 +144,9 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<InstantiateO
     options.stdin = optional_property(&config, "stdin")?
         .map(|value| input_bytes(&value))
         .transpose()?;
+    options.coredump_on_trap = optional_property(&config, "coredumpOnTrap")?
+        .map(|value| path_string(&value, "coredumpOnTrap"))
+        .transpose()?;
     options.stdout = output_target(&config, "stdout", flag(&config, "inheritStdout")?)?;
     options.stderr = output_target(&config, "stderr", flag(&config, "inheritStderr")?)?;
     if let Some(limit) = optional_property(&config, "outputLimitBytes")? {
@@ -338,6 +341,24 @@ fn milliseconds(value: &Unknown) -> Result<Option<Duration>, String> {
         ));
     }
     Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+}
+
+/// A non-empty string without NUL characters, as a path.
+fn path_string(value: &Unknown, key: &str) -> napi::Result<PathBuf> {
+    if value.get_type()? != ValueType::String {
+        return Err(wasi_error(format!(
+            "{key} must be a string (a file path), got a {}",
+            kind_name(value.get_type()?)
+        )));
+    }
+    // SAFETY: checked to be a string.
+    let text = unsafe { value.cast::<String>()? };
+    if text.is_empty() || text.contains('\0') {
+        return Err(wasi_error(format!(
+            "{key} must be a non-empty path without NUL characters"
+        )));
+    }
+    Ok(PathBuf::from(text))
 }
 
 fn input_bytes(value: &Unknown) -> napi::Result<Vec<u8>> {

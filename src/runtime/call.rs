@@ -26,6 +26,7 @@ use wasmtime::{Caller, Func, Store, Trap, Val};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::budget::{Held, Refusal};
+use crate::runtime::coredump;
 use crate::runtime::engine::ActiveCall;
 use crate::runtime::limits::{interrupted, CancelToken, Interruption, Upstream, UNBOUNDED_FUEL};
 use crate::runtime::store::{HostState, FIRST_SLICE_TICKS};
@@ -334,7 +335,14 @@ fn finish<T>(
     match outcome {
         Ok(value) => Ok(Finished::Returned(value)),
         Err(e) if is_clean_exit(&e) => Ok(Finished::Exited),
-        Err(e) => Err(classify(e, &plan.entering, plan.invoked(), spent)),
+        Err(e) => {
+            let dumped = coredump::write_if_asked(store, &e);
+            let error = classify(e, &plan.entering, plan.invoked(), spent);
+            Err(match dumped {
+                Some(written) => written.note(error),
+                None => error,
+            })
+        }
     }
 }
 

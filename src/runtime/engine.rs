@@ -131,6 +131,9 @@ fn engine_config(kind: EngineKind) -> Config {
     config.epoch_interruption(kind.metering != Metering::Trusted);
     // File and line in backtraces for modules that carry DWARF (read only for those).
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    // A trap keeps what a core dump needs (handles to the store's memories and globals, the
+    // stack); only an instance with coredumpOnTrap serializes it.
+    config.coredump_on_trap(true);
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);

@@ -21,6 +21,7 @@ use crate::runtime::call::{
     self, dropped_error, interruption_error, CallExport, EarlyOutcome, Entering, Finished,
     GuestCode, Plan,
 };
+use crate::runtime::coredump;
 use crate::runtime::engine::{calls_in_flight, Metering};
 use crate::runtime::exports::{ExportFunc, Exports};
 use crate::runtime::host::{HostImports, LinkedCall, LinkedInstance};
@@ -122,7 +123,13 @@ pub async fn instantiate(
     } else {
         (None, OutputPipes::default())
     };
+    let coredump_path = options
+        .coredump_on_trap
+        .as_deref()
+        .map(|asked| coredump::checked_path(asked, &options.preopens))
+        .transpose()?;
     let mut store = new_store(code.module.engine(), wasi, closed.clone(), &limits)?;
+    store.data_mut().coredump_path = coredump_path;
     let invoked = Instant::now();
     let plan = |entering| Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),

@@ -31,6 +31,8 @@ pub struct HostState {
     pub memory: Option<Memory>,
     /// The instance's id, once it exists.
     pub instance_id: Option<Arc<str>>,
+    /// Where a trap writes its core dump (`coredumpOnTrap`), checked when the instance was made.
+    pub coredump_path: Option<std::path::PathBuf>,
 }
 
 impl HostState {
@@ -64,6 +66,7 @@ pub fn new_store(
         fuel_allowance: None,
         memory: None,
         instance_id: None,
+        coredump_path: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.budget);

@@ -32,6 +32,8 @@ pub struct WasiOptions {
     pub stderr: OutputTarget,
     /// Cap of each piped output stream.
     pub output_limit: usize,
+    /// `coredumpOnTrap`: where a trapping call writes a core dump (see `runtime::coredump`).
+    pub coredump_on_trap: Option<std::path::PathBuf>,
 }
 
 impl Default for WasiOptions {
@@ -45,6 +47,7 @@ impl Default for WasiOptions {
             stdout: OutputTarget::Ignore,
             stderr: OutputTarget::Ignore,
             output_limit: DEFAULT_OUTPUT_LIMIT,
+            coredump_on_trap: None,
         }
     }
 }
