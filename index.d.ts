@@ -1107,6 +1107,17 @@ export declare class Instance {
    * @throws Rejects with {@link ErrorCode.InvalidInstanceHandle} (5005) when the instance was
    *   dropped.
    */
+  /**
+   * Starts a guest profile: while the instance's calls run, its wasm stack is sampled every
+   * `intervalMs` (default 1, the least). Rejects with 5002 when a profile is already being
+   * taken or the module was compiled trusted.
+   */
+  startProfile(options?: ProfileOptions | null): Promise<void>
+  /**
+   * Stops the guest profile and resolves it in the Firefox Profiler's processed format (save
+   * it as JSON and open it at profiler.firefox.com). Rejects with 5002 when none is running.
+   */
+  stopProfile(): Promise<FirefoxProfile>
   getExports(): Promise<ExportInfo[]>
   /**
    * Frees the instance at once: a call running on it stops, operations queued behind it reject
@@ -1207,6 +1218,22 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
 
 /** One of the error code names, e.g. `"CallError"`. */
 export type ErrorCodeName = keyof typeof ErrorCode
+
+/** The options of {@link Instance.startProfile}. */
+export interface ProfileOptions {
+  /** Milliseconds between samples, at least 1 (the default). */
+  intervalMs?: number
+}
+
+/**
+ * A profile in the Firefox Profiler's processed format: `meta`, `libs`, `threads` (one, with
+ * `samples`, `stackTable`, `frameTable`, `funcTable` and `stringArray`), and more.
+ */
+export interface FirefoxProfile {
+  meta: Record<string, unknown>
+  threads: Record<string, unknown>[]
+  [key: string]: unknown
+}
 
 /** One frame of a trap's wasm backtrace (see {@link WasmError.frames}). */
 export interface WasmFrame {

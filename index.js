@@ -13,6 +13,7 @@ const { call, callGeneral, callSync, callSyncGeneral } = require('./lib/calls.js
 const { FastCalls } = require('./lib/fast-calls.js')
 const { keepAlive, turnForFinalizers } = require('./lib/finalizers.js')
 const { run } = require('./lib/run.js')
+const { startProfile, stopProfile } = require('./lib/profile.js')
 const { types } = require('./lib/types.js')
 
 // --- process-wide settings ---
@@ -182,6 +183,17 @@ class Instance {
     const exports = await getExports(this.#id)
     keepAlive(this)
     return exports
+  }
+  // Guest profiles: sample the wasm stack every intervalMs while calls run, until stopProfile()
+  // resolves the Firefox Profiler JSON.
+  async startProfile(options = undefined) {
+    await startProfile(this.#id, options)
+    keepAlive(this)
+  }
+  async stopProfile() {
+    const profile = await stopProfile(this.#id)
+    keepAlive(this)
+    return profile
   }
   async drop() {
     await dropInstance(this.#id)

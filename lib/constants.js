@@ -16,4 +16,6 @@ module.exports = Object.freeze({
   MODULE_ID_PREFIX: shared.moduleIdPrefix,
   /** What comes before the number in an instance id ("instance:7"). */
   INSTANCE_ID_PREFIX: shared.instanceIdPrefix,
+  /** The environment variable that asks the engines for a perf map ("1"). */
+  PERF_MAP_ENV_VAR: shared.perfMapEnvVar,
 })

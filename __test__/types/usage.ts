@@ -35,6 +35,8 @@ import {
   whenOptimized,
 } from 'runtime-wasm'
 import type {
+  FirefoxProfile,
+  ProfileOptions,
   WasmFrame,
   CacheEntry,
   CacheInfo,
@@ -223,6 +225,12 @@ async function instancesAndCalls(moduleId: ModuleId): Promise<void> {
   await instance.setFuel('lots')
 
   const exports: ExportInfo[] = await instance.getExports()
+  const profiling: ProfileOptions = { intervalMs: 2 }
+  await instance.startProfile(profiling)
+  const profile: FirefoxProfile = await instance.stopProfile()
+  const threads: Record<string, unknown>[] = profile.threads
+  // @ts-expect-error the interval is a number
+  await instance.startProfile({ intervalMs: '2' })
   for (const entry of exports) {
     const kind: ExportKind = entry.kind
     if (entry.kind === 'function') {

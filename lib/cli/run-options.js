@@ -22,6 +22,8 @@ const RUN_OPTIONS = Object.freeze({
   'compile-timeout': { value: true },
   trusted: {},
   'coredump-on-trap': { value: true },
+  profile: { value: true },
+  perfmap: {},
   manifest: { value: true },
   argv0: { value: true },
   invoke: { value: true },
@@ -83,6 +85,12 @@ function parseRunOptions(argv, environment = process.env) {
   }
   const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options), trusted }
   if (options.invoke !== undefined) result.invoke = options.invoke
+  if (options.perfmap === true) result.perfmap = true
+  if (options.profile !== undefined) {
+    if (options.profile === '') throw new UsageError('--profile needs a file name')
+    if (trusted) throw new UsageError('--trusted code cannot be profiled: it has no epoch checks to take samples at')
+    result.profile = options.profile
+  }
   if (options.manifest !== undefined) {
     if (options.manifest === '') throw new UsageError('--manifest needs a file name')
     result.manifest = options.manifest

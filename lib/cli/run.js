@@ -6,6 +6,7 @@
 
 const api = require('../../index.js')
 const EXIT = require('./exit-codes.js')
+const { PERF_MAP_ENV_VAR } = require('../constants.js')
 const { readImports, missingImports, describeMissing } = require('./missing-imports.js')
 const { compileProgress } = require('./progress.js')
 const { signatureOf, invokeArguments, formatResults } = require('./invoke.js')
@@ -110,13 +111,18 @@ async function callInvoked(instance, file, name, texts, write) {
  * @returns {Promise<{ status: number, message: string | null }>}
  */
 async function runProgram(options, { write, stderr }) {
-  const { file, manifest, instantiateOptions, compileLimits, trusted, invoke, programArgs } = options
+  const { file, manifest, instantiateOptions, compileLimits, trusted, invoke, programArgs, profile, perfmap } = options
+  // Read by the engines when the first compile makes them.
+  if (perfmap) process.env[PERF_MAP_ENV_VAR] = '1'
   if (manifest !== undefined) {
     try {
       await api.configure({ manifest })
     } catch (error) {
       return { status: EXIT.CANNOT_START, message: `--manifest ${manifest}: ${error?.message ?? String(error)}` }
     }
+  }
+  if (profile !== undefined && require('node:fs').existsSync(profile)) {
+    return { status: EXIT.CANNOT_START, message: `--profile ${profile}: the file exists (a profile is written to a new file)` }
   }
   const refused = await refuseMissingImports(file, instantiateOptions.unknownImports)
   if (refused !== null) return refused
@@ -141,9 +147,22 @@ async function runProgram(options, { write, stderr }) {
     await api.dropModule(moduleId)
   }
   try {
-    return invoke === undefined ? await callStart(instance, file) : await callInvoked(instance, file, invoke, programArgs, write)
+    if (profile !== undefined) await instance.startProfile()
+    const outcome = invoke === undefined ? await callStart(instance, file) : await callInvoked(instance, file, invoke, programArgs, write)
+    return profile === undefined ? outcome : await saveProfile(instance, profile, outcome)
   } finally {
     await instance.drop().catch(() => {})
+  }
+}
+
+/** Writes the guest profile to `path` (a new file); a failure to write is the run's failure. */
+async function saveProfile(instance, path, outcome) {
+  try {
+    const profile = await instance.stopProfile()
+    require('node:fs').writeFileSync(path, JSON.stringify(profile), { flag: 'wx' })
+    return outcome
+  } catch (error) {
+    return { status: EXIT.CANNOT_START, message: `--profile ${path}: ${error?.message ?? String(error)}` }
   }
 }
 

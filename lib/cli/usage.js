@@ -64,6 +64,11 @@ Options:
                            cache loads without one.
   --coredump-on-trap PATH  When the program traps, write a wasm core dump to PATH (a new
                            file, outside every --dir), as wasmtime run does.
+  --profile FILE           Sample the program's wasm stack every millisecond and write a
+                           Firefox Profiler profile to FILE (a new file); open it at
+                           profiler.firefox.com.
+  --perfmap                List compiled wasm functions in /tmp/perf-PID.map, so that perf
+                           shows their names (the same as RUNTIME_WASM_PERFMAP=1).
   --trusted                Compile without interruption checks, for code you trust: full
                            speed, but no limit can stop it (no --fuel, no --timeout).
   --manifest FILE          Put this capability manifest in force (configure({ manifest }))

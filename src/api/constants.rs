@@ -8,11 +8,12 @@ use napi_derive::napi;
 
 use crate::api::fast_call::FUNCTION_SLOTS;
 use crate::error::{ErrorCode, ENCODED_PREFIX};
+use crate::runtime::engine::PERF_MAP_ENV_VAR;
 use crate::runtime::instance::INSTANCES;
 use crate::runtime::module::MODULES;
 
 /// `{ errorCodes: { CompileError: 5000, ... }, encodedErrorPrefix, functionSlots,
-/// moduleIdPrefix, instanceIdPrefix }`.
+/// moduleIdPrefix, instanceIdPrefix, perfMapEnvVar }`.
 #[napi(catch_unwind)]
 pub fn constants(env: &Env) -> napi::Result<Object<'_>> {
     let mut error_codes = Object::new(env)?;
@@ -26,6 +27,7 @@ pub fn constants(env: &Env) -> napi::Result<Object<'_>> {
     constants.set_named_property("functionSlots", FUNCTION_SLOTS as f64)?;
     constants.set_named_property("moduleIdPrefix", id_prefix(MODULES.format_id(0)))?;
     constants.set_named_property("instanceIdPrefix", id_prefix(INSTANCES.format_id(0)))?;
+    constants.set_named_property("perfMapEnvVar", PERF_MAP_ENV_VAR)?;
     Ok(constants)
 }
 

@@ -54,6 +54,32 @@ pub fn sent_chunks(instance_id: String) -> napi::Result<f64> {
 }
 
 /// What the program wrote to its piped stdout since the last read.
+/// Starts a guest profile of the instance, sampling every `interval_ms` (JS checked it is a
+/// number of at least 1).
+#[napi(catch_unwind)]
+pub fn instance_start_profile<'env>(
+    env: &'env Env,
+    instance_id: String,
+    interval_ms: f64,
+) -> napi::Result<Unknown<'env>> {
+    let interval = std::time::Duration::from_secs_f64(interval_ms.max(1.0) / 1000.0);
+    let started = instance::get(&instance_id)?.start_profile(interval)?;
+    settle(env, started)
+}
+
+/// Stops the instance's guest profile; resolves its Firefox Profiler JSON text.
+#[napi(catch_unwind)]
+pub fn instance_stop_profile<'env>(
+    env: &'env Env,
+    instance_id: String,
+) -> napi::Result<Unknown<'env>> {
+    let stopped = instance::get(&instance_id)?.stop_profile();
+    settle(env, async move {
+        let json = stopped.await?;
+        Ok(String::from_utf8_lossy(&json).into_owned())
+    })
+}
+
 /// Which piped streams lost output past `outputLimitBytes`: `[stdout, stderr]`.
 #[napi(catch_unwind)]
 pub fn output_truncated(instance_id: String) -> napi::Result<Vec<bool>> {

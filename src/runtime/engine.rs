@@ -134,11 +134,22 @@ fn engine_config(kind: EngineKind) -> Config {
     // A trap keeps what a core dump needs (handles to the store's memories and globals, the
     // stack); only an instance with coredumpOnTrap serializes it.
     config.coredump_on_trap(true);
+    if perf_map_asked() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);
     }
     config
+}
+
+/// `RUNTIME_WASM_PERFMAP=1` (or `runtime-wasm run --perfmap`): compiled functions are listed
+/// in /tmp/perf-PID.map, so that `perf` shows wasm function names.
+pub const PERF_MAP_ENV_VAR: &str = "RUNTIME_WASM_PERFMAP";
+
+fn perf_map_asked() -> bool {
+    std::env::var(PERF_MAP_ENV_VAR).is_ok_and(|value| value.trim() == "1")
 }
 
 struct EpochTicker {

@@ -30,6 +30,7 @@ use crate::runtime::limits::{
 };
 use crate::runtime::linker::prelink;
 use crate::runtime::module::ModuleEntry;
+use crate::runtime::profile;
 use crate::runtime::registry::Registry;
 use crate::runtime::store::{metering_for, new_store, HostState};
 use crate::runtime::values;
@@ -61,6 +62,8 @@ pub struct InstanceEntry {
     /// Whether the last call made with `call` ran longer than a slice: the next one then
     /// starts on the pool.
     last_call_was_long: Arc<AtomicBool>,
+    /// The code the instance runs (for its guest profiles).
+    module: Arc<wasmtime::Module>,
 }
 
 pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
@@ -179,6 +182,7 @@ pub async fn instantiate(
         ceilings,
         js_host_functions,
         last_call_was_long: Arc::default(),
+        module: code.module.clone(),
     };
     Ok(INSTANCES.insert(id, Arc::new(entry)))
 }
@@ -378,6 +382,27 @@ impl InstanceEntry {
             let _ = store.set_fuel(fuel);
             Ok(())
         }))
+    }
+
+    /// Starts sampling the instance's wasm stack every `interval` while its code runs.
+    pub fn start_profile(
+        &self,
+        interval: Duration,
+    ) -> WasmResult<impl Future<Output = WasmResult<()>> + Send + 'static> {
+        if self.metering == Metering::Trusted {
+            return Err(WasmError::new(
+                ErrorCode::CallError,
+                "a trusted instance cannot be profiled: its code has no epoch checks to take \
+                 samples at",
+            ));
+        }
+        let module = self.module.clone();
+        Ok(self.with_store(move |store, _| profile::start(store, &module, interval)))
+    }
+
+    /// Stops the profile; resolves its Firefox Profiler JSON.
+    pub fn stop_profile(&self) -> impl Future<Output = WasmResult<Vec<u8>>> + Send + 'static {
+        self.with_store(|store, _| profile::finish(store))
     }
 
     /// Which piped streams lost output past `outputLimitBytes`: (stdout, stderr).

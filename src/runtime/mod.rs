@@ -16,6 +16,7 @@ pub mod linker;
 pub mod memory;
 pub mod module;
 pub mod module_types;
+pub mod profile;
 pub mod registry;
 pub mod store;
 pub mod tiers;

@@ -33,6 +33,8 @@ pub struct HostState {
     pub instance_id: Option<Arc<str>>,
     /// Where a trap writes its core dump (`coredumpOnTrap`), checked when the instance was made.
     pub coredump_path: Option<std::path::PathBuf>,
+    /// The guest profile being taken, if any (see `profile.rs`).
+    pub profiling: Option<Box<crate::runtime::profile::Profiling>>,
 }
 
 impl HostState {
@@ -67,6 +69,7 @@ pub fn new_store(
         memory: None,
         instance_id: None,
         coredump_path: None,
+        profiling: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.budget);
@@ -79,7 +82,10 @@ pub fn new_store(
         // nothing. So the count is never more than one interval behind.
         let _ = store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL));
     }
-    store.epoch_deadline_callback(|ctx| {
+    store.epoch_deadline_callback(|mut ctx| {
+        if ctx.data().profiling.is_some() {
+            crate::runtime::profile::sample(&mut ctx);
+        }
         let control = &ctx.data().control;
         control.check().map_err(wasmtime::Error::new)?;
         // Give the executor a turn every tick, so other calls on the pool run in between.
