@@ -473,6 +473,13 @@ export interface CompileOptions {
    * pool, and `drop()` resolves once a running call has ended. Default `false`.
    */
   trusted?: boolean
+  /**
+   * Compile the fuel-metered code too, now, instead of when the first instance with
+   * `limits.fuel` is made (which then compiles it, for a large module with the baseline
+   * compiler first). Implied while a capability manifest's `max_fuel` is in force. Not with
+   * `trusted`. Default `false`.
+   */
+  fuel?: boolean
 }
 
 /**
@@ -491,6 +498,8 @@ export interface CompileFileOptions {
   limits?: CompileLimits | null
   /** Compile without interruption checks (see {@link CompileOptions.trusted}). */
   trusted?: boolean
+  /** Compile the fuel-metered code up front too (see {@link CompileOptions.fuel}). */
+  fuel?: boolean
   /**
    * Called with each {@link CompileFileProgress} event, synchronously. When it throws,
    * `compileFile` rejects with what it threw (a module compiled meanwhile is dropped).

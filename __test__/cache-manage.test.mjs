@@ -124,3 +124,18 @@ test('runtime-wasm compile fills the cache ahead; runtime-wasm cache lists, prun
   assert.equal(cli('cache', 'list', '--max-size', '1B').status, 2)
   assert.equal(cli('compile').status, 2)
 })
+
+test('compile({ fuel: true }) compiles the fuel-metered code up front (its own cache file)', async (t) => {
+  const dir = tempDir(t)
+  configure({ cacheDir: path.join(dir, 'metered'), tieringMinBytes: Infinity })
+  const id = await compile(moduleText(40), { fuel: true })
+  assert.equal(cacheInfo().entries.length, 2, 'plain and metered code, both compiled by compile()')
+  const instance = await rw.instantiate(id, { limits: { fuel: 1000 } })
+  assert.deepEqual(await instance.call('f'), [40])
+  await instance.drop()
+  await dropModule(id)
+  await dropModule(await compile(moduleText(41)))
+  assert.equal(cacheInfo().entries.length, 3, 'without it, only the plain code')
+  await assert.rejects(compile(moduleText(42), { fuel: 'yes' }), TypeError)
+  await assert.rejects(compile(moduleText(42), { fuel: true, trusted: true }), (e) => e.code === 5000 && /exclude each other/.test(e.message))
+})

@@ -10,30 +10,32 @@ const { withProgress } = require('./progress.js')
 require('./compile-helper.js')
 
 // The options of compile and compileFile: `limits`, the compile budget (the core checks its
-// values), and `trusted`, compiling without interruption checks.
+// values); `trusted`, compiling without interruption checks; `fuel`, compiling the
+// fuel-metered code up front too.
 function compileOptions(options, what) {
-  if (options === undefined || options === null) return { limits: undefined, trusted: false }
+  if (options === undefined || options === null) return { limits: undefined, trusted: false, fuel: false }
   if (typeof options !== 'object') throw new TypeError(`${what} options must be an object, got a ${typeof options}`)
-  const { limits, trusted = false } = options
+  const { limits, trusted = false, fuel = false } = options
   if (typeof trusted !== 'boolean') throw new TypeError(`${what} options.trusted must be a boolean, got ${describe(trusted)}`)
-  return { limits, trusted }
+  if (typeof fuel !== 'boolean') throw new TypeError(`${what} options.fuel must be a boolean, got ${describe(fuel)}`)
+  return { limits, trusted, fuel }
 }
 
 async function compile(source, options = undefined) {
   const input = typeof source === 'string' ? source : toBytes(source, 'compile source')
-  const { limits, trusted } = compileOptions(options, 'compile')
-  return invokeAsync(native.compile, input, limits, trusted)
+  const { limits, trusted, fuel } = compileOptions(options, 'compile')
+  return invokeAsync(native.compile, input, limits, trusted, fuel)
 }
 
 async function compileFile(path, options = undefined) {
   requireString(path, 'compileFile path')
-  const { limits, trusted } = compileOptions(options, 'compileFile')
+  const { limits, trusted, fuel } = compileOptions(options, 'compileFile')
   // Under Node's permission model each step that opens the file needs its own grant.
   const granted = (operation) => withGrant('load', path, ['fs.read'], `compileFile ${JSON.stringify(path)}`, operation)
   return withProgress(
     path,
     options,
-    () => granted(() => invokeAsync(native.compileFile, path, limits, trusted)),
+    () => granted(() => invokeAsync(native.compileFile, path, limits, trusted, fuel)),
     dropModule,
     () => granted(() => invokeAsync(native.moduleFileSize, path)),
   )

@@ -17,7 +17,7 @@ async function run(pathOrModuleId, options = undefined) {
   const given = options ?? {}
   const { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, compileLimits, trusted } = snapshot(ErrorCode.WasiError, 'run options', () => ({ ...given }))
   const ownModule = !isModuleId(pathOrModuleId)
-  const moduleId = ownModule ? await compileFile(pathOrModuleId, { limits: compileLimits, trusted }) : pathOrModuleId
+  const moduleId = ownModule ? await compileFile(pathOrModuleId, { limits: compileLimits, trusted, fuel: limits?.fuel !== undefined && limits?.fuel !== null }) : pathOrModuleId
   try {
     const instanceId = await createInstance(moduleId, { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, stdout: 'pipe', stderr: 'pipe' })
     try {

@@ -68,10 +68,10 @@ function manifestInForce() {
 }
 
 /** Compiles `file`, showing a progress line on `stderr` when it is a terminal and the file large. */
-async function compile(file, compileLimits, trusted, stderr) {
+async function compile(file, compileLimits, trusted, fuel, stderr) {
   const progress = compileProgress(stderr)
   try {
-    return await api.compileFile(file, { limits: compileLimits, trusted, onProgress: progress.onProgress })
+    return await api.compileFile(file, { limits: compileLimits, trusted, fuel, onProgress: progress.onProgress })
   } finally {
     progress.stop()
   }
@@ -129,7 +129,9 @@ async function runProgram(options, { write, stderr }) {
 
   let moduleId
   try {
-    moduleId = await compile(file, compileLimits, trusted, stderr)
+    // With --fuel the metered code is compiled here, under the progress line, not in instantiate.
+    const fuel = instantiateOptions.limits?.fuel !== undefined
+    moduleId = await compile(file, compileLimits, trusted, fuel, stderr)
   } catch (error) {
     return cannotStart(error, file)
   }

@@ -21,13 +21,14 @@ pub fn compile<'env>(
     source: Unknown<'env>,
     limits: Option<Unknown<'env>>,
     trusted: Option<bool>,
+    fuel: Option<bool>,
 ) -> napi::Result<Unknown<'env>> {
     let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let bytes = decode::source_bytes(&source)?;
     let owner = owners::current(env)?;
-    let trusted = trusted.unwrap_or(false);
+    let variants = variants(trusted, fuel);
     spawn_blocking(env, move || {
-        owner.adopt_module(module::compile(bytes, &limits, trusted)?)
+        owner.adopt_module(module::compile(bytes, &limits, variants)?)
     })
 }
 
@@ -36,6 +37,14 @@ pub fn compile<'env>(
 #[napi(catch_unwind)]
 pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
     Ok(module::get(&module_id)?.origin())
+}
+
+/// A compile's `trusted` and `fuel` options (JS checked they are booleans).
+fn variants(trusted: Option<bool>, fuel: Option<bool>) -> module::Variants {
+    module::Variants {
+        trusted: trusted.unwrap_or(false),
+        fuel: fuel.unwrap_or(false),
+    }
 }
 
 /// The module's imports with their types, before any instance exists.
@@ -81,12 +90,13 @@ pub fn compile_file<'env>(
     path: String,
     limits: Option<Unknown<'env>>,
     trusted: Option<bool>,
+    fuel: Option<bool>,
 ) -> napi::Result<Unknown<'env>> {
     let limits = decode::compile_limits(limits, "limits", &COMPILE_LIMITS)?;
     let owner = owners::current(env)?;
-    let trusted = trusted.unwrap_or(false);
+    let variants = variants(trusted, fuel);
     spawn_blocking(env, move || {
-        owner.adopt_module(module::compile_file(&path, &limits, trusted)?)
+        owner.adopt_module(module::compile_file(&path, &limits, variants)?)
     })
 }
 

@@ -121,10 +121,19 @@ pub fn invalid_module(detail: &str) -> WasmError {
     )
 }
 
+/// Which code a compile makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Variants {
+    /// Without interruption checks (see `Metering::Trusted`), and nothing else.
+    pub trusted: bool,
+    /// The fuel-metered code too, up front, rather than when the first instance with fuel is
+    /// made (implied while a manifest's `max_fuel` meters every instance).
+    pub fuel: bool,
+}
+
 /// Compiles binary wasm or WAT text under the budget `limits` asks for (and the process's and
-/// the manifest's); `trusted` compiles it without interruption checks. CPU-bound: call it off
-/// the JS thread.
-pub fn compile(source: Vec<u8>, limits: &CompileLimits, trusted: bool) -> WasmResult<String> {
+/// the manifest's), making the code `variants` asks for. CPU-bound: call it off the JS thread.
+pub fn compile(source: Vec<u8>, limits: &CompileLimits, variants: Variants) -> WasmResult<String> {
     let budget = Budget::in_force(limits);
     if source.len() as u64 > budget.bytes.value {
         return Err(budget.too_large(
@@ -133,10 +142,18 @@ pub fn compile(source: Vec<u8>, limits: &CompileLimits, trusted: bool) -> WasmRe
             Some(source.len() as u64),
         ));
     }
-    compile_checked(source, budget, trusted)
+    compile_checked(source, budget, variants)
 }
 
-fn compile_checked(source: Vec<u8>, budget: Budget, trusted: bool) -> WasmResult<String> {
+fn compile_checked(source: Vec<u8>, budget: Budget, variants: Variants) -> WasmResult<String> {
+    let Variants { trusted, fuel } = variants;
+    if trusted && fuel {
+        return Err(WasmError::new(
+            ErrorCode::CompileError,
+            "trusted and fuel exclude each other: trusted code has no checks, fuel-metered code \
+             counts every instruction",
+        ));
+    }
     // Text becomes a binary first: the budget reads the binary's functions.
     let binary = match wat::parse_bytes(&source) {
         Ok(std::borrow::Cow::Borrowed(_)) => source,
@@ -158,8 +175,16 @@ fn compile_checked(source: Vec<u8>, budget: Budget, trusted: bool) -> WasmResult
         plain,
         metered: OnceCell::new(),
     };
+    if !trusted && (fuel || every_instance_metered()) {
+        entry.tiered(Metering::Fuel)?;
+    }
     let id = MODULES.next_id();
     Ok(MODULES.insert(id, Arc::new(entry)))
+}
+
+/// Whether the manifest in force gives every instance fuel (`max_fuel`).
+fn every_instance_metered() -> bool {
+    sandbox::policy().is_ok_and(|policy| policy.ceilings().max_fuel.is_some())
 }
 
 /// Whether a binary module has a start section; `true` for anything that is not a well-formed
@@ -198,10 +223,10 @@ fn read_leb128_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 
 /// Reads and compiles a module file under the budget `limits` asks for. Blocking: call it off
 /// the JS thread.
-pub fn compile_file(path: &str, limits: &CompileLimits, trusted: bool) -> WasmResult<String> {
+pub fn compile_file(path: &str, limits: &CompileLimits, variants: Variants) -> WasmResult<String> {
     let budget = Budget::in_force(limits);
     let bytes = read_module_file(path, &budget)?;
-    compile_checked(bytes, budget, trusted).map_err(|mut e| {
+    compile_checked(bytes, budget, variants).map_err(|mut e| {
         e.message = format!("{path:?}: {}", e.message);
         e
     })
