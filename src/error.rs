@@ -170,6 +170,15 @@ impl WasmError {
         self
     }
 
+    /// Adds `(note)` at the end of the message's first line, where what happened is said (a
+    /// backtrace may follow it).
+    pub fn note_on_first_line(&mut self, note: &str) {
+        self.message = match self.message.split_once('\n') {
+            Some((first, rest)) => format!("{first} ({note})\n{rest}"),
+            None => format!("{} ({note})", self.message),
+        };
+    }
+
     pub fn with_manifest(mut self, manifest: impl Into<String>) -> Self {
         self.details.manifest = Some(manifest.into());
         self

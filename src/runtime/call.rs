@@ -470,14 +470,10 @@ fn budget_spent(error: &mut WasmError, entering: &Entering, refusal: Refusal, st
             quantity(refusal.what, refusal.wanted)
         );
     } else if error.details.exit_code.is_none() {
-        let (first, rest) = match error.message.split_once('\n') {
-            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
-            None => (error.message.clone(), String::new()),
-        };
-        error.message = format!(
-            "{first} (after {budget} refused to grow it to {}){rest}",
+        error.note_on_first_line(&format!(
+            "after {budget} refused to grow it to {}",
             quantity(refusal.what, refusal.wanted)
-        );
+        ));
     }
 }
 

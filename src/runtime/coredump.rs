@@ -79,11 +79,7 @@ impl Written {
             Written::To(path) => format!("core dump written to {}", path.display()),
             Written::Not(why) => why.clone(),
         };
-        let (first, rest) = match error.message.split_once('\n') {
-            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
-            None => (error.message.clone(), String::new()),
-        };
-        error.message = format!("{first} ({note}){rest}");
+        error.note_on_first_line(&note);
         if let Written::To(path) = self {
             error.details.coredump = Some(path.display().to_string());
         }

@@ -100,14 +100,10 @@ impl OutputPipes {
         if full.is_empty() {
             return error;
         }
-        let (first, rest) = match error.message.split_once('\n') {
-            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
-            None => (error.message.clone(), String::new()),
-        };
-        error.message = format!(
-            "{first} (after its {}, so its later writes there failed){rest}",
+        error.note_on_first_line(&format!(
+            "after its {}, so its later writes there failed",
             full.join(" and its ")
-        );
+        ));
         error
     }
 }
