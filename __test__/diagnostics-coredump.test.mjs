@@ -85,6 +85,22 @@ test('a core dump is never written where the guest can reach it: in a preopen it
   }
 })
 
+test('the directory is the one checked at instantiate: swapping its path for a symlink into a preopen changes nothing', async (t) => {
+  const dir = tempDir(t)
+  const sandbox = path.join(dir, 'sandbox')
+  const dumps = path.join(dir, 'dumps')
+  fs.mkdirSync(sandbox)
+  fs.mkdirSync(dumps)
+  const instance = await instantiate(await compile(MARKED), { preopens: { '/data': sandbox }, coredumpOnTrap: path.join(dumps, 'x.core') })
+  fs.renameSync(dumps, path.join(dir, 'dumps.old'))
+  fs.symlinkSync(sandbox, dumps)
+  const error = await instance.call('crash').then(() => null, (e) => e)
+  assert.equal(fs.existsSync(path.join(sandbox, 'x.core')), false, 'nothing reached the preopen')
+  assert.equal(fs.existsSync(path.join(dir, 'dumps.old', 'x.core')), true, 'written in the directory that was checked')
+  assert.ok(error.coredump.endsWith('x.core'))
+  await instance.drop()
+})
+
 test('run() and runtime-wasm run --coredump-on-trap write it for a real C program', async (t) => {
   const dir = tempDir(t)
   const viaRun = path.join(dir, 'run.core')

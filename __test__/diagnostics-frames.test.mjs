@@ -61,3 +61,18 @@ test('errors that are not traps carry no frames', async () => {
   assert.equal(error.frames, undefined)
   await instance.drop()
 })
+
+test('names are shown as they are, and a deep stack says where its backtrace stops', async () => {
+  const instance = await instantiate(await compile(`(module
+    (func $a (export "rec") (param i32) (result i32) (call $b (i32.add (local.get 0) (i32.const 1))))
+    (func $b (param i32) (result i32) (call $a (local.get 0))))`))
+  const error = await instance.call('rec', 0).then(() => null, (e) => e)
+  assert.equal(error?.trap, 'call stack exhausted')
+  assert.equal(error.frames.length, 64)
+  const lines = error.message.split('\n')
+  assert.ok(lines.some((line) => line.endsWith('!a')) && lines.some((line) => line.endsWith('!b')), error.message)
+  assert.ok(!/bool|signed char/.test(error.message), 'short names are not demangled as C++')
+  assert.match(lines.at(-1), /the backtrace stops at 64 frames/)
+  assert.ok(error.message.length < 8192, 'the message stays small')
+  await instance.drop()
+})

@@ -9,6 +9,8 @@ const { ErrorCode, WasmError } = require('./errors.js')
 function describe(value) {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
+  // A number's value is the clue to what was wrong with it (-1, 1.5, NaN).
+  if (typeof value === 'number') return String(value)
   return `a ${typeof value}`
 }
 

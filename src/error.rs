@@ -6,7 +6,7 @@
 //! it. Failures of guest code are classified in one place, `runtime::call::classify`.
 
 use serde::Serialize;
-use wasmtime::{GcHeapOutOfMemory, ThrownException, Trap, WasmBacktrace};
+use wasmtime::{GcHeapOutOfMemory, ThrownException, Trap, WasmBacktrace, WasmCoreDump};
 
 /// The stable numeric error codes of the public API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +125,38 @@ pub struct Frame {
     pub column: Option<u32>,
 }
 
+/// Most frames a backtrace keeps (wasmtime's `wasm_backtrace_max_frames`, set in engine.rs).
+pub const MAX_FRAMES: usize = 64;
+
+/// A backtrace as text, one frame a line (with its source line under it when known), in
+/// wasmtime's layout. Names are shown as they are: wasmtime's own text would take a short
+/// name such as `a` for a mangled C++ one and print `bool`.
+fn describe_frames(frames: &[Frame]) -> String {
+    let mut text = String::from("error while executing at wasm backtrace:");
+    for (index, frame) in frames.iter().enumerate() {
+        let offset = frame
+            .module_offset
+            .map(|offset| format!("{offset:#x} - "))
+            .unwrap_or_default();
+        let name = match &frame.func_name {
+            Some(name) => name.clone(),
+            None => format!("<wasm function {}>", frame.func_index),
+        };
+        let module = frame.module.as_deref().unwrap_or("<unknown>");
+        text.push_str(&format!("\n  {index:>4}: {offset:>10}{module}!{name}"));
+        if let (Some(file), Some(line)) = (&frame.file, frame.line) {
+            let column = frame.column.map(|c| format!(":{c}")).unwrap_or_default();
+            text.push_str(&format!("\n                    at {file}:{line}{column}"));
+        }
+    }
+    if frames.len() >= MAX_FRAMES {
+        text.push_str(&format!(
+            "\n  (the backtrace stops at {MAX_FRAMES} frames; the stack was deeper)"
+        ));
+    }
+    text
+}
+
 impl Frame {
     fn of(frame: &wasmtime::FrameInfo) -> Frame {
         // With inlining, the first symbol is the innermost source location.
@@ -198,9 +230,10 @@ impl WasmError {
             .downcast_ref::<WasmBacktrace>()
             .map(|bt| bt.frames().iter().map(Frame::of).collect::<Vec<_>>());
         let backtrace_text = err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
-        let backtrace = backtrace_text
-            .as_ref()
-            .map(|bt| format!("\n{bt}"))
+        let backtrace = frames
+            .as_deref()
+            .filter(|frames| !frames.is_empty())
+            .map(|frames| format!("\n{}", describe_frames(frames)))
             .unwrap_or_default();
         // The first line says what happened; the wasm backtrace follows, once.
         let (what, trap) = if let Some(trap) = err.downcast_ref::<Trap>() {
@@ -219,11 +252,14 @@ impl WasmError {
         } else if let Some(oom) = err.downcast_ref::<GcHeapOutOfMemory<()>>() {
             (oom.to_string(), Some("GC heap out of memory".to_string()))
         } else {
-            // The whole chain of what went wrong, without the backtrace layer (it follows).
+            // The whole chain of what went wrong, without the backtrace layer (it follows) and
+            // the core dump a trap carries (written to a file only when asked).
+            let dump_text = err.downcast_ref::<WasmCoreDump>().map(|d| d.to_string());
             let chain: Vec<String> = err
                 .chain()
                 .map(|cause| cause.to_string())
                 .filter(|cause| Some(cause) != backtrace_text.as_ref())
+                .filter(|cause| Some(cause) != dump_text.as_ref())
                 .collect();
             (chain.join(": "), None)
         };

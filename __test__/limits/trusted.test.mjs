@@ -46,6 +46,8 @@ test('deadlines, fuel and aborts are refused for a trusted module, never ignored
   await rejectsWith(() => instance.invoke('spin', [5], { timeoutMs: 100 }), ErrorCode.CallError, 'cannot have a deadline')
   await rejectsWith(() => instance.invoke('spin', [5], { fuel: 100 }), ErrorCode.CallError, 'cannot have fuel')
   await rejectsWith(() => instance.invoke('spin', [5], { signal: new AbortController().signal }), ErrorCode.CallError, 'cannot have an AbortSignal')
+  await rejectsWith(() => instance.setFuel(10), ErrorCode.CallError, 'cannot have fuel')
+  assert.equal(await instance.fuel(), null)
   assert.deepEqual(await instance.invoke('spin', [5]), [5])
   await instance.drop()
 })

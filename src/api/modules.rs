@@ -249,7 +249,8 @@ pub fn cache_info() -> CacheInfo {
     CacheInfo {
         dir: dir.map(|d| d.display().to_string()),
         max_bytes: cache::manage::max_bytes() as f64,
-        total_bytes: entries.iter().map(|e| e.bytes).sum(),
+        // Summed as integers: an f64 sum of nothing is -0.
+        total_bytes: entries.iter().map(|e| e.bytes as u64).sum::<u64>() as f64,
         entries,
     }
 }

@@ -1,8 +1,9 @@
 //! Core dumps on trap: the instance option `coredumpOnTrap` names a file that a trapping call
 //! writes a standard wasm core dump to (wasm's tool conventions: a wasm binary with `core`,
 //! `coremodules`, `coreinstances` and `corestack` sections, and the memories), readable by the
-//! tools for wasm core dumps. Never written into a preopen (checked when the instance is made)
-//! and never over an existing file or through a symlink.
+//! tools for wasm core dumps. Never written into a preopen (the directory is opened and checked
+//! when the instance is made, and written through that descriptor) and never over an existing
+//! file or through a symlink.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,11 +12,22 @@ use wasmtime::{Store, WasmCoreDump};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::store::HostState;
+use crate::sandbox::checked_open;
 use crate::wasi::preopen::Preopen;
 
-/// Checks where a core dump would go: its directory must exist and lie in no preopen.
-/// Returns the path to write to (absolute, its directory's symlinks resolved).
-pub fn checked_path(asked: &Path, preopens: &[Preopen]) -> WasmResult<PathBuf> {
+/// Where a trap's core dump goes: a directory opened (and checked) when the instance was
+/// made, and a name in it. Writing through the open directory, not its path, means that a path
+/// swapped for a symlink afterwards changes nothing.
+pub struct Target {
+    dir: std::fs::File,
+    name: std::ffi::OsString,
+    /// The path as shown in messages: the directory's real path and the name.
+    shown: PathBuf,
+}
+
+/// Opens the directory a core dump would go to, and checks what was opened: it must lie in no
+/// preopen.
+pub fn target(asked: &Path, preopens: &[Preopen]) -> WasmResult<Target> {
     let refused = |why: String| {
         WasmError::new(
             ErrorCode::WasiError,
@@ -25,14 +37,18 @@ pub fn checked_path(asked: &Path, preopens: &[Preopen]) -> WasmResult<PathBuf> {
     };
     let name = asked
         .file_name()
+        .filter(|name| *name != "." && *name != "..")
         .ok_or_else(|| refused("it names no file".into()))?;
     let parent = match asked.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let dir = parent
-        .canonicalize()
+    let opened = checked_open::open_dir(parent)
         .map_err(|e| refused(format!("its directory cannot be used: {e}")))?;
+    let dir = opened
+        .real_path()
+        .map_err(|why| refused(format!("its directory cannot be used: {why}")))?
+        .to_path_buf();
     for preopen in preopens {
         if let Ok(host) = preopen.host.canonicalize() {
             if dir.starts_with(&host) {
@@ -45,14 +61,18 @@ pub fn checked_path(asked: &Path, preopens: &[Preopen]) -> WasmResult<PathBuf> {
             }
         }
     }
-    Ok(dir.join(name))
+    Ok(Target {
+        shown: dir.join(name),
+        name: name.to_owned(),
+        dir: opened.into_file(),
+    })
 }
 
 /// Writes the core dump a trap carries, if the store asks for one. Returns a note for the
 /// error: where it was written, or why it was not.
 pub fn write_if_asked(store: &mut Store<HostState>, error: &wasmtime::Error) -> Option<Written> {
-    let path = store.data().coredump_path.clone()?;
     let dump = error.downcast_ref::<WasmCoreDump>()?;
+    store.data().coredump.as_ref()?;
     let name = store
         .data()
         .instance_id
@@ -60,9 +80,13 @@ pub fn write_if_asked(store: &mut Store<HostState>, error: &wasmtime::Error) -> 
         .unwrap_or("instance")
         .to_string();
     let bytes = dump.serialize(&mut *store, &name);
-    Some(match write_new(&path, &bytes) {
-        Ok(()) => Written::To(path),
-        Err(e) => Written::Not(format!("core dump not written to {}: {e}", path.display())),
+    let target = store.data().coredump.as_ref()?;
+    Some(match write_new(target, &bytes) {
+        Ok(()) => Written::To(target.shown.clone()),
+        Err(e) => Written::Not(format!(
+            "core dump not written to {}: {e}",
+            target.shown.display()
+        )),
     })
 }
 
@@ -87,15 +111,30 @@ impl Written {
     }
 }
 
-/// A new file, never an existing one nor through a symlink.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+/// A new file in the target's directory, never an existing one nor through a symlink.
+#[cfg(unix)]
+fn write_new(target: &Target, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::{AsRawFd, FromRawFd};
+    let name = std::ffi::CString::new(target.name.as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: `openat` reads the NUL-terminated name and the directory descriptor, which stays
+    // open (borrowed from `target`) for the call; it touches no other memory.
+    let fd = unsafe { libc::openat(target.dir.as_raw_fd(), name.as_ptr(), flags, 0o600) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
     }
-    let mut file = options.open(path)?;
+    // SAFETY: `fd` was just opened by this call and is owned by nothing else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_new(target: &Target, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target.shown)?;
     file.write_all(bytes)
 }

@@ -2,7 +2,7 @@
 //!
 //! Engines differ in two ways. Metering: code run without a fuel limit comes from an engine
 //! that does not count fuel, and pays nothing for it. Tier: the optimizing compiler
-//! (Cranelift) makes the fastest code; the baseline compiler (Winch) compiles about ten times
+//! (Cranelift) makes the fastest code; the baseline compiler (Winch) compiles several times
 //! faster, into slower code, and lets a large module start running while the optimized code is
 //! compiled in the background (see `module.rs`). A module and the stores of its instances
 //! belong to one engine.
@@ -131,6 +131,7 @@ fn engine_config(kind: EngineKind) -> Config {
     config.epoch_interruption(kind.metering != Metering::Trusted);
     // File and line in backtraces for modules that carry DWARF (read only for those).
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(crate::error::MAX_FRAMES));
     // A trap keeps what a core dump needs (handles to the store's memories and globals, the
     // stack); only an instance with coredumpOnTrap serializes it.
     config.coredump_on_trap(true);

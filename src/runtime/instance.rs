@@ -126,13 +126,13 @@ pub async fn instantiate(
     } else {
         (None, OutputPipes::default())
     };
-    let coredump_path = options
+    let coredump_target = options
         .coredump_on_trap
         .as_deref()
-        .map(|asked| coredump::checked_path(asked, &options.preopens))
+        .map(|asked| coredump::target(asked, &options.preopens))
         .transpose()?;
     let mut store = new_store(code.module.engine(), wasi, closed.clone(), &limits)?;
-    store.data_mut().coredump_path = coredump_path;
+    store.data_mut().coredump = coredump_target;
     let invoked = Instant::now();
     let plan = |entering| Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),
@@ -373,8 +373,10 @@ impl InstanceEntry {
         &self,
         fuel: u64,
     ) -> WasmResult<impl Future<Output = WasmResult<()>> + Send + 'static> {
-        if self.metering == Metering::Off {
-            return Err(unmetered_error());
+        match self.metering {
+            Metering::Fuel => {}
+            Metering::Off => return Err(unmetered_error()),
+            Metering::Trusted => return Err(trusted_call_error("fuel")),
         }
         let fuel = self.ceilings.clamp_fuel(fuel);
         Ok(self.with_store(move |store, _| {
@@ -609,13 +611,18 @@ fn refuse_stopping_call(limits: &CallLimits) -> WasmResult<()> {
     } else {
         return Ok(());
     };
-    Err(WasmError::new(
+    Err(trusted_call_error(refused))
+}
+
+/// A trusted instance's refusal of `refused` (fuel, a deadline, a signal).
+fn trusted_call_error(refused: &str) -> WasmError {
+    WasmError::new(
         ErrorCode::CallError,
         format!(
             "this instance's module was compiled trusted, without interruption checks, so \
              nothing can stop a call while it runs: it cannot have {refused}"
         ),
-    ))
+    )
 }
 
 fn unmetered_error() -> WasmError {

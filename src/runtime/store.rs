@@ -32,7 +32,7 @@ pub struct HostState {
     /// The instance's id, once it exists.
     pub instance_id: Option<Arc<str>>,
     /// Where a trap writes its core dump (`coredumpOnTrap`), checked when the instance was made.
-    pub coredump_path: Option<std::path::PathBuf>,
+    pub coredump: Option<crate::runtime::coredump::Target>,
     /// The guest profile being taken, if any (see `profile.rs`).
     pub profiling: Option<Box<crate::runtime::profile::Profiling>>,
 }
@@ -68,7 +68,7 @@ pub fn new_store(
         fuel_allowance: None,
         memory: None,
         instance_id: None,
-        coredump_path: None,
+        coredump: None,
         profiling: None,
     };
     let mut store = Store::new(engine, state);

@@ -1,7 +1,7 @@
 //! A module's code for one metering, in tiers.
 //!
 //! Cranelift makes the fastest code, but a large module takes it minutes (a 31 MB module,
-//! 47 s on two cores). Winch compiles about ten times faster into code about half as fast. A
+//! 47 s on two cores). Winch compiles several times faster, into slower code. A
 //! module of at least `tiering_min_bytes` that is not in the cache starts on Winch's code; a
 //! helper process (`compile_helper`, at a lower priority) compiles the optimized code and puts
 //! it in the cache, and instances made from then on run it. Instances already made keep their
