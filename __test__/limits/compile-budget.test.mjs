@@ -284,7 +284,7 @@ test('runtime-wasm run: --max-functions, --max-function-size and --compile-timeo
 
   const many = run('--max-functions', '10', bomb)
   assert.equal(many.status, 126, many.stderr)
-  assert.match(many.stderr, /defines 100000 functions: the compile budget's maxFunctions is 10/)
+  assert.match(many.stderr, /defines 100000 functions: the compile budget's maxFunctions is 10 \(set by --max-functions\)/)
   const slow = run('--compile-timeout', '200', bomb)
   assert.equal(slow.status, 126, slow.stderr)
   assert.match(slow.stderr, /took longer than 200 ms and was stopped/)

@@ -43,7 +43,15 @@ function fuelDetail(error) {
 /** The status and message for an error before the program could start. */
 function cannotStart(error, file) {
   if (error?.code === api.ErrorCode.FuelExhausted) return outcomeOfError(error, file)
-  return { status: EXIT.CANNOT_START, message: `${file}: ${error?.message ?? String(error)}` }
+  return { status: EXIT.CANNOT_START, message: `${file}: ${inCommandLineTerms(error?.message ?? String(error))}` }
+}
+
+/** The compile budget's options as this command's flags name them. */
+const BUDGET_FLAGS = Object.freeze({ maxFunctions: '--max-functions', maxFunctionBytes: '--max-function-size', timeoutMs: '--compile-timeout' })
+
+/** A compile budget's refusal says "set by the compile's limits.maxFunctions": here, a flag set it. */
+function inCommandLineTerms(message) {
+  return message.replace(/set by the compile's limits\.(\w+)/, (said, option) => (BUDGET_FLAGS[option] ? `set by ${BUDGET_FLAGS[option]}` : said))
 }
 
 /**
