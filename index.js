@@ -6,10 +6,11 @@
 const native = require('./lib/native.js')
 const { AbortError, ErrorCode, WasmError, invoke, invokeAsync } = require('./lib/errors.js')
 const { describe, markInstance, requireNumber, toWritableBytes } = require('./lib/arguments.js')
-const { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache } = require('./lib/modules.js')
+const { compile, compileFile, dropModule, moduleKind, componentWorld, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache } = require('./lib/modules.js')
 const { createInstance, readStdout, readStderr, dropInstance } = require('./lib/instances.js')
 const { instanceForQueuedOperation } = require('./lib/host-calls.js')
-const { call, callGeneral, callSync, callSyncGeneral } = require('./lib/calls.js')
+const { call, callGeneral, callSync, callSyncGeneral, isComponent } = require('./lib/calls.js')
+const { callComponent, componentExports } = require('./lib/components.js')
 const { FastCalls } = require('./lib/fast-calls.js')
 const { keepAlive, turnForFinalizers } = require('./lib/finalizers.js')
 const { run } = require('./lib/run.js')
@@ -78,6 +79,7 @@ async function setFuel(instanceId, amount) {
 }
 
 async function getExports(instanceId) {
+  if (isComponent(instanceId)) return componentExports(instanceId)
   return invokeAsync(native.getExports, instanceForQueuedOperation(instanceId))
 }
 
@@ -126,6 +128,8 @@ const CREATED = Symbol('made by instantiate')
 class Instance {
   #id
   #fast
+  // Whether it is a component's instance: asked on first use.
+  #component
   #dropped = false
   // Instances this one links to (its imports' providers): reachable as long as this one is.
   #linked
@@ -145,6 +149,7 @@ class Instance {
     return this.#id
   }
   call(name, ...args) {
+    if ((this.#component ??= isComponent(this.#id))) return this.invoke(name, args)
     return this.#fast?.call(name, args, this) ?? this.#callGeneral(name, args)
   }
   async #callGeneral(name, args) {
@@ -153,12 +158,13 @@ class Instance {
     return results
   }
   callSync(name, ...args) {
+    if ((this.#component ??= isComponent(this.#id))) return callSyncGeneral(this.#id, name, args)
     return this.#fast?.callSync(name, args) ?? callSyncGeneral(this.#id, name, args)
   }
   // Like call(), with the arguments as an array and limits for this call:
   // { fuel, timeoutMs, signal }.
   async invoke(name, args = [], options = {}) {
-    const results = await call(this.#id, name, args, options)
+    const results = (this.#component ??= isComponent(this.#id)) ? await callComponent(this.#id, name, args, options, this) : await call(this.#id, name, args, options)
     keepAlive(this)
     return results
   }
@@ -214,6 +220,8 @@ module.exports = {
   compile,
   compileFile,
   dropModule,
+  moduleKind,
+  componentWorld,
   moduleImports,
   moduleExports,
   moduleTier,

@@ -5,6 +5,8 @@ export const {
   compile,
   compileFile,
   dropModule,
+  moduleKind,
+  componentWorld,
   moduleImports,
   moduleExports,
   moduleTier,

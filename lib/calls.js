@@ -4,14 +4,27 @@
 // signal }), works from inside host functions and waits for output callbacks.
 
 const native = require('./native.js')
-const { AbortError, ErrorCode, invoke, invokeAsync, toPublicError } = require('./errors.js')
-const { callArgs, describe, isAbortSignal, requireArray, requireString, snapshot } = require('./arguments.js')
+const { ErrorCode, WasmError, invoke } = require('./errors.js')
+const { callArgs, requireArray, requireString } = require('./arguments.js')
+const { callWithSignal } = require('./call-options.js')
 const { requireInstanceId } = require('./handles.js')
 const { refuseReentry, waitingInstances } = require('./host-calls.js')
 const { settleAfterOutput } = require('./output.js')
 const { fastCallsFor } = require('./fast-calls.js')
+const { callComponent, isComponentInstance } = require('./components.js')
+
+// Whether `instanceId` is a live component instance (false for anything else, whose call then
+// fails as it would have).
+function isComponent(instanceId) {
+  try {
+    return typeof instanceId === 'string' && isComponentInstance(instanceId)
+  } catch {
+    return false
+  }
+}
 
 function call(instanceId, name, args = [], options = undefined) {
+  if (isComponent(instanceId)) return callComponent(instanceId, name, args, options)
   if (options === undefined || options === null) {
     const fast = fastCallsFor(instanceId)?.call(name, args)
     if (fast !== undefined) return fast
@@ -25,31 +38,8 @@ async function callGeneral(instanceId, name, args = [], options = undefined) {
   refuseReentry(instanceId)
   const values = callArgs(requireArray(args))
   const upstream = waitingInstances()
-  const pending =
-    options === undefined || options === null
-      ? invokeAsync(native.call, instanceId, name, values, undefined, undefined, undefined, upstream)
-      : callWithOptions(instanceId, name, values, options, upstream)
+  const pending = callWithSignal(native.call, instanceId, name, values, options, upstream)
   return settleAfterOutput(instanceId, pending)
-}
-
-async function callWithOptions(instanceId, name, args, options, upstream) {
-  if (typeof options !== 'object') throw new TypeError(`call options must be an object, got ${describe(options)}`)
-  const { fuel, timeoutMs, signal } = snapshot(ErrorCode.TypeError, 'call options', () => ({ ...options }))
-  if (signal === undefined || signal === null) return invokeAsync(native.call, instanceId, name, args, fuel, timeoutMs, undefined, upstream)
-  if (!isAbortSignal(signal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`)
-  if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason })
-  const handle = new native.CancelHandle()
-  const onAbort = () => handle.cancel()
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await native.call(instanceId, name, args, fuel, timeoutMs, handle, upstream)
-  } catch (error) {
-    const publicError = toPublicError(error)
-    if (publicError.aborted) throw new AbortError(undefined, { cause: signal.reason })
-    throw publicError
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
 }
 
 // Runs to completion on the JS thread: for hot paths of tiny calls. Still under the
@@ -63,7 +53,10 @@ function callSync(instanceId, name, args = []) {
 function callSyncGeneral(instanceId, name, args) {
   requireInstanceId(instanceId)
   requireString(name, 'export name')
+  if (isComponent(instanceId)) {
+    throw new WasmError(ErrorCode.CallError, 'callSync is for module instances; call a component with call()')
+  }
   return invoke(native.callSync, instanceId, name, callArgs(requireArray(args)))
 }
 
-module.exports = { call, callGeneral, callSync, callSyncGeneral }
+module.exports = { call, callGeneral, callSync, callSyncGeneral, isComponent }

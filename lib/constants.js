@@ -18,4 +18,6 @@ module.exports = Object.freeze({
   INSTANCE_ID_PREFIX: shared.instanceIdPrefix,
   /** The environment variable that asks the engines for a perf map ("1"). */
   PERF_MAP_ENV_VAR: shared.perfMapEnvVar,
+  /** The property of a component resource's object that holds its handle. */
+  resourceHandleKey: shared.resourceHandleKey,
 })

@@ -7,6 +7,7 @@ const { ErrorCode, invoke, invokeAsync } = require('./errors.js')
 const { isBinaryData, plainCopy, snapshot, toBytes } = require('./arguments.js')
 const { requireInstanceId, requireModuleId } = require('./handles.js')
 const { hostImports } = require('./host-calls.js')
+const { componentHostImports, forgetComponentInstance } = require('./components.js')
 const { guardOutputCallbacks, trackOutput, forgetOutput } = require('./output.js')
 const { revoke, withPreopenPermissions } = require('./permissions.js')
 const { forgetFastCalls } = require('./fast-calls.js')
@@ -25,7 +26,7 @@ async function createInstance(moduleId, options, linkedInstances = []) {
   const delivery = guardOutputCallbacks(config)
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null, linkedInstances }
-  const host = hostImports(imports, self)
+  const host = invoke(native.moduleKind, moduleId) === 'component' ? componentHostImports(imports, self, moduleId) : hostImports(imports, self)
   const { config: checked, tokens } = isObject ? withPreopenPermissions(config) : { config: options, tokens: [] }
   let instanceId
   try {
@@ -52,6 +53,7 @@ async function dropInstance(instanceId) {
   await invokeAsync(native.dropInstance, requireInstanceId(instanceId))
   forgetOutput(instanceId)
   forgetFastCalls(instanceId)
+  forgetComponentInstance(instanceId)
 }
 
 module.exports = { createInstance, readStdout, readStderr, dropInstance }

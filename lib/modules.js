@@ -50,6 +50,16 @@ function moduleImports(moduleId) {
   return invoke(native.moduleImports, requireModuleId(moduleId))
 }
 
+// "module" or "component": what compile() made.
+function moduleKind(moduleId) {
+  return invoke(native.moduleKind, requireModuleId(moduleId))
+}
+
+// A component's world, { imports, exports }, with WIT types (see lib/components.js).
+function componentWorld(moduleId) {
+  return JSON.parse(invoke(native.componentWorld, requireModuleId(moduleId)))
+}
+
 function moduleExports(moduleId) {
   return invoke(native.moduleExports, requireModuleId(moduleId))
 }
@@ -82,4 +92,4 @@ function clearCache() {
   return pruneCache(0)
 }
 
-module.exports = { compile, compileFile, dropModule, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache }
+module.exports = { compile, compileFile, dropModule, moduleKind, componentWorld, moduleImports, moduleExports, moduleTier, whenOptimized, cacheInfo, pruneCache, clearCache }

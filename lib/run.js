@@ -7,7 +7,8 @@ const { describe, snapshot } = require('./arguments.js')
 const { isModuleId } = require('./handles.js')
 const { compileFile, dropModule } = require('./modules.js')
 const { createInstance, readStdout, readStderr, dropInstance } = require('./instances.js')
-const { call } = require('./calls.js')
+const { call, isComponent } = require('./calls.js')
+const { commandEntry } = require('./components.js')
 
 // Resolves { exitCode, stdout, stderr }. A non-zero exit status is data here, not an error.
 async function run(pathOrModuleId, options = undefined) {
@@ -23,10 +24,13 @@ async function run(pathOrModuleId, options = undefined) {
     try {
       let exitCode = 0
       try {
-        await call(instanceId, '_start')
+        await call(instanceId, entryPoint(instanceId))
       } catch (error) {
-        if (!(error instanceof WasmError) || error.exitCode === undefined) throw error
-        exitCode = error.exitCode
+        if (!(error instanceof WasmError)) throw error
+        // A command component's run that returned its error: exit status 1, as in wasmtime.
+        if (error.exitCode === undefined && 'payload' in error) exitCode = 1
+        else if (error.exitCode === undefined) throw error
+        else exitCode = error.exitCode
       }
       const [stdoutTruncated, stderrTruncated] = invoke(native.outputTruncated, instanceId)
       return {
@@ -41,6 +45,16 @@ async function run(pathOrModuleId, options = undefined) {
   } finally {
     if (ownModule) await dropModule(moduleId)
   }
+}
+
+// `_start` for a module; for a component, its `wasi:cli/run` export's `run`.
+function entryPoint(instanceId) {
+  if (!isComponent(instanceId)) return '_start'
+  const entry = commandEntry(instanceId)
+  if (entry === undefined) {
+    throw new WasmError(ErrorCode.CallError, 'the component is not a command: it exports no wasi:cli/run@0.2 interface with a run function')
+  }
+  return entry
 }
 
 module.exports = { run }

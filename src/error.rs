@@ -236,7 +236,15 @@ impl WasmError {
             .map(|frames| format!("\n{}", describe_frames(frames)))
             .unwrap_or_default();
         // The first line says what happened; the wasm backtrace follows, once.
-        let (what, trap) = if let Some(trap) = err.downcast_ref::<Trap>() {
+        let (what, trap) = if let Some(Trap::CannotEnterComponent) = err.downcast_ref::<Trap>() {
+            (
+                "the component instance cannot be entered: an earlier call on it trapped or was \
+                 stopped (a deadline, an abort, fuel), after which the component model forbids \
+                 calling it again; instantiate it anew"
+                    .to_string(),
+                Some("cannot enter component instance".to_string()),
+            )
+        } else if let Some(trap) = err.downcast_ref::<Trap>() {
             let kind = trap.to_string();
             let kind = kind
                 .strip_prefix("wasm trap: ")

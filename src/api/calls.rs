@@ -49,6 +49,18 @@ pub fn call<'env>(
     let entry = instance::get(&instance_id)?;
     let func = entry.exports.function(&name)?;
     let params = values::to_wasm_args(&name, &func.params, &decode::arg_values(&args)?)?;
+    let call_limits = call_limits(fuel, timeout_ms, cancel, upstream)?;
+    let (call, early) = entry.call(func, params, call_limits)?;
+    settle_call(env, early, async move { call.await.map(JsResults) })
+}
+
+/// A call's own limits, as `call` and `callComponent` take them.
+fn call_limits(
+    fuel: Option<Unknown>,
+    timeout_ms: Option<Unknown>,
+    cancel: Option<&CancelHandle>,
+    upstream: Option<Vec<String>>,
+) -> napi::Result<limits::CallLimits> {
     let mut call_limits = decode::call_limits(fuel, timeout_ms)?;
     call_limits.cancel = cancel.map(|handle| handle.token.clone());
     call_limits.upstream = upstream
@@ -56,8 +68,38 @@ pub fn call<'env>(
         .into_iter()
         .map(Arc::from)
         .collect();
-    let (call, early) = entry.call(func, params, call_limits)?;
-    settle_call(env, early, async move { call.await.map(JsResults) })
+    Ok(call_limits)
+}
+
+/// Calls a component's exported function with JS values converted by its WIT types; resolves
+/// (or returns, when done in its first slice) its result converted back.
+#[napi(catch_unwind)]
+pub fn call_component<'env>(
+    env: &'env Env,
+    instance_id: String,
+    name: String,
+    args: Vec<Unknown<'env>>,
+    fuel: Option<Unknown<'env>>,
+    timeout_ms: Option<Unknown<'env>>,
+    cancel: Option<&CancelHandle>,
+    upstream: Option<Vec<String>>,
+) -> napi::Result<Unknown<'env>> {
+    let entry = instance::get(&instance_id)?;
+    let component = crate::api::components::component_of(&entry)?;
+    let func = component.function(&name)?;
+    let params = crate::api::components::arguments(&func, &args, &component.resources)?;
+    let call_limits = call_limits(fuel, timeout_ms, cancel, upstream)?;
+    let (call, early) = entry.call_component(func, params, call_limits)?;
+    let ty = func.result.clone();
+    let resources = component.resources.clone();
+    settle_call(env, early, async move {
+        call.await
+            .map(|values| crate::api::component_values::JsComponentResults {
+                values,
+                ty,
+                resources,
+            })
+    })
 }
 
 /// The handle of an exported function, for `callFast` / `callSyncFast`: calls by handle read

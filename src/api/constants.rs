@@ -28,6 +28,10 @@ pub fn constants(env: &Env) -> napi::Result<Object<'_>> {
     constants.set_named_property("moduleIdPrefix", id_prefix(MODULES.format_id(0)))?;
     constants.set_named_property("instanceIdPrefix", id_prefix(INSTANCES.format_id(0)))?;
     constants.set_named_property("perfMapEnvVar", PERF_MAP_ENV_VAR)?;
+    constants.set_named_property(
+        "resourceHandleKey",
+        crate::api::component_values::RESOURCE_HANDLE_KEY,
+    )?;
     Ok(constants)
 }
 

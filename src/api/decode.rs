@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::api::dispatch::{JsChunkSink, JsDispatcher};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_limits::CompileLimits;
+use crate::runtime::component::host::ComponentHostImports;
 use crate::runtime::host::{HostDispatcher, HostImports, LinkedInstance, UnknownImports};
 use crate::runtime::instance;
 use crate::runtime::limits::{CallLimits, InstanceLimits};
@@ -90,7 +91,7 @@ fn bigint(value: &Unknown) -> napi::Result<BigIntValue> {
     })
 }
 
-fn kind_name(kind: ValueType) -> &'static str {
+pub fn kind_name(kind: ValueType) -> &'static str {
     match kind {
         ValueType::Undefined => "undefined",
         ValueType::Null => "null",
@@ -444,6 +445,23 @@ pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
         imports.linked.push((module, linked));
     }
     Ok(imports)
+}
+
+/// A component's host imports: the same shape, without linked instances (a component's
+/// imports are typed interfaces, which another instance's core exports cannot provide).
+pub fn component_host_imports(host: Option<Unknown>) -> napi::Result<ComponentHostImports> {
+    let imports = host_imports(host)?;
+    if !imports.linked.is_empty() {
+        return Err(WasmError::new(
+            ErrorCode::InstantiateError,
+            "a component's imports come from JS functions, not from another instance",
+        )
+        .into());
+    }
+    Ok(ComponentHostImports {
+        functions: imports.functions,
+        dispatcher: imports.dispatcher,
+    })
 }
 
 fn pair(mut items: Vec<String>) -> Option<(String, String)> {

@@ -8,12 +8,40 @@ use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status, Unknown};
 
+use crate::api::component_values::to_js;
 use crate::api::encode::{JsBytes, JsValueOut};
-use crate::runtime::host::HostDispatcher;
+use crate::runtime::component::resources::ResourceTable;
+use crate::runtime::host::{ComponentArgs, HostDispatcher};
 use crate::runtime::values::ResultValue;
 use crate::wasi::stdio::{ChunkSink, OutputQueue};
 
-type DispatchArgs = FnArgs<(u32, f64, Vec<JsValueOut>, Vec<String>)>;
+type DispatchArgs = FnArgs<(u32, f64, HostArgsOut, Vec<String>)>;
+
+/// A host function's arguments, converted on the JS thread.
+pub enum HostArgsOut {
+    Core(Vec<JsValueOut>),
+    Component(ComponentArgs),
+}
+
+impl ToNapiValue for HostArgsOut {
+    unsafe fn to_napi_value(env: sys::napi_env, args: Self) -> napi::Result<sys::napi_value> {
+        match args {
+            // SAFETY: `env` is the live env this conversion was called with.
+            HostArgsOut::Core(values) => unsafe { Vec::to_napi_value(env, values) },
+            HostArgsOut::Component(args) => {
+                let js_env = Env::from_raw(env);
+                // Resources given to a host function are not kept for it.
+                let resources = ResourceTable::default();
+                let mut array = js_env.create_array(args.values.len() as u32)?;
+                for (i, (value, ty)) in args.values.into_iter().zip(args.types.iter()).enumerate() {
+                    array.set(i as u32, to_js(&js_env, value, ty, &resources)?)?;
+                }
+                // SAFETY: a live array of `env`, made just now.
+                unsafe { napi::bindgen_prelude::Array::to_napi_value(env, array) }
+            }
+        }
+    }
+}
 
 /// Weak: a waiting host call does not keep the process alive by itself (its pending
 /// Promise does).
@@ -42,6 +70,22 @@ impl HostDispatcher for JsDispatcher {
         upstream: &[Arc<str>],
     ) -> bool {
         let args: Vec<JsValueOut> = args.into_iter().map(JsValueOut).collect();
+        self.send(index, call_id, HostArgsOut::Core(args), upstream)
+    }
+
+    fn dispatch_component(
+        &self,
+        index: u32,
+        call_id: u64,
+        args: ComponentArgs,
+        upstream: &[Arc<str>],
+    ) -> bool {
+        self.send(index, call_id, HostArgsOut::Component(args), upstream)
+    }
+}
+
+impl JsDispatcher {
+    fn send(&self, index: u32, call_id: u64, args: HostArgsOut, upstream: &[Arc<str>]) -> bool {
         let upstream = upstream.iter().map(|id| id.to_string()).collect();
         let status = self.0.call(
             FnArgs::from((index, call_id as f64, args, upstream)),

@@ -15,26 +15,45 @@ use crate::runtime::{host, values};
 #[napi(catch_unwind)]
 pub fn host_return(call_id: f64, value: Unknown) -> napi::Result<()> {
     let call_id = call_id as u64;
-    let Ok((types, import)) = host::result_types(call_id) else {
+    let Ok((expected, import)) = host::expected(call_id) else {
         return Ok(()); // the call already stopped waiting
     };
-    let reply = decode::host_results(&value, types.len(), &import)
-        .and_then(|returned| values::to_wasm_results(&import, &types, &returned));
-    host::complete(
-        call_id,
-        match reply {
-            Ok(results) => host::HostReply::Results(results),
-            Err(error) => host::HostReply::Failed(error),
-        },
-    );
+    let reply = match expected {
+        host::Expected::Core(types) => decode::host_results(&value, types.len(), &import)
+            .and_then(|returned| values::to_wasm_results(&import, &types, &returned))
+            .map(host::HostReply::Results),
+        host::Expected::Component(ty) => component_reply(&value, ty.as_ref(), &import),
+    };
+    host::complete(call_id, reply.unwrap_or_else(host::HostReply::Failed));
     Ok(())
+}
+
+/// A component host function's returned value, as its WIT result (a function whose result is
+/// a `result<T, E>` may return the ok value, or throw: see `lib/components.js`).
+fn component_reply(
+    value: &Unknown,
+    ty: Option<&wasmtime::component::Type>,
+    import: &str,
+) -> error::WasmResult<host::HostReply> {
+    let Some(ty) = ty else {
+        return Ok(host::HostReply::ComponentResults(Vec::new()));
+    };
+    let root = format!("the value host function {import} returned");
+    let resources = crate::runtime::component::resources::ResourceTable::default();
+    let converted = crate::api::component_values::to_val(
+        value,
+        ty,
+        crate::api::component_values::Path::Root(&root),
+        &resources,
+    )?;
+    Ok(host::HostReply::ComponentResults(vec![converted]))
 }
 
 /// Fails a pending host call: its JS function threw `token`'s value.
 #[napi(catch_unwind)]
 pub fn host_throw(call_id: f64, token: f64) -> napi::Result<()> {
     let call_id = call_id as u64;
-    if let Ok((_, import)) = host::result_types(call_id) {
+    if let Ok((_, import)) = host::expected(call_id) {
         let mut error = error::WasmError::new(
             error::ErrorCode::CallError,
             format!("host function {import} threw"),

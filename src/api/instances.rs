@@ -19,12 +19,31 @@ pub fn instantiate<'env>(
     config: Option<Unknown<'env>>,
     host: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let module = module::get(&module_id)?;
+    let compiled = module::get(&module_id)?;
     let decode::InstantiateOptions {
         wasi: options,
         limits,
         unknown_imports,
     } = decode::instantiate_options(config)?;
+    let module = match &*compiled {
+        module::Compiled::Module(module) => module.clone(),
+        module::Compiled::Component(component) => {
+            let host = decode::component_host_imports(host)?;
+            let ceilings = limits::app_ceilings()?;
+            let owner = owners::current(env)?;
+            let instantiated = crate::runtime::component::instantiate::instantiate(
+                component.clone(),
+                options,
+                limits,
+                ceilings,
+                host,
+                unknown_imports,
+            );
+            return settle_large(env, u64::MAX, async move {
+                owner.adopt_instance(instantiated.await?)
+            });
+        }
+    };
     let host = HostImports {
         unknown: unknown_imports,
         ..decode::host_imports(host)?

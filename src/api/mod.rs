@@ -3,6 +3,8 @@
 //! `runtime`, `wasi`, `sandbox` and `cache`.
 
 mod calls;
+mod component_values;
+mod components;
 mod constants;
 pub mod decode;
 mod dispatch;

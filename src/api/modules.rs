@@ -39,6 +39,28 @@ pub fn module_origin(module_id: String) -> napi::Result<&'static str> {
     Ok(module::get(&module_id)?.origin())
 }
 
+/// "module" or "component".
+#[napi(catch_unwind)]
+pub fn module_kind(module_id: String) -> napi::Result<&'static str> {
+    Ok(module::get(&module_id)?.kind())
+}
+
+/// A component's world (its imports and exports with WIT types), as JSON; see
+/// `runtime::component::describe`.
+#[napi(catch_unwind)]
+pub fn component_world(module_id: String) -> napi::Result<String> {
+    let compiled = module::get(&module_id)?;
+    let module::Compiled::Component(component) = &*compiled else {
+        return Err(crate::error::WasmError::new(
+            crate::error::ErrorCode::CompileError,
+            "componentWorld is for components, and this is a core module",
+        )
+        .into());
+    };
+    let world = component.world()?;
+    serde_json::to_string(&world).map_err(|e| napi::Error::from_reason(e.to_string()))
+}
+
 /// A compile's `trusted` and `fuel` options (JS checked they are booleans).
 fn variants(trusted: Option<bool>, fuel: Option<bool>) -> module::Variants {
     module::Variants {
@@ -50,26 +72,39 @@ fn variants(trusted: Option<bool>, fuel: Option<bool>) -> module::Variants {
 /// The module's imports with their types, before any instance exists.
 #[napi(catch_unwind)]
 pub fn module_imports(module_id: String) -> napi::Result<JsModuleItems> {
-    Ok(JsModuleItems(module::get(&module_id)?.imports()))
+    Ok(JsModuleItems(
+        module::get(&module_id)?.module("moduleImports")?.imports(),
+    ))
 }
 
 /// The module's exports with their types, before any instance exists.
 #[napi(catch_unwind)]
 pub fn module_exports(module_id: String) -> napi::Result<JsModuleItems> {
-    Ok(JsModuleItems(module::get(&module_id)?.exports()))
+    Ok(JsModuleItems(
+        module::get(&module_id)?.module("moduleExports")?.exports(),
+    ))
 }
 
 /// The tier of the code a new instance of the module gets now: "baseline" or "optimized".
 #[napi(catch_unwind)]
 pub fn module_tier(module_id: String) -> napi::Result<&'static str> {
-    Ok(module::get(&module_id)?.tier())
+    Ok(match &*module::get(&module_id)? {
+        module::Compiled::Module(module) => module.tier(),
+        // Components are compiled by the optimizing compiler only.
+        module::Compiled::Component(_) => "optimized",
+    })
 }
 
 /// Resolves once the module's optimized code is in (true) or cannot be made (false).
 #[napi(catch_unwind)]
 pub fn module_optimized<'env>(env: &'env Env, module_id: String) -> napi::Result<Unknown<'env>> {
-    let module = module::get(&module_id)?;
-    spawn_blocking(env, move || Ok(module.wait_optimized()))
+    let compiled = module::get(&module_id)?;
+    spawn_blocking(env, move || {
+        Ok(match &*compiled {
+            module::Compiled::Module(module) => module.wait_optimized(),
+            module::Compiled::Component(_) => true,
+        })
+    })
 }
 
 /// `configure({ tieringMinBytes })`: modules at least this large start on baseline code

@@ -27,7 +27,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use wasmtime::{Engine, Module};
+use wasmtime::Engine;
 
 use super::key::Secret;
 
@@ -74,21 +74,27 @@ pub fn write(file: &mut File, secret: &Secret, key: &Key, payload: &[u8]) -> std
 
 /// Loads the module stored at `path` for `key`, after checking who owns the file and that
 /// its bytes are exactly the ones this runtime wrote for that key (their MAC, under `secret`).
-pub fn load(engine: &Engine, path: &Path, secret: &Secret, key: &Key) -> Result<Module, Rejected> {
+pub fn load<C: super::Code>(
+    engine: &Engine,
+    path: &Path,
+    secret: &Secret,
+    key: &Key,
+) -> Result<C, Rejected> {
     let file = open_trusted(path)?;
     let contents = FileContents::read(&file).ok_or(Rejected::Corrupt)?;
     if !intact(contents.bytes(), secret, key) {
         return Err(Rejected::Corrupt);
     }
-    drop(contents);
     super::manage::touch(&file);
+    let payload_len = contents.bytes().len() - TRAILER_LEN;
     // SAFETY: the file is this user's own and writable by no one (mode without write bits,
     // which a guest cannot change), and its bytes were checked against the MAC written with
     // them just now, which only a holder of this user's secret can make; cache files are
     // replaced only by renaming a new file over them, never rewritten in place, so the
     // mapping wasmtime makes of this open file sees these bytes. wasmtime itself checks
     // that a compatible engine made the image.
-    unsafe { Module::deserialize_open_file(engine, file) }.map_err(|_| Rejected::Incompatible)
+    let loaded = unsafe { C::deserialize_checked(engine, file, &contents.bytes()[..payload_len]) };
+    loaded.map_err(|_| Rejected::Incompatible)
 }
 
 /// Whether `bytes` is a payload followed by a trailer for `key` whose MAC matches it.
@@ -214,6 +220,7 @@ impl Drop for FileContents {
 mod tests {
     use super::*;
     use crate::testing::TempDir;
+    use wasmtime::Module;
 
     const KEY: Key = [7; KEY_LEN];
 

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use once_cell::sync::Lazy;
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 use crate::runtime::engine::EngineKind;
@@ -87,8 +88,67 @@ fn initial_dir() -> Option<PathBuf> {
     }
 }
 
-/// Compiled modules alive in this process, by key.
-static IN_MEMORY: Lazy<Mutex<HashMap<CacheKey, Weak<Module>>>> = Lazy::new(Default::default);
+/// Compiled code alive in this process, by key.
+type Alive<C> = Lazy<Mutex<HashMap<CacheKey, Weak<C>>>>;
+static MODULES_ALIVE: Alive<Module> = Lazy::new(Default::default);
+static COMPONENTS_ALIVE: Alive<Component> = Lazy::new(Default::default);
+
+/// What the cache keeps: compiled core modules and compiled components.
+pub trait Code: Sized + Send + Sync + 'static {
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+
+    /// Loads the code of a checked cache file: `file`, whose serialized code is `payload`.
+    ///
+    /// # Safety
+    /// The file's bytes must be what `serialize` wrote, unchanged (see `file::load`).
+    unsafe fn deserialize_checked(
+        engine: &Engine,
+        file: std::fs::File,
+        payload: &[u8],
+    ) -> wasmtime::Result<Self>;
+
+    fn alive() -> &'static Mutex<HashMap<CacheKey, Weak<Self>>>;
+}
+
+impl Code for Module {
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+
+    unsafe fn deserialize_checked(
+        engine: &Engine,
+        file: std::fs::File,
+        _payload: &[u8],
+    ) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's promise, passed on: wasmtime maps the file, whose bytes are
+        // the checked ones.
+        unsafe { Module::deserialize_open_file(engine, file) }
+    }
+
+    fn alive() -> &'static Mutex<HashMap<CacheKey, Weak<Self>>> {
+        &MODULES_ALIVE
+    }
+}
+
+impl Code for Component {
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+
+    unsafe fn deserialize_checked(
+        engine: &Engine,
+        _file: std::fs::File,
+        payload: &[u8],
+    ) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's promise, passed on: the payload is the checked bytes, copied
+        // by wasmtime (components are loaded from memory, not mapped).
+        unsafe { Component::deserialize(engine, payload) }
+    }
+
+    fn alive() -> &'static Mutex<HashMap<CacheKey, Weak<Self>>> {
+        &COMPONENTS_ALIVE
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CacheKey(file::Key);
@@ -151,8 +211,8 @@ impl Origin {
     }
 }
 
-/// The module for `key` if it is alive in this process or in the cache directory.
-pub fn lookup(engine: &Engine, key: &CacheKey) -> Option<(Arc<Module>, Origin)> {
+/// The code for `key` if it is alive in this process or in the cache directory.
+pub fn lookup<C: Code>(engine: &Engine, key: &CacheKey) -> Option<(Arc<C>, Origin)> {
     if let Some(module) = from_memory(key) {
         return Some((module, Origin::Memory));
     }
@@ -172,8 +232,8 @@ pub enum Store {
     MemoryAndDisk,
 }
 
-/// Keeps a module just compiled for `key`, for later lookups.
-pub fn insert(key: CacheKey, module: Module, store_to: Store) -> Arc<Module> {
+/// Keeps code just compiled for `key`, for later lookups.
+pub fn insert<C: Code>(key: CacheKey, module: C, store_to: Store) -> Arc<C> {
     if store_to == Store::MemoryAndDisk {
         if let Some((dir, secret)) = disk_dir().and_then(|dir| Some((dir, secret()?))) {
             // A cache that cannot be written is only slower; the compile succeeded.
@@ -187,20 +247,20 @@ pub fn insert(key: CacheKey, module: Module, store_to: Store) -> Arc<Module> {
     module
 }
 
-fn remember(key: CacheKey, module: &Arc<Module>) {
-    IN_MEMORY
+fn remember<C: Code>(key: CacheKey, module: &Arc<C>) {
+    C::alive()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, Arc::downgrade(module));
 }
 
-fn from_memory(key: &CacheKey) -> Option<Arc<Module>> {
-    let mut modules = IN_MEMORY.lock().unwrap_or_else(|p| p.into_inner());
+fn from_memory<C: Code>(key: &CacheKey) -> Option<Arc<C>> {
+    let mut modules = C::alive().lock().unwrap_or_else(|p| p.into_inner());
     modules.retain(|_, module| module.strong_count() > 0);
     modules.get(key).and_then(Weak::upgrade)
 }
 
-fn load(engine: &Engine, dir: &Path, secret: &Secret, key: &CacheKey) -> Option<Module> {
+fn load<C: Code>(engine: &Engine, dir: &Path, secret: &Secret, key: &CacheKey) -> Option<C> {
     if !trusted_dir(dir) {
         return None;
     }
@@ -216,7 +276,7 @@ fn load(engine: &Engine, dir: &Path, secret: &Secret, key: &CacheKey) -> Option<
     }
 }
 
-fn store(dir: &Path, secret: &Secret, key: &CacheKey, module: &Module) -> std::io::Result<()> {
+fn store<C: Code>(dir: &Path, secret: &Secret, key: &CacheKey, module: &C) -> std::io::Result<()> {
     private_files::create_dir(dir)?;
     let payload = module.serialize().map_err(std::io::Error::other)?;
     let final_path = dir.join(key.file_name());

@@ -16,6 +16,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 use crate::cache::{self, CacheKey, Store};
@@ -109,6 +110,27 @@ pub struct HelperJob<'a> {
 
 /// Compiles in a helper process, which sends the compiled code back.
 pub fn compile(job: HelperJob) -> WasmResult<Module> {
+    let kind = job.kind;
+    let compiled = compile_serialized(job)?;
+    // SAFETY: these bytes are what `Module::serialize` wrote in the helper, this addon run
+    // with the same engine settings; they came through a pipe only the helper and this process
+    // hold, so no one else could have written them. `deserialize` still checks that they were
+    // made for an engine compatible with this one.
+    unsafe { Module::deserialize(engine_of(kind)?, &compiled) }
+        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+}
+
+/// Compiles a component in a helper process, which sends the compiled code back.
+pub fn compile_component(job: HelperJob) -> WasmResult<Component> {
+    let kind = job.kind;
+    let compiled = compile_serialized(job)?;
+    // SAFETY: as in `compile`: `Component::serialize` wrote these bytes in the helper, and
+    // only the helper and this process hold the pipe they came through.
+    unsafe { Component::deserialize(engine_of(kind)?, &compiled) }
+        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+}
+
+fn compile_serialized(job: HelperJob) -> WasmResult<Vec<u8>> {
     let run = HelperRun {
         kind: job.kind,
         time: job.time,
@@ -117,13 +139,7 @@ pub fn compile(job: HelperJob) -> WasmResult<Module> {
         args: Vec::new(),
         input: job.binary,
     };
-    let compiled = run_helper(run)?;
-    // SAFETY: these bytes are what `Module::serialize` wrote in the helper, this addon run
-    // with the same engine settings; they came through a pipe only the helper and this process
-    // hold, so no one else could have written them. `deserialize` still checks that they were
-    // made for an engine compatible with this one.
-    unsafe { Module::deserialize(engine_of(job.kind)?, &compiled) }
-        .map_err(|e| helper_failure(&format!("cannot load the helper's compiled code: {e:#}")))
+    run_helper(run)
 }
 
 /// Compiles `binary` in a background helper that writes the compiled code into the cache
@@ -328,6 +344,33 @@ fn helper_failure(what: &str) -> WasmError {
 /// that it reaches the caller as the same 5000 a compile here gives.
 const COMPILE_ERROR_MARK: &str = "compile error:";
 
+/// A module compiled in the helper: put in the cache `store_in` when given, and serialized
+/// unless it came from a staged file (then the cache is where the parent finds it).
+fn compile_module_here(
+    kind: EngineKind,
+    binary: &[u8],
+    store_in: Option<&str>,
+    staged: bool,
+) -> Result<Vec<u8>, String> {
+    engine_of(kind)
+        .map_err(|e| e.message)
+        .and_then(|engine: &Engine| {
+            Module::new(engine, binary).map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+        })
+        .and_then(|module| {
+            if let Some(dir) = store_in {
+                cache::configure(Some(true), Some(PathBuf::from(dir)));
+                let engine = module.engine().clone();
+                let key = CacheKey::new(&engine, kind, binary);
+                cache::insert(key, module.clone(), Store::MemoryAndDisk);
+            }
+            if staged {
+                return Ok(Vec::new());
+            }
+            module.serialize().map_err(|e| format!("{e:#}"))
+        })
+}
+
 /// The helper's side (`lib/compile-helper.js`): compiles a module for the engine named
 /// `engine`. Given a cache directory and a staged source file (see `optimize_into_cache`), it
 /// reads and removes that file and puts the compiled code in the cache; otherwise it reads
@@ -357,23 +400,16 @@ pub fn helper_main(engine: &str, store_in: Option<&str>, source_file: Option<&st
             return 1;
         }
     };
-    let compiled = engine_of(kind)
-        .map_err(|e| e.message)
-        .and_then(|engine: &Engine| {
-            Module::new(engine, &binary).map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+    let compiled = if wasmparser::Parser::is_component(&binary) {
+        // A component comes here only under a time budget: it is sent back (the parent caches it).
+        engine_of(kind).map_err(|e| e.message).and_then(|engine| {
+            Component::new(engine, &binary)
+                .map_err(|e| format!("{COMPILE_ERROR_MARK} {e:#}"))
+                .and_then(|component| component.serialize().map_err(|e| format!("{e:#}")))
         })
-        .and_then(|module| {
-            if let Some(dir) = store_in {
-                cache::configure(Some(true), Some(PathBuf::from(dir)));
-                let engine = module.engine().clone();
-                let key = CacheKey::new(&engine, kind, &binary);
-                cache::insert(key, module.clone(), Store::MemoryAndDisk);
-            }
-            if source_file.is_some() {
-                return Ok(Vec::new());
-            }
-            module.serialize().map_err(|e| format!("{e:#}"))
-        });
+    } else {
+        compile_module_here(kind, &binary, store_in, source_file.is_some())
+    };
     match compiled {
         Ok(bytes) if bytes.is_empty() => 0,
         Ok(bytes) => match std::io::stdout().lock().write_all(&bytes) {

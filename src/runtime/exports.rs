@@ -19,6 +19,7 @@ pub struct ExportFunc {
     pub plain_bits: bool,
 }
 
+#[derive(Default)]
 pub struct Exports {
     /// Exported functions in declaration order; their positions are the function handles
     /// that `resolve_function` hands out.

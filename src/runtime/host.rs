@@ -38,6 +38,30 @@ pub trait HostDispatcher: Send + Sync {
         args: Vec<ResultValue>,
         upstream: &[Arc<str>],
     ) -> bool;
+
+    /// The same for a component's host function `index`, with WIT-typed arguments.
+    fn dispatch_component(
+        &self,
+        index: u32,
+        call_id: u64,
+        args: ComponentArgs,
+        upstream: &[Arc<str>],
+    ) -> bool;
+}
+
+/// A component host function's arguments, with their types (for converting them to JS).
+pub struct ComponentArgs {
+    pub values: Vec<wasmtime::component::Val>,
+    pub types: Arc<[wasmtime::component::Type]>,
+}
+
+/// What a pending host call must be answered with.
+#[derive(Clone)]
+pub enum Expected {
+    /// A core function's results.
+    Core(Arc<[ValType]>),
+    /// A component function's result, if it has one.
+    Component(Option<wasmtime::component::Type>),
 }
 
 /// Another instance whose exported functions satisfy imports (an `InstanceEntry`).
@@ -93,6 +117,7 @@ pub enum UnknownImports {
 /// What the host answered.
 pub enum HostReply {
     Results(Vec<Val>),
+    ComponentResults(Vec<wasmtime::component::Val>),
     Failed(WasmError),
 }
 
@@ -120,7 +145,7 @@ pub enum HostRequest {
 
 struct PendingEntry {
     import: Arc<str>,
-    result_types: Arc<[ValType]>,
+    expected: Expected,
     reply: Option<oneshot::Sender<HostReply>>,
     requests: mpsc::UnboundedSender<HostRequest>,
 }
@@ -132,11 +157,11 @@ fn pending_calls() -> std::sync::MutexGuard<'static, HashMap<u64, PendingEntry>>
     PENDING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The result types of a pending host call, and the import's name.
-pub fn result_types(call_id: u64) -> WasmResult<(Arc<[ValType]>, Arc<str>)> {
+/// What a pending host call must be answered with, and the import's name.
+pub fn expected(call_id: u64) -> WasmResult<(Expected, Arc<str>)> {
     pending_calls()
         .get(&call_id)
-        .map(|p| (p.result_types.clone(), p.import.clone()))
+        .map(|p| (p.expected.clone(), p.import.clone()))
         .ok_or_else(|| finished_error(call_id))
 }
 
@@ -181,20 +206,20 @@ fn finished_error(call_id: u64) -> WasmError {
 }
 
 /// Removes a pending call from the registry when its wait ends, however it ends.
-struct PendingCall {
-    id: u64,
+pub(crate) struct PendingCall {
+    pub(crate) id: u64,
     reply: oneshot::Receiver<HostReply>,
     requests: mpsc::UnboundedReceiver<HostRequest>,
 }
 
 impl PendingCall {
-    fn register(import: Arc<str>, result_types: Arc<[ValType]>) -> Self {
+    pub(crate) fn register(import: Arc<str>, expected: Expected) -> Self {
         let id = NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed);
         let (reply_tx, reply) = oneshot::channel();
         let (requests_tx, requests) = mpsc::unbounded_channel();
         let entry = PendingEntry {
             import,
-            result_types,
+            expected,
             reply: Some(reply_tx),
             requests: requests_tx,
         };
@@ -214,6 +239,7 @@ impl PendingCall {
                 reply = &mut self.reply => {
                     return match reply {
                         Ok(HostReply::Results(values)) => Ok(values),
+                        Ok(HostReply::ComponentResults(_)) => Err(wasmtime::Error::new(host_gone())),
                         Ok(HostReply::Failed(error)) => Err(wasmtime::Error::new(error)),
                         Err(_) => Err(wasmtime::Error::new(host_gone())),
                     };
@@ -221,6 +247,42 @@ impl PendingCall {
                 Some(request) = self.requests.recv() => serve(caller, request).await,
             }
         }
+    }
+
+    /// Waits for a component host function's answer. Its requests are refused: a component
+    /// keeps its memory to itself, and cannot be re-entered while it waits.
+    pub(crate) async fn wait_for_component(
+        &mut self,
+    ) -> wasmtime::Result<Vec<wasmtime::component::Val>> {
+        loop {
+            tokio::select! {
+                biased;
+                reply = &mut self.reply => {
+                    return match reply {
+                        Ok(HostReply::ComponentResults(values)) => Ok(values),
+                        Ok(HostReply::Failed(error)) => Err(wasmtime::Error::new(error)),
+                        Ok(HostReply::Results(_)) | Err(_) => Err(wasmtime::Error::new(host_gone())),
+                    };
+                }
+                Some(request) = self.requests.recv() => refuse_for_component(request),
+            }
+        }
+    }
+}
+
+fn refuse_for_component(request: HostRequest) {
+    let refused = || {
+        WasmError::new(
+            ErrorCode::CallError,
+            "a component's host function cannot reach its caller's memory or call back into it \
+             (the component model allows neither while the component waits)",
+        )
+    };
+    match request {
+        HostRequest::Read { reply, .. } => drop(reply.send(Err(refused()))),
+        HostRequest::Write { reply, .. } => drop(reply.send(Err(refused()))),
+        HostRequest::Size { reply } => drop(reply.send(Err(refused()))),
+        HostRequest::Call { reply, .. } => drop(reply.send(Err(refused()))),
     }
 }
 
@@ -230,7 +292,7 @@ impl Drop for PendingCall {
     }
 }
 
-fn host_gone() -> WasmError {
+pub(crate) fn host_gone() -> WasmError {
     WasmError::new(
         ErrorCode::CallError,
         "the host function's JS environment is gone (its thread ended)",
@@ -358,7 +420,7 @@ fn define_js_function(
     dispatcher: Arc<dyn HostDispatcher>,
 ) -> wasmtime::Result<()> {
     let import: Arc<str> = Arc::from(format!("{module}::{name}"));
-    let result_types: Arc<[ValType]> = ty.results().collect();
+    let result_types = Expected::Core(ty.results().collect());
     linker.func_new_async(module, name, ty, move |mut caller, params, results| {
         let dispatcher = dispatcher.clone();
         let import = import.clone();
@@ -443,7 +505,15 @@ fn linked_failure(mut error: WasmError, name: &str) -> WasmError {
 /// During `callSync` the JS thread is held, so a host function (which runs there, or waits
 /// on another instance that may) would wait forever: it fails at once instead.
 fn refuse_during_sync_call(caller: &Caller<'_, HostState>, import: &str) -> wasmtime::Result<()> {
-    if caller.data().control.may_yield {
+    refuse_while_holding_js_thread(caller.data(), import)
+}
+
+/// The check of `refuse_during_sync_call`, on a store's state.
+pub(crate) fn refuse_while_holding_js_thread(
+    state: &HostState,
+    import: &str,
+) -> wasmtime::Result<()> {
+    if state.control.may_yield {
         return Ok(());
     }
     Err(wasmtime::Error::new(WasmError::new(

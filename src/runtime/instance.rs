@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use wasmtime::component::Val as ComponentVal;
 use wasmtime::{Instance, InstancePre, Store, TypedFunc, Val, ValRaw};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
@@ -21,6 +22,8 @@ use crate::runtime::call::{
     self, dropped_error, interruption_error, CallExport, EarlyOutcome, Entering, Finished,
     GuestCode, Plan,
 };
+use crate::runtime::component::exports::{CallComponentExport, ComponentExports, ExportedFn};
+use crate::runtime::component::resources::DropResource;
 use crate::runtime::coredump;
 use crate::runtime::engine::{calls_in_flight, Metering};
 use crate::runtime::exports::{ExportFunc, Exports};
@@ -36,12 +39,13 @@ use crate::runtime::store::{metering_for, new_store, HostState};
 use crate::runtime::values;
 use crate::wasi::{build_context, OutputPipes, WasiOptions};
 
-type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
 type StoreGuard = OwnedMutexGuard<Option<Store<HostState>>>;
 
 /// Every live instance, by id.
 pub static INSTANCES: Lazy<Registry<InstanceEntry>> =
     Lazy::new(|| Registry::new("instance:", ErrorCode::InvalidInstanceHandle));
+
+pub type SharedStore = Arc<Mutex<Option<Store<HostState>>>>;
 
 pub struct InstanceEntry {
     store: SharedStore,
@@ -62,8 +66,45 @@ pub struct InstanceEntry {
     /// Whether the last call made with `call` ran longer than a slice: the next one then
     /// starts on the pool.
     last_call_was_long: Arc<AtomicBool>,
-    /// The code the instance runs (for its guest profiles).
-    module: Arc<wasmtime::Module>,
+    /// The code the instance runs (for its guest profiles); `None` for a component.
+    module: Option<Arc<wasmtime::Module>>,
+    /// A component instance's exported functions (its `exports` are then empty).
+    pub component: Option<Arc<ComponentExports>>,
+}
+
+/// What a new instance is made of, besides its store (see `register`).
+pub(crate) struct Parts {
+    pub closed: Arc<CancelToken>,
+    pub pipes: OutputPipes,
+    pub exports: Exports,
+    pub component: Option<ComponentExports>,
+    pub default_timeout: Option<Duration>,
+    pub metering: Metering,
+    pub needs_async: bool,
+    pub ceilings: Ceilings,
+    pub js_host_functions: bool,
+    pub module: Option<Arc<wasmtime::Module>>,
+}
+
+/// Registers a new instance whose store is ready; returns its id.
+pub(crate) fn register(mut store: Store<HostState>, parts: Parts) -> String {
+    let id = INSTANCES.next_id();
+    store.data_mut().instance_id = Some(Arc::from(INSTANCES.format_id(id)));
+    let entry = InstanceEntry {
+        store: Arc::new(Mutex::new(Some(store))),
+        closed: parts.closed,
+        pipes: parts.pipes,
+        exports: Arc::new(parts.exports),
+        default_timeout: parts.default_timeout,
+        metering: parts.metering,
+        needs_async: parts.needs_async,
+        ceilings: parts.ceilings,
+        js_host_functions: parts.js_host_functions,
+        last_call_was_long: Arc::default(),
+        module: parts.module,
+        component: parts.component.map(Arc::new),
+    };
+    INSTANCES.insert(id, Arc::new(entry))
 }
 
 pub fn get(id: &str) -> WasmResult<Arc<InstanceEntry>> {
@@ -103,12 +144,7 @@ pub async fn instantiate(
     check_instance_count(&ceilings)?;
     let js_host_functions = !host.functions.is_empty();
     let limits = ceilings.apply_to_instance(asked);
-    let metering = if module.trusted() {
-        refuse_stopping_limits(&limits)?;
-        Metering::Trusted
-    } else {
-        metering_for(&limits)
-    };
+    let metering = metering_of(module.trusted(), &limits)?;
     let imports_functions = module.imports_functions();
     let needs_async = metering == Metering::Fuel || imports_functions;
     let code = module.code(metering)?;
@@ -169,25 +205,33 @@ pub async fn instantiate(
             return Err(exited_while_instantiating());
         }
     }
-    let id = INSTANCES.next_id();
-    store.data_mut().instance_id = Some(Arc::from(INSTANCES.format_id(id)));
-    let entry = InstanceEntry {
-        store: Arc::new(Mutex::new(Some(store))),
+    let parts = Parts {
         closed,
         pipes,
-        exports: Arc::new(exports),
+        exports,
+        component: None,
         default_timeout: limits.timeout,
         metering,
         needs_async,
         ceilings,
         js_host_functions,
-        last_call_was_long: Arc::default(),
-        module: code.module.clone(),
+        module: Some(code.module.clone()),
     };
-    Ok(INSTANCES.insert(id, Arc::new(entry)))
+    Ok(register(store, parts))
 }
 
-fn check_instance_count(ceilings: &Ceilings) -> WasmResult<()> {
+/// The metering of a new instance: none for trusted code (which refuses limits that need
+/// checks), fuel when it has fuel, else the epoch only.
+pub(crate) fn metering_of(trusted: bool, limits: &InstanceLimits) -> WasmResult<Metering> {
+    if trusted {
+        refuse_stopping_limits(limits)?;
+        Ok(Metering::Trusted)
+    } else {
+        Ok(metering_for(limits))
+    }
+}
+
+pub(crate) fn check_instance_count(ceilings: &Ceilings) -> WasmResult<()> {
     match ceilings.max_instances {
         Some(max) if INSTANCES.len() as u64 >= max => Err(WasmError::new(
             ErrorCode::InstantiateError,
@@ -211,10 +255,78 @@ impl InstanceEntry {
         impl Future<Output = WasmResult<Vec<Val>>> + Send + 'static,
         Option<Arc<EarlyOutcome>>,
     )> {
-        let mut plan = self.plan_call(func, limits)?;
+        let code = CallExport {
+            func: func.func,
+            params,
+            result_count: func.results.len(),
+        };
+        self.run_call(&func.name, code, limits)
+    }
+
+    /// Calls a component's exported function; as `call`.
+    #[allow(clippy::type_complexity)]
+    pub fn call_component(
+        &self,
+        func: &ExportedFn,
+        params: Vec<ComponentVal>,
+        limits: CallLimits,
+    ) -> WasmResult<(
+        impl Future<Output = WasmResult<Vec<ComponentVal>>> + Send + 'static,
+        Option<Arc<EarlyOutcome>>,
+    )> {
+        let code = CallComponentExport {
+            func: func.func,
+            params,
+            result_count: usize::from(func.result.is_some()),
+        };
+        self.run_call(&func.name, code, limits)
+    }
+
+    /// Drops a resource JS holds of this component instance, running its destructor in the
+    /// guest (in its turn, like a call). A handle already dropped or given away is a no-op.
+    pub fn drop_resource(
+        &self,
+        handle: u32,
+    ) -> WasmResult<impl Future<Output = WasmResult<()>> + Send + 'static> {
+        let component = self.component.as_ref().ok_or_else(|| {
+            WasmError::new(ErrorCode::CallError, "this instance is not a component's")
+        })?;
+        let running = match component.resources.find(handle, true) {
+            Some(resource) => {
+                let name: Arc<str> = Arc::from("[resource-drop]");
+                Some(
+                    self.run_call(&name, DropResource(resource), CallLimits::default())?
+                        .0,
+                )
+            }
+            None => None,
+        };
+        Ok(async move {
+            match running {
+                Some(running) => running.await.map(|_| ()),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Runs a call's guest code in its turn, under its plan (the one way every call goes).
+    #[allow(clippy::type_complexity)]
+    fn run_call<V, G>(
+        &self,
+        name: &Arc<str>,
+        code: G,
+        limits: CallLimits,
+    ) -> WasmResult<(
+        impl Future<Output = WasmResult<Vec<V>>> + Send + 'static,
+        Option<Arc<EarlyOutcome>>,
+    )>
+    where
+        V: Send + 'static,
+        G: GuestCode<Output = Vec<V>> + 'static,
+    {
+        let mut plan = self.plan_call(name, limits)?;
         let early = self.js_host_functions.then(Arc::<EarlyOutcome>::default);
         plan.early = early.clone();
-        let (wasm_func, result_count) = (func.func, func.results.len());
         let was_long = self.last_call_was_long.clone();
         // A call's first slice runs on the JS thread, which is right for tiny calls but only
         // delays the event loop when long calls are about: then the call starts on the pool.
@@ -235,11 +347,6 @@ impl InstanceEntry {
             }
             let store = guard.as_mut().ok_or_else(dropped_error)?;
             let started = Instant::now();
-            let code = CallExport {
-                func: wasm_func,
-                params,
-                result_count,
-            };
             let finished = call::enter(store, plan, code)
                 .await
                 .map_err(|e| pipes.explain(e));
@@ -267,7 +374,7 @@ impl InstanceEntry {
         params: &[Val],
         results: &mut [Val],
     ) -> WasmResult<usize> {
-        let plan = self.plan_call(func, CallLimits::default())?;
+        let plan = self.plan_call(&func.name, CallLimits::default())?;
         let mut guard = self.store.try_lock().map_err(|_| busy_error())?;
         if self.closed.is_cancelled() {
             guard.take();
@@ -309,7 +416,7 @@ impl InstanceEntry {
         self.needs_async
     }
 
-    fn plan_call(&self, func: &ExportFunc, limits: CallLimits) -> WasmResult<Plan> {
+    fn plan_call(&self, name: &Arc<str>, limits: CallLimits) -> WasmResult<Plan> {
         let limits = self.ceilings.apply_to_call(limits);
         if self.metering == Metering::Trusted {
             refuse_stopping_call(&limits)?;
@@ -322,7 +429,7 @@ impl InstanceEntry {
         let timed = timeout.is_some() || limits.cancel.is_some() || self.metering == Metering::Fuel;
         let invoked = timed.then(Instant::now);
         Ok(Plan {
-            entering: Entering::Call(func.name.clone()),
+            entering: Entering::Call(name.clone()),
             fuel: limits.fuel,
             deadline: invoked.zip(timeout).and_then(|(at, t)| at.checked_add(t)),
             cancel: limits.cancel,
@@ -398,7 +505,12 @@ impl InstanceEntry {
                  samples at",
             ));
         }
-        let module = self.module.clone();
+        let Some(module) = self.module.clone() else {
+            return Err(WasmError::new(
+                ErrorCode::CallError,
+                "guest profiles are taken of module instances only, not of components",
+            ));
+        };
         Ok(self.with_store(move |store, _| profile::start(store, &module, interval)))
     }
 
@@ -576,7 +688,7 @@ impl GuestCode for Initialize {
 }
 
 /// A start function that ended its program with exit status 0 leaves no instance.
-fn exited_while_instantiating() -> WasmError {
+pub(crate) fn exited_while_instantiating() -> WasmError {
     WasmError::new(
         ErrorCode::InstantiateError,
         "instantiation failed: the start function ended the program (exit status 0)",

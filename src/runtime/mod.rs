@@ -6,6 +6,7 @@ pub mod buffers;
 pub mod call;
 pub mod compile_helper;
 pub mod compile_limits;
+pub mod component;
 pub mod coredump;
 pub mod engine;
 pub mod exports;

@@ -8,6 +8,7 @@ use once_cell::sync::{Lazy, OnceCell};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_limits::{Budget, CompileLimits};
+use crate::runtime::component::{self, compiled::ComponentEntry};
 use crate::runtime::engine::{Metering, Tier};
 use crate::runtime::module_types;
 use crate::runtime::registry::Registry;
@@ -15,9 +16,44 @@ use crate::runtime::tiers::{self, CompiledModule, Optimization, Tiered};
 use crate::sandbox;
 use crate::sandbox::checked_open;
 
-/// Every live module, by id.
-pub static MODULES: Lazy<Registry<ModuleEntry>> =
+/// Every live module and component, by id.
+pub static MODULES: Lazy<Registry<Compiled>> =
     Lazy::new(|| Registry::new("module:", ErrorCode::InvalidModuleHandle));
+
+/// What a compile made: a core module or a component.
+pub enum Compiled {
+    Module(Arc<ModuleEntry>),
+    Component(Arc<ComponentEntry>),
+}
+
+impl Compiled {
+    /// The core module, or an error saying that `what` is for core modules only.
+    pub fn module(&self, what: &str) -> WasmResult<&Arc<ModuleEntry>> {
+        match self {
+            Compiled::Module(module) => Ok(module),
+            Compiled::Component(_) => Err(WasmError::new(
+                ErrorCode::CompileError,
+                format!("{what} is for core modules, and this is a component"),
+            )),
+        }
+    }
+
+    /// "module" or "component".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Compiled::Module(_) => "module",
+            Compiled::Component(_) => "component",
+        }
+    }
+
+    /// Where its code came from: "memory", "disk" (the cache) or "compiled".
+    pub fn origin(&self) -> &'static str {
+        match self {
+            Compiled::Module(module) => module.origin(),
+            Compiled::Component(component) => component.origin().name(),
+        }
+    }
+}
 
 pub struct ModuleEntry {
     /// The binary, kept to compile the fuel-metered variant when an instance first needs it
@@ -162,6 +198,12 @@ fn compile_checked(source: Vec<u8>, budget: Budget, variants: Variants) -> WasmR
     };
     budget.check_functions(&binary)?;
     let binary: Arc<[u8]> = binary.into();
+    if component::is_component(&binary) {
+        let fuel = fuel || every_instance_metered();
+        let entry = ComponentEntry::compile(binary, budget, trusted, fuel)?;
+        let id = MODULES.next_id();
+        return Ok(MODULES.insert(id, Arc::new(Compiled::Component(Arc::new(entry)))));
+    }
     let metering = if trusted {
         Metering::Trusted
     } else {
@@ -179,7 +221,7 @@ fn compile_checked(source: Vec<u8>, budget: Budget, variants: Variants) -> WasmR
         entry.tiered(Metering::Fuel)?;
     }
     let id = MODULES.next_id();
-    Ok(MODULES.insert(id, Arc::new(entry)))
+    Ok(MODULES.insert(id, Arc::new(Compiled::Module(Arc::new(entry)))))
 }
 
 /// Whether the manifest in force gives every instance fuel (`max_fuel`).
@@ -302,7 +344,7 @@ pub fn drop_module(id: &str) -> WasmResult<()> {
     MODULES.remove(id).map(|_| ())
 }
 
-pub fn get(id: &str) -> WasmResult<Arc<ModuleEntry>> {
+pub fn get(id: &str) -> WasmResult<Arc<Compiled>> {
     MODULES.get(id)
 }
 

@@ -44,6 +44,15 @@ impl HostState {
     }
 }
 
+/// Components reach WASI 0.2 through this view of the same context a module's WASI uses.
+impl wasmtime_wasi::WasiView for HostState {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        self.wasi
+            .get_or_insert_with(crate::wasi::unused_context)
+            .ctx()
+    }
+}
+
 pub fn metering_for(limits: &InstanceLimits) -> Metering {
     if limits.fuel.is_some() {
         Metering::Fuel

@@ -1,0 +1,314 @@
+// Components: compile, instantiate with host imports, call with every WIT type in both
+// directions, resources, errors, limits while a host function waits, and WASI 0.2 commands.
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import { ErrorCode, WasmError, compile, compileFile, componentWorld, dropModule, instantiate, moduleKind, run } from '../index.mjs'
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/components/', import.meta.url))
+const TYPES = join(FIXTURES, 'types.wasm')
+const COMMAND = join(FIXTURES, 'command.wasm')
+const API = 'test:types/api'
+
+function hostFor(log = []) {
+  return {
+    'test:types/host': {
+      log(msg) {
+        log.push(msg)
+      },
+      async fetchValue(key) {
+        if (key === 'missing') throw new WasmError(ErrorCode.CallError, 'not found', { payload: `no ${key}` })
+        return `value of ${key}`
+      },
+      addOne: (x) => x + 1n,
+      tick: (n) => n * 2,
+    },
+  }
+}
+
+async function typesInstance(options = {}, log = []) {
+  const id = await compileFile(TYPES)
+  return instantiate(id, { imports: hostFor(log), ...options })
+}
+
+test('compile tells a component from a module, and its world lists WIT types', async () => {
+  const id = await compileFile(TYPES)
+  assert.equal(moduleKind(id), 'component')
+  const world = componentWorld(id)
+  const host = world.imports.find((i) => i.name === 'test:types/host')
+  assert.equal(host.kind, 'interface')
+  assert.deepEqual(host.functions.map((f) => f.wit), [
+    'func(msg: string)',
+    'func(key: string) -> result<string, string>',
+    'func(x: u64) -> u64',
+    'func(n: u32) -> u32',
+  ])
+  const greet = world.exports.find((e) => e.name === 'greet')
+  assert.equal(greet.wit, 'func(name: string) -> string')
+  const api = world.exports.find((e) => e.name === API)
+  assert.deepEqual(api.resources, ['counter'])
+  assert.ok(api.functions.some((f) => f.name === '[method]counter.increment'))
+  const moduleId = await compile('(module)')
+  assert.equal(moduleKind(moduleId), 'module')
+})
+
+test('component WAT text compiles and runs', async () => {
+  const id = await compile(`(component
+    (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+    (core instance $i (instantiate $m))
+    (func (export "add") (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add"))))`)
+  assert.equal(moduleKind(id), 'component')
+  const instance = await instantiate(id)
+  assert.equal(await instance.call('add', 2, 40), 42)
+  await instance.drop()
+})
+
+test('top-level and interface functions, by kebab-case or camelCase name', async () => {
+  const instance = await typesInstance()
+  assert.equal(await instance.call('greet', 'Ada'), 'Hello, Ada!')
+  assert.equal(await instance.call('add', 2147483647, 1), -2147483648)
+  assert.equal(await instance.call(`${API}#echo-string`, 'héllo 🌍'), 'héllo 🌍')
+  assert.equal(await instance.call(`${API}#echoString`, ''), '')
+  await instance.drop()
+})
+
+test('every WIT type round-trips with jco representations', async () => {
+  const instance = await typesInstance()
+  const echo = (name, value) => instance.call(`${API}#echo-${name}`, value)
+  assert.equal(await echo('bool', true), true)
+  assert.equal(await echo('s8', -128), -128)
+  assert.equal(await echo('u8', 255), 255)
+  assert.equal(await echo('s16', -32768), -32768)
+  assert.equal(await echo('u16', 65535), 65535)
+  assert.equal(await echo('s32', -5), -5)
+  assert.equal(await echo('u32', 4294967295), 4294967295)
+  assert.equal(await echo('s64', -(2n ** 63n)), -(2n ** 63n))
+  assert.equal(await echo('u64', 2n ** 64n - 1n), 2n ** 64n - 1n)
+  assert.equal(await echo('u64', 7), 7n) // a safe-integer Number is taken for a 64-bit integer
+  assert.equal(await echo('f32', 1.5), 1.5)
+  assert.ok(Number.isNaN(await echo('f64', NaN)))
+  assert.equal(await echo('char', '🌍'), '🌍')
+  assert.deepEqual(await echo('bytes', new Uint8Array([1, 2, 255])), new Uint8Array([1, 2, 255]))
+  assert.deepEqual(await echo('bytes', [3, 4]), new Uint8Array([3, 4]))
+  assert.deepEqual(await echo('nums', new Uint32Array([0, 4294967295])), new Uint32Array([0, 4294967295]))
+  assert.deepEqual(await echo('strings', ['a', '', 'ç']), ['a', '', 'ç'])
+  const point = { x: 1, y: -2, labelText: 'lbl' }
+  assert.deepEqual(await echo('point', point), point)
+  assert.deepEqual(await echo('shape', { tag: 'circle', val: 2.5 }), { tag: 'circle', val: 2.5 })
+  assert.deepEqual(await echo('shape', { tag: 'rect', val: point }), { tag: 'rect', val: point })
+  assert.deepEqual(await echo('shape', { tag: 'empty' }), { tag: 'empty' })
+  assert.equal(await echo('color', 'blue-ish'), 'blue-ish')
+  assert.deepEqual(await echo('perms', { read: true, execAll: true }), { read: true, write: false, execAll: true })
+  assert.equal(await echo('option', 5), 5)
+  assert.equal(await echo('option', undefined), undefined)
+  assert.deepEqual(await echo('nested', { tag: 'some', val: 'x' }), { tag: 'some', val: 'x' })
+  assert.deepEqual(await echo('nested', { tag: 'none' }), { tag: 'none' })
+  assert.equal(await echo('nested', undefined), undefined)
+  assert.deepEqual(await echo('tuple', [7, 'seven', false]), [7, 'seven', false])
+  const bag = {
+    items: [point, { x: 0, y: 0, labelText: '' }],
+    tags: ['t1'],
+    bytes: new Uint8Array([9]),
+    nums: new Uint32Array([1, 2]),
+    floats: new Float64Array([0.5]),
+    big: new BigInt64Array([-1n, 2n]),
+    maybe: 'here',
+    pair: [8, 'eight'],
+  }
+  assert.deepEqual(await echo('bag', bag), bag)
+  assert.equal(await instance.call(`${API}#describe`, point, 'blue-ish', 1.5), 'lbl@(1,-2) blue-ish x1.5')
+  await instance.drop()
+})
+
+test('a function returning result: the ok value, or a rejection carrying the error payload', async () => {
+  const instance = await typesInstance()
+  assert.equal(await instance.call(`${API}#checked-div`, 7, 2), 3)
+  await assert.rejects(instance.call(`${API}#checked-div`, 1, 0), (error) => {
+    assert.ok(error instanceof WasmError)
+    assert.equal(error.code, ErrorCode.CallError)
+    assert.equal(error.payload, 'division by zero')
+    assert.match(error.message, /division by zero/)
+    return true
+  })
+  assert.equal(await instance.call(`${API}#try-unit`, false), undefined)
+  await assert.rejects(instance.call(`${API}#try-unit`, true), (error) => error.payload === 'blue-ish')
+  await instance.drop()
+})
+
+test('wrong shapes are a 5007 naming the path inside the value', async () => {
+  const instance = await typesInstance()
+  const rejects = (name, args, pattern) =>
+    assert.rejects(instance.call(`${API}#${name}`, ...args), (error) => {
+      assert.equal(error.code, ErrorCode.TypeError, error.message)
+      assert.match(error.message, pattern)
+      return true
+    })
+  await rejects('echo-bag', [{ items: [{ x: 1, y: 2, labelText: 3 }] }], /arg 0\.items\[0\]\.labelText: expected string, got the number 3/)
+  await rejects('echo-u8', [256], /arg 0: expected an integer from 0 to 255/)
+  await rejects('echo-u8', [1.5], /arg 0: expected an integer/)
+  await rejects('echo-s64', [2n ** 63n], /arg 0: expected a BigInt/)
+  await rejects('echo-char', ['ab'], /one character/)
+  await rejects('echo-color', ['purple'], /arg 0: expected one of "red", "green", "blue-ish", got "purple"/)
+  await rejects('echo-shape', [{ tag: 'square' }], /arg 0\.tag: expected one of/)
+  await rejects('echo-tuple', [[1, 'x']], /an array of 3 items/)
+  await rejects('echo-bool', [1], /expected boolean/)
+  await rejects('echo-bytes', [new Uint16Array(2)], /typed array of another kind/)
+  await rejects('echo-string', [], /takes 1 argument/)
+  await assert.rejects(instance.call('nope'), (error) => error.code === ErrorCode.ExportNotFound && /greet/.test(error.message))
+  // The instance is still usable.
+  assert.equal(await instance.call('greet', 'ok'), 'Hello, ok!')
+  await instance.drop()
+})
+
+test('host imports: sync and async JS functions, results and thrown errors as WIT results', async () => {
+  const log = []
+  const instance = await typesInstance({}, log)
+  assert.equal(await instance.call(`${API}#call-host`, 'k'), 'ok:value of k')
+  assert.equal(await instance.call(`${API}#call-host`, 'missing'), 'err:no missing')
+  assert.deepEqual(log, ['looking up k', 'looking up missing'])
+  assert.equal(await instance.call(`${API}#host-add`, 40n), 42n)
+  assert.equal(await instance.call(`${API}#host-ticks`, 100), 9900)
+  await instance.drop()
+})
+
+test('a host function returning the wrong type fails the call with a 5007 naming it', async () => {
+  const id = await compileFile(TYPES)
+  const host = hostFor()
+  host['test:types/host'].addOne = () => 'not a number'
+  const instance = await instantiate(id, { imports: host })
+  await assert.rejects(instance.call(`${API}#host-add`, 1n), (error) => {
+    assert.match(error.message, /add-one/)
+    assert.match(error.message, /expected a BigInt/)
+    return true
+  })
+  await instance.drop()
+})
+
+test('missing imports fail instantiation naming them; unknownImports: "trap" instantiates', async () => {
+  const id = await compileFile(TYPES)
+  await assert.rejects(instantiate(id), (error) => error.code === ErrorCode.InstantiateError && /test:types\/host/.test(error.message))
+  await assert.rejects(instantiate(id, { imports: { 'test:types/host': { nope() {} } } }), /does not import/)
+  const instance = await instantiate(id, { unknownImports: 'trap' })
+  assert.equal(await instance.call('greet', 'x'), 'Hello, x!')
+  await assert.rejects(instance.call(`${API}#host-add`, 1n), (error) => error.code === ErrorCode.CallError)
+  await instance.drop()
+})
+
+test('resources: constructor, methods, statics, lists of resources, borrow and drop', async () => {
+  const instance = await typesInstance()
+  const counter = await instance.call(`${API}#[constructor]counter`, 5)
+  assert.equal(counter.resource, 'counter')
+  assert.equal(await counter.increment(3), 8)
+  assert.equal(await counter.value(), 8)
+  assert.equal(await instance.call(`${API}#sum-counter`, counter), 8)
+  const other = await instance.call(`${API}#[constructor]counter`, 2)
+  const merged = await instance.call(`${API}#[static]counter.merge`, counter, other)
+  assert.equal(await merged.value(), 10)
+  const many = await instance.call(`${API}#make-counters`, 3)
+  assert.deepEqual(await Promise.all(many.map((c) => c.value())), [0, 1, 2])
+  for (const c of [counter, other, merged, ...many]) await c.drop()
+  await assert.rejects(counter.value(), (error) => error.code === ErrorCode.TypeError && /dropped/.test(error.message))
+  await instance.drop()
+})
+
+test('limits: a deadline and an abort stop a spinning call; fuel runs out; a trap is a 5002', async () => {
+  // After a trap or a stop the component model forbids entering the instance again: each
+  // case gets its own instance, and the next call says why it cannot run.
+  const fresh = () => typesInstance({ limits: { fuel: 1_000_000_000 } })
+  let instance = await fresh()
+  await assert.rejects(instance.invoke(`${API}#spin`, [], { timeoutMs: 50 }), (error) => error.code === ErrorCode.FuelExhausted && error.reason === 'timeout')
+  await assert.rejects(instance.call('greet', 'x'), (error) => error.code === ErrorCode.CallError && /instantiate it anew/.test(error.message))
+  await instance.drop()
+  instance = await fresh()
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 30)
+  await assert.rejects(instance.invoke(`${API}#spin`, [], { signal: controller.signal }), { name: 'AbortError' })
+  await instance.drop()
+  instance = await fresh()
+  await assert.rejects(instance.invoke(`${API}#spin`, [], { fuel: 10_000 }), (error) => error.code === ErrorCode.FuelExhausted && error.reason === 'fuel')
+  await instance.drop()
+  instance = await fresh()
+  await assert.rejects(instance.call(`${API}#trap`), (error) => error.code === ErrorCode.CallError && /unreachable/.test(error.message))
+  await instance.drop()
+})
+
+test('limits: a deadline stops a call whose host function never answers', async () => {
+  const id = await compileFile(TYPES)
+  const host = hostFor()
+  host['test:types/host'].fetchValue = () => new Promise(() => {})
+  const instance = await instantiate(id, { imports: host })
+  const started = Date.now()
+  await assert.rejects(instance.invoke(`${API}#call-host`, ['k'], { timeoutMs: 100 }), (error) => error.reason === 'timeout')
+  assert.ok(Date.now() - started < 5000)
+  await instance.drop()
+})
+
+test('limits: the memory budget bounds a component', async () => {
+  const instance = await typesInstance({ limits: { maxMemoryBytes: 8 * 1024 * 1024 } })
+  assert.equal(await instance.call(`${API}#allocate`, 1), 1)
+  const big = await instance.call(`${API}#allocate`, 64).catch((error) => error)
+  assert.ok(big === 0 || big instanceof WasmError, `allocating past the budget: ${big}`)
+  await instance.drop()
+})
+
+test('getExports lists functions with WIT signatures and interfaces with theirs', async () => {
+  const instance = await typesInstance()
+  const exports = await instance.getExports()
+  const greet = exports.find((e) => e.name === 'greet')
+  assert.deepEqual(greet.params, [{ name: 'name', type: { kind: 'string' } }])
+  const api = exports.find((e) => e.name === API)
+  assert.equal(api.kind, 'interface')
+  assert.equal(api.functions.find((f) => f.name === 'checked-div').wit, 'func(a: s32, b: s32) -> result<s32, string>')
+  await instance.drop()
+})
+
+test('run() runs a wasi:cli/command component: args, env, preopens, stdin, stderr, exit status', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-component-'))
+  try {
+    writeFileSync(join(dir, 'in.txt'), 'file contents\n')
+    let result = await run(COMMAND, { args: ['command', 'echo-args', 'a b', 'c'] })
+    assert.equal(result.exitCode, 0)
+    assert.equal(Buffer.from(result.stdout).toString(), 'command\necho-args\na b\nc\n')
+    result = await run(COMMAND, { args: ['command', 'env', 'GREETING'], env: { GREETING: 'hi' } })
+    assert.equal(Buffer.from(result.stdout).toString().trim(), 'hi')
+    result = await run(COMMAND, { args: ['command', 'cat', '/data/in.txt'], preopens: { '/data': dir } })
+    assert.equal(Buffer.from(result.stdout).toString(), 'file contents\n')
+    result = await run(COMMAND, { args: ['command', 'write', '/data/out.txt', 'written'], preopens: { '/data': dir } })
+    assert.equal(result.exitCode, 0)
+    assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'written')
+    result = await run(COMMAND, { args: ['command', 'write', '/data/out2.txt', 'x'], preopens: { '/data': { path: dir, readonly: true } } })
+    assert.equal(result.exitCode, 1)
+    result = await run(COMMAND, { args: ['command', 'stdin'], stdin: 'shout' })
+    assert.equal(Buffer.from(result.stdout).toString(), 'SHOUT')
+    result = await run(COMMAND, { args: ['command', 'stderr', 'oops'] })
+    assert.equal(Buffer.from(result.stderr).toString(), 'oops\n')
+    // WASI 0.2's exit takes success or failure: any non-zero status is 1 (as in wasmtime).
+    result = await run(COMMAND, { args: ['command', 'exit', '7'] })
+    assert.equal(result.exitCode, 1)
+    result = await run(COMMAND, { args: ['command', 'cat', '/etc/passwd'] })
+    assert.equal(result.exitCode, 1)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('run() stops a command component sleeping in the host or spinning at its deadline', async () => {
+  for (const args of [['command', 'sleep', '60000'], ['command', 'spin']]) {
+    const started = Date.now()
+    await assert.rejects(run(COMMAND, { args, limits: { timeoutMs: 100 } }), (error) => error.reason === 'timeout')
+    assert.ok(Date.now() - started < 10_000, args.join(' '))
+  }
+})
+
+test('the cache serves a component compiled before', async () => {
+  const bytes = readFileSync(TYPES)
+  const first = await compile(bytes)
+  const second = await compile(bytes)
+  assert.equal(moduleKind(second), 'component')
+  await dropModule(first)
+  await dropModule(second)
+})

@@ -1,0 +1,259 @@
+'use strict'
+// Components: calls by WIT type, their exports described, resources as objects, and host
+// functions for their imports. Values are converted by the core (src/api/component_values.rs,
+// jco's representations); this file adds what JS does better: a function's own `result` is
+// its value or a rejection carrying the error's payload, resources become objects with their
+// methods, and host functions whose import returns a `result` may return the ok value or throw.
+
+const native = require('./native.js')
+const { ErrorCode, WasmError, invoke, invokeAsync } = require('./errors.js')
+const { describe, requireArray, requireString } = require('./arguments.js')
+const { requireInstanceId } = require('./handles.js')
+const { refuseReentry, waitingInstances, hostImports } = require('./host-calls.js')
+const { settleAfterOutput } = require('./output.js')
+const { callWithSignal } = require('./call-options.js')
+const { resourceHandleKey } = require('./constants.js')
+const { componentWorld } = require('./modules.js')
+
+// Instance id -> 'component' | 'module', asked once.
+const kinds = new Map()
+
+function isComponentInstance(instanceId) {
+  let kind = kinds.get(instanceId)
+  if (kind === undefined) {
+    kind = invoke(native.instanceKind, instanceId)
+    kinds.set(instanceId, kind)
+  }
+  return kind === 'component'
+}
+
+function forgetComponentInstance(instanceId) {
+  kinds.delete(instanceId)
+  functionTypes.delete(instanceId)
+}
+
+// Instance id -> Map(name -> the function's description { name, params, result, wit }).
+const functionTypes = new Map()
+
+function functionType(instanceId, name) {
+  let functions = functionTypes.get(instanceId)
+  if (functions === undefined) {
+    functions = new Map()
+    functionTypes.set(instanceId, functions)
+  }
+  let type = functions.get(name)
+  if (type === undefined) {
+    type = JSON.parse(invoke(native.componentFunction, instanceId, name))
+    functions.set(name, type)
+  }
+  return type
+}
+
+// Calls a component's function: `greet`, or `pkg:name/interface#function`.
+async function callComponent(instanceId, name, args = [], options = undefined, owner = undefined) {
+  requireInstanceId(instanceId)
+  requireString(name, 'export name')
+  refuseReentry(instanceId)
+  requireArray(args)
+  const type = functionType(instanceId, name)
+  const upstream = waitingInstances()
+  const pending = callWithSignal(native.callComponent, instanceId, name, [...args], options, upstream)
+  const value = await settleAfterOutput(instanceId, pending)
+  const lifted = type.result === null ? undefined : liftResources(value, type.result, instanceId, name, owner)
+  // A WASI program that exits with status 0 returns nothing.
+  if (type.result?.kind !== 'result' || lifted === undefined) return lifted
+  if (lifted.tag === 'err') {
+    throw new WasmError(ErrorCode.CallError, `call to ${JSON.stringify(name)} returned an error: ${summary(lifted.val)}`, { payload: lifted.val })
+  }
+  return lifted.val
+}
+
+function summary(payload) {
+  if (payload === undefined) return '(no payload)'
+  if (typeof payload === 'string') return payload
+  if (typeof payload === 'object' && payload !== null && typeof payload.tag === 'string') return payload.tag
+  try {
+    return JSON.stringify(payload, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))
+  } catch {
+    return describe(payload)
+  }
+}
+
+// Wraps the resource handles inside `value` (of WIT type `type`) into ComponentResource objects.
+function liftResources(value, type, instanceId, calledName, owner) {
+  if (!mentionsResource(type)) return value
+  const interfaceName = calledName.includes('#') ? calledName.slice(0, calledName.lastIndexOf('#')) : ''
+  const lift = (v, t) => {
+    if (v === undefined || v === null) return v
+    switch (t.kind) {
+      case 'own':
+      case 'borrow':
+        return new ComponentResource(instanceId, v[resourceHandleKey], t.resource, interfaceName, owner)
+      case 'list':
+        return Array.isArray(v) ? v.map((item) => lift(item, t.element)) : v
+      case 'option':
+        return t.some.kind === 'option' ? (v.tag === 'some' ? { tag: 'some', val: lift(v.val, t.some) } : v) : lift(v, t.some)
+      case 'result': {
+        const inner = v.tag === 'ok' ? t.ok : t.err
+        return inner ? { tag: v.tag, val: lift(v.val, inner) } : v
+      }
+      case 'record':
+        for (const field of t.fields) v[camelCase(field.name)] = lift(v[camelCase(field.name)], field.type)
+        return v
+      case 'tuple':
+        return v.map((item, i) => lift(item, t.types[i]))
+      case 'variant': {
+        const found = t.cases.find((c) => c.name === v.tag)
+        return found?.type ? { tag: v.tag, val: lift(v.val, found.type) } : v
+      }
+      default:
+        return v
+    }
+  }
+  return lift(value, type)
+}
+
+function mentionsResource(type) {
+  if (type === null || type === undefined) return false
+  switch (type.kind) {
+    case 'own':
+    case 'borrow':
+      return true
+    case 'list':
+    case 'fixed-list':
+      return mentionsResource(type.element)
+    case 'option':
+      return mentionsResource(type.some)
+    case 'result':
+      return mentionsResource(type.ok) || mentionsResource(type.err)
+    case 'record':
+      return type.fields.some((f) => mentionsResource(f.type))
+    case 'tuple':
+      return type.types.some(mentionsResource)
+    case 'variant':
+      return type.cases.some((c) => mentionsResource(c.type))
+    default:
+      return false
+  }
+}
+
+function camelCase(name) {
+  return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase())
+}
+
+// A resource a component gave to JS. Its methods are the interface's `[method]NAME.*`
+// functions, in camelCase; drop() (or `using` / `await using`) runs its destructor.
+class ComponentResource {
+  #instanceId
+  #owner
+  constructor(instanceId, handle, resource, interfaceName, owner) {
+    Object.defineProperty(this, resourceHandleKey, { value: handle, enumerable: false })
+    this.#instanceId = instanceId
+    this.#owner = owner // keeps the Instance (and so the instance) alive while this is used
+    Object.defineProperty(this, 'resource', { value: resource, enumerable: true })
+    const prefix = `${interfaceName === '' ? '' : `${interfaceName}#`}[method]${resource}.`
+    for (const method of methodsOf(instanceId, interfaceName, resource)) {
+      Object.defineProperty(this, camelCase(method), {
+        value: (...args) => callComponent(instanceId, `${prefix}${method}`, [this, ...args], undefined, owner),
+        enumerable: false,
+      })
+    }
+  }
+  async drop() {
+    await invokeAsync(native.dropComponentResource, this.#instanceId, this[resourceHandleKey])
+  }
+  [Symbol.dispose ?? Symbol.for('nodejs.dispose')]() {
+    this.drop().catch(() => {})
+  }
+  async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
+    try {
+      await this.drop()
+    } catch (error) {
+      if (error?.code !== ErrorCode.InvalidInstanceHandle) throw error
+    }
+  }
+}
+
+// The names of a resource's methods (kebab-case), from the instance's exports.
+function methodsOf(instanceId, interfaceName, resource) {
+  const exports = componentExports(instanceId)
+  const functions = interfaceName === '' ? exports.filter((e) => e.kind === 'function') : exports.find((e) => e.name === interfaceName)?.functions ?? []
+  const prefix = `[method]${resource}.`
+  return functions.filter((f) => f.name.startsWith(prefix)).map((f) => f.name.slice(prefix.length))
+}
+
+const exportsByInstance = new Map()
+
+// A component instance's exports: [{ kind: 'function', name, params, result, wit },
+// { kind: 'interface', name, functions, resources }], with types as the core describes them.
+function componentExports(instanceId) {
+  let exports = exportsByInstance.get(instanceId)
+  if (exports === undefined) {
+    exports = JSON.parse(invoke(native.componentExports, instanceId))
+    exportsByInstance.set(instanceId, exports)
+  }
+  return exports
+}
+
+// A component's imports from JS: { "pkg:name/interface": { fn() {} }, topLevelFn() {} }.
+// Functions whose import returns a `result` may return the ok value (or a Promise of it) and
+// throw for the error: a thrown WasmError's `payload`, else the thrown value, is the payload.
+function componentHostImports(given, self, moduleId) {
+  if (given === undefined || given === null) return undefined
+  if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
+  const world = componentWorld(moduleId)
+  const namespaces = {}
+  for (const [key, value] of Object.entries(given)) {
+    if (typeof value === 'function') {
+      namespaces[''] ??= {}
+      namespaces[''][key] = wrapForResult(value, importedFunction(world, '', key))
+    } else if (value !== null && typeof value === 'object') {
+      namespaces[key] = {}
+      for (const [name, implementation] of Object.entries(value)) {
+        namespaces[key][name] = typeof implementation === 'function' ? wrapForResult(implementation, importedFunction(world, key, name)) : implementation
+      }
+    } else {
+      throw new WasmError(ErrorCode.InstantiateError, `imports.${key} must be an object of functions or a function, got ${describe(value)}`)
+    }
+  }
+  return hostImports(namespaces, self)
+}
+
+function importedFunction(world, interfaceName, name) {
+  const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+  const functions = interfaceName === '' ? world.imports.filter((i) => i.kind === 'function') : world.imports.find((i) => i.name === interfaceName)?.functions ?? []
+  return functions.find((f) => f.name === name || f.name === kebab)
+}
+
+function wrapForResult(implementation, type) {
+  if (type?.result?.kind !== 'result') return implementation
+  const err = (error) => ({ tag: 'err', val: error instanceof WasmError && 'payload' in error ? error.payload : error })
+  return function (...args) {
+    let returned
+    try {
+      returned = implementation.apply(this, args)
+    } catch (error) {
+      return err(error)
+    }
+    if (returned !== null && typeof returned?.then === 'function') {
+      return Promise.resolve(returned).then((val) => ({ tag: 'ok', val }), err)
+    }
+    return { tag: 'ok', val: returned }
+  }
+}
+
+// The name of a command component's `run` (an export of `wasi:cli/run@0.2.x`), or undefined.
+function commandEntry(instanceId) {
+  const run = componentExports(instanceId).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.2\./.test(e.name))
+  return run?.functions.some((f) => f.name === 'run') ? `${run.name}#run` : undefined
+}
+
+module.exports = {
+  commandEntry,
+  isComponentInstance,
+  forgetComponentInstance,
+  callComponent,
+  componentExports,
+  componentHostImports,
+  ComponentResource,
+}

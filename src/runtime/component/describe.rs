@@ -1,0 +1,346 @@
+//! What a component imports and exports, with WIT types: for `getExports()`, `inspect`,
+//! `types`, and for converting values by type. WIT's type names are not kept in a compiled
+//! component, so records, variants and the rest are described by their structure; resources
+//! are named by the interface that exports (or imports) them.
+
+use serde::Serialize;
+use wasmtime::component::types::{ComponentFunc, ComponentInstance, ComponentItem};
+use wasmtime::component::{Component, ResourceType};
+use wasmtime::Engine;
+
+/// A WIT type, as JS sees its description.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Ty {
+    Bool,
+    S8,
+    U8,
+    S16,
+    U16,
+    S32,
+    U32,
+    S64,
+    U64,
+    F32,
+    F64,
+    Char,
+    String,
+    List {
+        element: Box<Ty>,
+    },
+    FixedList {
+        element: Box<Ty>,
+        length: u32,
+    },
+    Map {
+        key: Box<Ty>,
+        value: Box<Ty>,
+    },
+    Record {
+        fields: Vec<Field>,
+    },
+    Tuple {
+        types: Vec<Ty>,
+    },
+    Variant {
+        cases: Vec<Case>,
+    },
+    Enum {
+        names: Vec<String>,
+    },
+    Option {
+        some: Box<Ty>,
+    },
+    Result {
+        ok: Option<Box<Ty>>,
+        err: Option<Box<Ty>>,
+    },
+    Flags {
+        names: Vec<String>,
+    },
+    Own {
+        resource: String,
+    },
+    Borrow {
+        resource: String,
+    },
+    Future,
+    Stream,
+    ErrorContext,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Ty,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Option<Ty>,
+}
+
+/// A function: its parameters by name, its result, and its WIT signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<Field>,
+    pub result: Option<Ty>,
+    pub wit: String,
+}
+
+/// An import or export of a component.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Item {
+    Function(Function),
+    Interface {
+        name: String,
+        functions: Vec<Function>,
+        resources: Vec<String>,
+    },
+    /// Anything else (a core module, a nested component, a type).
+    Other {
+        name: String,
+        what: &'static str,
+    },
+}
+
+/// A component's world: what it imports and exports.
+#[derive(Debug, Clone, Serialize)]
+pub struct World {
+    pub imports: Vec<Item>,
+    pub exports: Vec<Item>,
+}
+
+/// Names resources by where they were declared.
+#[derive(Default)]
+pub struct ResourceNames(Vec<(ResourceType, String)>);
+
+impl ResourceNames {
+    pub fn collect(&mut self, engine: &Engine, instance: &ComponentInstance) {
+        for (name, item) in instance.exports(engine) {
+            if let ComponentItem::Resource(ty) = item.ty {
+                self.0.push((ty, name.to_string()));
+            }
+        }
+    }
+
+    fn name(&self, ty: &ResourceType) -> String {
+        self.0
+            .iter()
+            .find(|(known, _)| known == ty)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_else(|| "resource".to_string())
+    }
+}
+
+pub fn world(engine: &Engine, component: &Component) -> World {
+    let ty = component.component_type();
+    let mut names = ResourceNames::default();
+    for (_, item) in ty.imports(engine).chain(ty.exports(engine)) {
+        if let ComponentItem::ComponentInstance(instance) = &item.ty {
+            names.collect(engine, instance);
+        }
+    }
+    let imports = ty
+        .imports(engine)
+        .map(|(name, item)| describe_item(engine, name, &item.ty, &names))
+        .collect();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, item)| describe_item(engine, name, &item.ty, &names))
+        .collect();
+    World { imports, exports }
+}
+
+fn describe_item(engine: &Engine, name: &str, item: &ComponentItem, names: &ResourceNames) -> Item {
+    match item {
+        ComponentItem::ComponentFunc(func) => Item::Function(function(name, func, names)),
+        ComponentItem::ComponentInstance(instance) => {
+            let mut functions = Vec::new();
+            let mut resources = Vec::new();
+            for (export, item) in instance.exports(engine) {
+                match item.ty {
+                    ComponentItem::ComponentFunc(func) => {
+                        functions.push(function(export, &func, names))
+                    }
+                    ComponentItem::Resource(_) => resources.push(export.to_string()),
+                    _ => {}
+                }
+            }
+            Item::Interface {
+                name: name.to_string(),
+                functions,
+                resources,
+            }
+        }
+        ComponentItem::CoreFunc(_) => other(name, "core function"),
+        ComponentItem::Module(_) => other(name, "core module"),
+        ComponentItem::Component(_) => other(name, "component"),
+        ComponentItem::Resource(_) => other(name, "resource"),
+        ComponentItem::Type(_) => other(name, "type"),
+    }
+}
+
+fn other(name: &str, what: &'static str) -> Item {
+    Item::Other {
+        name: name.to_string(),
+        what,
+    }
+}
+
+pub fn function(name: &str, func: &ComponentFunc, names: &ResourceNames) -> Function {
+    let params: Vec<Field> = func
+        .params()
+        .map(|(param, ty)| Field {
+            name: param.to_string(),
+            ty: describe(&ty, names),
+        })
+        .collect();
+    let result = func.results().next().map(|ty| describe(&ty, names));
+    let wit = signature(&params, result.as_ref());
+    Function {
+        name: name.to_string(),
+        params,
+        result,
+        wit,
+    }
+}
+
+pub fn describe(ty: &wasmtime::component::Type, names: &ResourceNames) -> Ty {
+    use wasmtime::component::Type as T;
+    let boxed = |ty: &T| Box::new(describe(ty, names));
+    match ty {
+        T::Bool => Ty::Bool,
+        T::S8 => Ty::S8,
+        T::U8 => Ty::U8,
+        T::S16 => Ty::S16,
+        T::U16 => Ty::U16,
+        T::S32 => Ty::S32,
+        T::U32 => Ty::U32,
+        T::S64 => Ty::S64,
+        T::U64 => Ty::U64,
+        T::Float32 => Ty::F32,
+        T::Float64 => Ty::F64,
+        T::Char => Ty::Char,
+        T::String => Ty::String,
+        T::List(list) => Ty::List {
+            element: boxed(&list.ty()),
+        },
+        T::FixedLengthList(list) => Ty::FixedList {
+            element: boxed(&list.ty()),
+            length: list.len(),
+        },
+        T::Map(map) => Ty::Map {
+            key: boxed(&map.key()),
+            value: boxed(&map.value()),
+        },
+        T::Record(record) => Ty::Record {
+            fields: record
+                .fields()
+                .map(|field| Field {
+                    name: field.name.to_string(),
+                    ty: describe(&field.ty, names),
+                })
+                .collect(),
+        },
+        T::Tuple(tuple) => Ty::Tuple {
+            types: tuple.types().map(|ty| describe(&ty, names)).collect(),
+        },
+        T::Variant(variant) => Ty::Variant {
+            cases: variant
+                .cases()
+                .map(|case| Case {
+                    name: case.name.to_string(),
+                    ty: case.ty.as_ref().map(|ty| describe(ty, names)),
+                })
+                .collect(),
+        },
+        T::Enum(e) => Ty::Enum {
+            names: e.names().map(str::to_string).collect(),
+        },
+        T::Option(option) => Ty::Option {
+            some: boxed(&option.ty()),
+        },
+        T::Result(result) => Ty::Result {
+            ok: result.ok().map(|ty| boxed(&ty)),
+            err: result.err().map(|ty| boxed(&ty)),
+        },
+        T::Flags(flags) => Ty::Flags {
+            names: flags.names().map(str::to_string).collect(),
+        },
+        T::Own(resource) => Ty::Own {
+            resource: names.name(resource),
+        },
+        T::Borrow(resource) => Ty::Borrow {
+            resource: names.name(resource),
+        },
+        T::Future(_) => Ty::Future,
+        T::Stream(_) => Ty::Stream,
+        T::ErrorContext => Ty::ErrorContext,
+    }
+}
+
+/// `func(name: string) -> string`.
+fn signature(params: &[Field], result: Option<&Ty>) -> String {
+    let params = params
+        .iter()
+        .map(|p| format!("{}: {}", p.name, wit(&p.ty)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match result {
+        Some(result) => format!("func({params}) -> {}", wit(result)),
+        None => format!("func({params})"),
+    }
+}
+
+/// A type in WIT's own spelling (anonymous records and the like spelled out).
+pub fn wit(ty: &Ty) -> String {
+    let list = |items: Vec<String>| items.join(", ");
+    match ty {
+        Ty::List { element } => format!("list<{}>", wit(element)),
+        Ty::FixedList { element, length } => format!("list<{}, {length}>", wit(element)),
+        Ty::Map { key, value } => format!("map<{}, {}>", wit(key), wit(value)),
+        Ty::Record { fields } => format!(
+            "record {{ {} }}",
+            list(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, wit(&f.ty)))
+                    .collect()
+            )
+        ),
+        Ty::Tuple { types } => format!("tuple<{}>", list(types.iter().map(wit).collect())),
+        Ty::Variant { cases } => format!(
+            "variant {{ {} }}",
+            list(
+                cases
+                    .iter()
+                    .map(|c| match &c.ty {
+                        Some(ty) => format!("{}({})", c.name, wit(ty)),
+                        None => c.name.clone(),
+                    })
+                    .collect()
+            )
+        ),
+        Ty::Enum { names } => format!("enum {{ {} }}", names.join(", ")),
+        Ty::Flags { names } => format!("flags {{ {} }}", names.join(", ")),
+        Ty::Option { some } => format!("option<{}>", wit(some)),
+        Ty::Result { ok, err } => match (ok, err) {
+            (None, None) => "result".to_string(),
+            (Some(ok), None) => format!("result<{}>", wit(ok)),
+            (None, Some(err)) => format!("result<_, {}>", wit(err)),
+            (Some(ok), Some(err)) => format!("result<{}, {}>", wit(ok), wit(err)),
+        },
+        Ty::Own { resource } => resource.clone(),
+        Ty::Borrow { resource } => format!("borrow<{resource}>"),
+        simple => serde_json::to_value(simple)
+            .ok()
+            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
