@@ -10,6 +10,7 @@ const { PERF_MAP_ENV_VAR } = require('../constants.js')
 const { readImports, missingImports, describeMissing } = require('./missing-imports.js')
 const { compileProgress } = require('./progress.js')
 const { signatureOf, invokeArguments, formatResults } = require('./invoke.js')
+const { componentSignatureOf, componentArguments, formatComponentResult } = require('./invoke-component.js')
 
 /**
  * The exit status for an error that ended a run, and what to print about it (null when the
@@ -31,7 +32,7 @@ function outcomeOfError(error, file) {
     return { status: EXIT.FUEL, message: `${file}: ran out of fuel (--fuel)${fuelDetail(error)}` }
   }
   if (error?.code === api.ErrorCode.ExportNotFound) {
-    return { status: EXIT.CANNOT_START, message: `${file} is not a WASI command: it has no _start export (${error.message}); to call one of its functions, give --invoke NAME before the file` }
+    return { status: EXIT.CANNOT_START, message: `${file} is not a WASI command: it has no _start export or wasi:cli/run interface (${error.message}); to call one of its functions, give --invoke NAME before the file` }
   }
   return { status: EXIT.TRAP, message: `${file}: ${error?.message ?? String(error)}` }
 }
@@ -85,14 +86,46 @@ async function compile(file, compileLimits, trusted, fuel, stderr) {
   }
 }
 
-/** Calls _start: the program's exit status is the outcome. */
-async function callStart(instance, file) {
+/**
+ * Calls _start (for a component, its wasi:cli/run export's run): the program's exit status
+ * is the outcome.
+ */
+async function callStart(instance, file, isComponent) {
   try {
-    await instance.call('_start')
+    await instance.call(isComponent ? await commandRun(instance) : '_start')
     return { status: EXIT.OK, message: null }
   } catch (error) {
+    // A command component's run that returned its error: status 1, as in wasmtime.
+    if (error instanceof api.WasmError && 'payload' in error && error.exitCode === undefined) return { status: 1, message: null }
     return outcomeOfError(error, file)
   }
+}
+
+/** The name of a command component's run function (an ExportNotFound error if it has none). */
+async function commandRun(instance) {
+  const run = (await instance.getExports()).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.2\./.test(e.name))
+  if (run === undefined) {
+    throw new api.WasmError(api.ErrorCode.ExportNotFound, 'it exports no wasi:cli/run@0.2 interface')
+  }
+  return `${run.name}#run`
+}
+
+/** Calls a component's --invoke function with the program's arguments and writes its result. */
+async function callInvokedComponent(instance, file, name, texts, write) {
+  const signature = componentSignatureOf(await instance.getExports(), name)
+  if (signature.problem !== undefined) return { status: EXIT.CANNOT_START, message: `${file}: ${signature.problem}` }
+  const args = componentArguments(name, signature, texts) // a UsageError for main to report
+  let result
+  try {
+    result = await instance.call(name, ...args)
+  } catch (error) {
+    if (error instanceof api.WasmError && 'payload' in error) {
+      return { status: 1, message: `${file}: ${error.message}` }
+    }
+    return outcomeOfError(error, file)
+  }
+  await write(formatComponentResult(result, signature))
+  return { status: EXIT.OK, message: null }
 }
 
 /** Calls the --invoke function with the program's arguments and writes its results. */
@@ -144,6 +177,7 @@ async function runProgram(options, { write, stderr }) {
     return cannotStart(error, file)
   }
   let instance
+  const isComponent = api.moduleKind(moduleId) === 'component'
   try {
     instance = await api.instantiate(moduleId, {
       ...instantiateOptions,
@@ -158,7 +192,7 @@ async function runProgram(options, { write, stderr }) {
   }
   try {
     if (profile !== undefined) await instance.startProfile()
-    const outcome = invoke === undefined ? await callStart(instance, file) : await callInvoked(instance, file, invoke, programArgs, write)
+    const outcome = invoke === undefined ? await callStart(instance, file, isComponent) : await (isComponent ? callInvokedComponent : callInvoked)(instance, file, invoke, programArgs, write)
     return profile === undefined ? outcome : await saveProfile(instance, profile, outcome)
   } finally {
     await instance.drop().catch(() => {})
