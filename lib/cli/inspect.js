@@ -1,6 +1,7 @@
 'use strict'
 // `runtime-wasm inspect`: a module's imports and exports with their types, as text (in the
-// WebAssembly text format's type syntax) or as JSON.
+// WebAssembly text format's type syntax) or as JSON. A component's world is shown by
+// inspect-component.js.
 //
 // The output stays in proportion to the module's size, whatever the module declares. Many
 // entries may share one type, so a long list of parameter or result types is cut once its text
@@ -14,6 +15,7 @@ const { open } = require('node:fs/promises')
 const { readModuleInfo, ModuleFormatError } = require('../module-info.js')
 const EXIT = require('./exit-codes.js')
 const { printable } = require('./printable.js')
+const { isComponentBinary } = require('./component-world.js')
 
 /** A list of value types is cut once its text is longer than this. */
 const LIST_CHARACTERS = 64
@@ -227,6 +229,7 @@ async function inspectModule(file, { json = false, write }) {
     return { status: EXIT.FAILED, message: `${file}: cannot read the file: ${error.message}` }
   }
   if (bytes === null) return { status: EXIT.FAILED, message: `${file}: larger than ${MAX_INPUT_BYTES / 2 ** 20} MiB, the largest module inspect reads` }
+  if (isComponentBinary(bytes)) return require('./inspect-component.js').inspectComponent(file, { json, write })
   let info
   try {
     info = readModuleInfo(bytes)

@@ -9,7 +9,7 @@ const EXIT = require('./exit-codes.js')
 const USAGE = require('./usage.js')
 const { oneLine } = require('./printable.js')
 
-const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT, compile: USAGE.COMPILE, cache: USAGE.CACHE })
+const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT, types: USAGE.TYPES, compile: USAGE.COMPILE, cache: USAGE.CACHE })
 
 /** The line after a usage error: where the whole story is (the help text is not repeated). */
 function usageHint(command) {
@@ -44,6 +44,8 @@ async function main(argv, io = process) {
         return await run(rest, io)
       case 'inspect':
         return await inspect(rest, io)
+      case 'types':
+        return await types(rest, io)
       case 'compile':
         return await compile(rest, io)
       case 'cache':
@@ -94,6 +96,19 @@ async function inspect(argv, io) {
   const { status, message } = await inspectModule(files[0], { json: options.json === true, write: writer(io.stdout) })
   if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
   return status
+}
+
+async function types(argv, io) {
+  const { options, positionals, afterDashDash } = parseArgs(argv, { output: { value: true, alias: 'o' }, help: { alias: 'h' } })
+  if (options.help) {
+    io.stdout.write(USAGE.TYPES)
+    return EXIT.OK
+  }
+  const files = [...positionals, ...(afterDashDash ?? [])]
+  if (files.length !== 1) throw new UsageError(files.length === 0 ? 'types needs a component .wasm file' : 'types takes one file')
+  if (options.output === '') throw new UsageError('--output needs a file name')
+  const { typesCommand } = require('./types.js')
+  return report(await typesCommand(files[0], { output: options.output, write: writer(io.stdout) }), io)
 }
 
 async function compile(argv, io) {

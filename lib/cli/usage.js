@@ -7,7 +7,9 @@ Runs WebAssembly in the runtime-wasm sandbox (wasmtime), from the command line.
 
 Commands:
   run [options] FILE [ARGS...]        Run a WASI command module (its _start export)
-  inspect FILE [--json]               Print a module's imports and exports with their types
+  inspect FILE [--json]               Print a module's imports and exports with their types,
+                                      or a component's world in WIT
+  types FILE [-o OUT.d.ts]            Write TypeScript types for calling a component
   compile FILE...                     Compile modules into the compiled-code cache ahead
   cache [list|prune|clear]            Show, prune or clear the compiled-code cache
   help [COMMAND]                      Show this help, or a command's help
@@ -20,7 +22,8 @@ Environment:
   DEBUG=runtime-wasm, NODE_DEBUG=runtime-wasm
                    Log compile, instantiate and limit events, with timings, to stderr
 
-Run "runtime-wasm help COMMAND" (run, inspect, compile, cache) for the details of a command.
+Run "runtime-wasm help COMMAND" (run, inspect, types, compile, cache) for the details of a
+command.
 `
 
 const RUN = `Usage: runtime-wasm run [options] [--] FILE [ARGS...]
@@ -108,9 +111,16 @@ read from the module's sections (the module is not compiled or run).
   global TYPE | global (mut TYPE)     a global, immutable or mutable
   tag (param ...)                     an exception tag
 
+When FILE is a component (the component model's binary format), prints its world in WIT
+instead: each import and export, a function with its signature, an interface with its
+resources (their constructors, methods and static functions) and functions. A component is
+compiled (into the compiled-code cache) to be described; it is not run.
+
 Options:
   --json       Print { file, imports, exports } as JSON, with the same field names as
                getExports(): { module?, name, kind, params, results, minimum, maximum, ... }
+               For a component: { file, kind: "component", imports, exports }, as
+               componentWorld() describes them (WIT types as { kind, ... }).
   -h, --help   Show this help.
 
 A list of parameter or result types longer than 64 characters is cut, followed by the number
@@ -119,8 +129,41 @@ Names with control characters are shown quoted and escaped.
 
 WebAssembly text (.wat) is not read: convert it first, e.g. with wabt's "wat2wasm FILE".
 
-Exit status: 0 on success, 1 when FILE cannot be read or is not a binary module (a count
-larger than its section can hold included), 2 when the command line is wrong.
+Exit status: 0 on success, 1 when FILE cannot be read, or is neither a valid binary module
+(a count larger than its section can hold included) nor a valid component, 2 when the command
+line is wrong.
+`
+
+const TYPES = `Usage: runtime-wasm types FILE [-o OUT.d.ts]
+
+Writes a TypeScript declaration file for calling the component FILE (binary, or WebAssembly
+text) with runtime-wasm, made from its world, to stdout or to OUT.d.ts:
+
+  NameComponent   the instance: call() and invoke() overloads for each exported function
+                  ('greet', 'my:pkg/api#echo-string'), resolving the function's result
+  Counter, ...    each exported resource, named after it: its methods (camelCase, returning
+                  Promises), resource, drop(), Symbol.dispose and Symbol.asyncDispose
+  Imports         what instantiate() takes as imports: the host's functions, by imported
+                  interface and in camelCase (WASI's are the runtime's and not listed)
+
+NAME is FILE's base name in PascalCase (types.wasm: TypesComponent). Values have jco's
+representations: s64/u64 bigint, list<u8> Uint8Array (and the other numeric lists their typed
+arrays), records objects with camelCase keys, variants { tag, val }, enums string literals,
+flags objects of booleans, option<T> T | undefined, a result inside a value
+{ tag: 'ok' | 'err', val }. A function's own result<T, E> resolves T and rejects with a
+WasmError whose payload is E; a host function for an import returning result<T, E> returns T
+and throws for E. WIT type names are not kept in a compiled component, so records and
+variants are written out where they are used.
+
+The file imports the types Instance and CallOptions from "runtime-wasm". Use it as
+  const plugin = (await instantiate(id, { imports })) as unknown as TypesComponent
+
+Options:
+  -o, --output OUT.d.ts   Write the declarations to this file instead of stdout.
+  -h, --help              Show this help.
+
+Exit status: 0 on success, 1 when FILE cannot be read, is a core module or is not a valid
+component, or OUT cannot be written, 2 when the command line is wrong.
 `
 
 const COMPILE = `Usage: runtime-wasm compile FILE...
@@ -152,4 +195,4 @@ Options:
   -h, --help               Show this help.
 `
 
-module.exports = { MAIN, RUN, INSPECT, COMPILE, CACHE }
+module.exports = { MAIN, RUN, INSPECT, TYPES, COMPILE, CACHE }

@@ -1,0 +1,36 @@
+'use strict'
+// WIT names as a component's description gives them, and as JS spells them: camelCase for
+// record fields, flags and functions, and the resource a `[constructor]R`, `[method]R.name` or
+// `[static]R.name` function belongs to.
+
+/** `label-text` -> `labelText`, as the core converts record fields and flags. */
+function camelCase(name) {
+  return name.replace(/-+(.?)/gs, (_, next) => next.toUpperCase())
+}
+
+/** `test:types/api` -> `TestTypesApi`, `wasi:cli/run@0.2.12` -> `WasiCliRun`. */
+function pascalCase(name) {
+  return name
+    .replace(/@.*$/s, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join('')
+}
+
+const RESOURCE_FUNCTION = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/s
+
+/**
+ * What a resource's function is: `{ role: 'constructor' | 'method' | 'static', resource,
+ * member }` (member is the function's own name, null for a constructor), or null for a
+ * function of no resource.
+ */
+function resourceFunction(name) {
+  const match = RESOURCE_FUNCTION.exec(name)
+  if (match === null) return null
+  const [, role, resource, member = null] = match
+  if ((role === 'constructor') !== (member === null)) return null
+  return { role, resource, member }
+}
+
+module.exports = { camelCase, pascalCase, resourceFunction }
