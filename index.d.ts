@@ -378,7 +378,10 @@ export type HostImports = Readonly<Record<string, HostModuleImports>>
 export interface InstantiateOptions extends WasiConfig {
   /** Resource limits for the instance; none by default. */
   limits?: InstanceLimits
-  /** Host functions (and linked instances) for the module's imports. */
+  /**
+   * Host functions (and linked instances) for the module's imports (for a component, see
+   * {@link ComponentInstantiateOptions}).
+   */
   imports?: HostImports
   /**
    * What a function import that neither WASI nor `imports` provides becomes: `"trap"`, a
@@ -589,6 +592,109 @@ export declare function moduleImports(moduleId: ModuleId): ModuleImport[]
 export declare function moduleExports(moduleId: ModuleId): ModuleExport[]
 
 /**
+ * What {@link compile} made: a core `"module"` or a `"component"`. Synchronous.
+ *
+ * @throws {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped module id.
+ */
+export declare function moduleKind(moduleId: ModuleId): 'module' | 'component'
+
+/**
+ * A compiled component's imports and exports with their WIT types. Synchronous.
+ *
+ * @throws {@link ErrorCode.CompileError} (5000) for a core module;
+ *   {@link ErrorCode.InvalidModuleHandle} (5004) for an unknown or dropped module id.
+ */
+export declare function componentWorld(moduleId: ModuleId): ComponentWorld
+
+/** A WIT type, described by its structure (WIT's type names are not kept in a component). */
+export type WitType =
+  | {
+      kind:
+        | 'bool' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32' | 's64' | 'u64' | 'f32' | 'f64'
+        | 'char' | 'string' | 'future' | 'stream' | 'error-context'
+    }
+  | { kind: 'list'; element: WitType }
+  | { kind: 'fixed-list'; element: WitType; length: number }
+  | { kind: 'map'; key: WitType; value: WitType }
+  | { kind: 'record'; fields: { name: string; type: WitType }[] }
+  | { kind: 'tuple'; types: WitType[] }
+  | { kind: 'variant'; cases: { name: string; type: WitType | null }[] }
+  | { kind: 'enum'; names: string[] }
+  | { kind: 'option'; some: WitType }
+  | { kind: 'result'; ok: WitType | null; err: WitType | null }
+  | { kind: 'flags'; names: string[] }
+  | { kind: 'own' | 'borrow'; resource: string }
+
+/** A component's function: parameters by name, result, and WIT signature (`func(a: s32) -> s32`). */
+export interface WitFunction {
+  kind?: 'function'
+  name: string
+  params: { name: string; type: WitType }[]
+  result: WitType | null
+  wit: string
+}
+
+/** An import or export of a component: a function, an interface, or something else. */
+export type WitItem =
+  | (WitFunction & { kind: 'function' })
+  | { kind: 'interface'; name: string; functions: WitFunction[]; resources: string[] }
+  | { kind: 'other'; name: string; what: string }
+
+/** What a component imports and exports. */
+export interface ComponentWorld {
+  imports: WitItem[]
+  exports: WitItem[]
+}
+
+/**
+ * A value crossing into or out of a component, in jco's representation (see the README's
+ * Components section): boolean, number, bigint, string, typed arrays, arrays, objects,
+ * `{ tag, val }`, `undefined`, {@link ComponentResource}.
+ */
+export type ComponentValue = unknown
+
+/** A resource a component gave to JS: its methods (camelCase, async) and its destructor. */
+export interface ComponentResource {
+  /** The resource's name in WIT. */
+  readonly resource: string
+  /** Runs its destructor in the guest; a second drop does nothing. */
+  drop(): Promise<void>
+  [Symbol.dispose](): void
+  [Symbol.asyncDispose](): Promise<void>
+  [method: string]: unknown
+}
+
+/**
+ * A component's imports from JS: per imported interface (`{ "my:pkg/host": { log(msg) {} } }`)
+ * and functions the world imports by name (`{ log(msg) {} }`); names in kebab-case or
+ * camelCase. A function whose import returns a `result` returns the ok value and throws for
+ * the error.
+ */
+export type ComponentImports = Readonly<
+  Record<`${string}:${string}/${string}`, Readonly<Record<string, (...args: any[]) => unknown>>>
+>
+
+/** The options of {@link instantiate} for a component: its `imports` are {@link ComponentImports}. */
+export interface ComponentInstantiateOptions extends Omit<InstantiateOptions, 'imports' | 'unknownImports'> {
+  imports?: ComponentImports
+  /** `"trap"`: imports nothing provides trap when called (`"default"` is for modules). */
+  unknownImports?: 'trap' | null
+}
+
+/**
+ * An {@link Instance} of a component: `call` takes and resolves {@link ComponentValue}s (the
+ * function's own result, not an array; a `result`'s error rejects with a `WasmError` whose
+ * `payload` is the error value), and `getExports` lists WIT items. `callSync` and `memory`
+ * are for module instances. Get one with `(await instantiate(id)) as ComponentInstance`, or
+ * use the types `runtime-wasm types comp.wasm` writes.
+ */
+export interface ComponentInstance extends Omit<Instance, 'call' | 'invoke' | 'getExports' | 'callSync' | 'memory'> {
+  call<R = ComponentValue>(name: string, ...args: ComponentValue[]): Promise<R>
+  invoke<R = ComponentValue>(name: string, args?: readonly ComponentValue[], options?: CallOptions | null): Promise<R>
+  getExports(): Promise<WitItem[]>
+}
+
+/**
  * The tier of the code new instances of the module get now: `"baseline"` while the optimized
  * code of a large module is being compiled in the background (see `tieringMinBytes` in
  * {@link ConfigureOptions}), else `"optimized"`. Synchronous.
@@ -627,6 +733,11 @@ export declare function whenOptimized(moduleId: ModuleId): Promise<boolean>
  *   `fs.write` for a read-write preopen).
  */
 export declare function instantiate(moduleId: ModuleId, options?: InstantiateOptions | null): Promise<Instance>
+/**
+ * Instantiates a component with JS functions for its imported interfaces (see the README's
+ * Components section); the result is a {@link ComponentInstance}.
+ */
+export declare function instantiate(moduleId: ModuleId, options: ComponentInstantiateOptions): Promise<ComponentInstance>
 
 // ---------------------------------------------------------------------------------------------
 // Running a WASI command in one call
@@ -649,8 +760,8 @@ export interface RunOptions {
   limits?: InstanceLimits
   /** The cap of each captured stream (default 4 MiB); past it the program's writes fail. */
   outputLimitBytes?: number | bigint
-  /** Host functions for the program's non-WASI imports. */
-  imports?: HostImports
+  /** Host functions for the program's non-WASI imports (for a component, {@link ComponentImports}). */
+  imports?: HostImports | ComponentImports
   /** What imports nothing provides become (see {@link InstantiateOptions.unknownImports}). */
   unknownImports?: 'trap' | 'default' | null
   /** Where a trap writes a core dump (see {@link WasiConfig.coredumpOnTrap}). */

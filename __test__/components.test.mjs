@@ -1,6 +1,7 @@
 // Components: compile, instantiate with host imports, call with every WIT type in both
 // directions, resources, errors, limits while a host function waits, and WASI 0.2 commands.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -291,6 +292,21 @@ test('run() runs a wasi:cli/command component: args, env, preopens, stdin, stder
     assert.equal(result.exitCode, 1)
     result = await run(COMMAND, { args: ['command', 'cat', '/etc/passwd'] })
     assert.equal(result.exitCode, 1)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a command component opening a FIFO in a preopen is refused at once (no thread waits for a writer)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-component-fifo-'))
+  try {
+    const made = spawnSync('mkfifo', [join(dir, 'fifo')])
+    if (made.status !== 0) return t.skip('mkfifo is not available')
+    const started = Date.now()
+    const result = await run(COMMAND, { args: ['command', 'cat', '/data/fifo'], preopens: { '/data': dir }, limits: { timeoutMs: 5000 } })
+    assert.equal(result.exitCode, 1)
+    assert.match(Buffer.from(result.stderr).toString(), /device|address/i)
+    assert.ok(Date.now() - started < 4000)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

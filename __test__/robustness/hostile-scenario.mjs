@@ -193,7 +193,10 @@ const cases = [
   { name: 'custom section with a name longer than the file', module: () => raw([0, 5, ...uleb(MAX_U32)]), expected: 'code 5000' },
   { name: 'LEB128 of 20 bytes', module: () => raw([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), expected: 'code 5000' },
   { name: 'header only, wrong version', module: () => Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]), expected: 'code 5000' },
-  { name: 'a component, not a module', module: () => Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]), expected: 'code 5000' },
+  // Components compile too: an empty one is valid, a broken one is a 5000.
+  { name: 'an empty component', module: () => Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]), expected: 'ok' },
+  { name: 'a component with an unknown section', module: () => Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 0x7f, 1, 0]), expected: 'code 5000' },
+  { name: 'a component whose section runs past the end', module: () => Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 1, ...uleb(MAX_U32)]), expected: 'code 5000' },
   {
     name: 'a function body of 8 MB (past the engine limit)',
     module: () => bigFunction(8_000_000),

@@ -22,8 +22,10 @@ import {
   instantiate,
   Memory,
   memory,
+  componentWorld,
   moduleExports,
   moduleImports,
+  moduleKind,
   moduleTier,
   pruneCache,
   readStderr,
@@ -35,6 +37,15 @@ import {
   whenOptimized,
 } from 'runtime-wasm'
 import type {
+  ComponentImports,
+  ComponentInstantiateOptions,
+  ComponentInstance,
+  ComponentResource,
+  ComponentValue,
+  ComponentWorld,
+  WitFunction,
+  WitItem,
+  WitType,
   FirefoxProfile,
   ProfileOptions,
   WasmFrame,
@@ -465,4 +476,32 @@ async function capabilityManifest(moduleId: ModuleId): Promise<void> {
   const mode: 'strict' = capabilities().mode
 }
 
-export { capabilityManifest, errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }
+async function components() {
+  const id = await compileFile('./plugin.wasm')
+  const kind: 'module' | 'component' = moduleKind(id)
+  const world: ComponentWorld = componentWorld(id)
+  const first: WitItem | undefined = world.exports[0]
+  if (first?.kind === 'interface') {
+    const fns: WitFunction[] = first.functions
+    const type: WitType | null | undefined = fns[0]?.result
+  }
+  const imports: ComponentImports = {
+    'my:pkg/host': { log(msg: string) {}, async fetchValue(key: string) { return key } },
+  }
+  const plugin: ComponentInstance = await instantiate(id, { imports, unknownImports: 'trap' })
+  const greeting = await plugin.call<string>('greet', 'Ada')
+  const record: ComponentValue = await plugin.invoke('my:pkg/api#transform', [{ items: [1, 2] }], { timeoutMs: 100 })
+  const items: WitItem[] = await plugin.getExports()
+  const counter = await plugin.call<ComponentResource>('my:pkg/api#[constructor]counter', 1)
+  await counter.drop()
+  // @ts-expect-error memory is for module instances
+  plugin.memory
+  const options: ComponentInstantiateOptions = { imports, limits: { timeoutMs: 10 } }
+  // @ts-expect-error "default" is for modules
+  await instantiate(id, { imports, unknownImports: 'default' })
+  // @ts-expect-error a component's kind is one of two
+  const wrong: 'core' = moduleKind(id)
+  await plugin.drop()
+}
+
+export { components, capabilityManifest, errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }

@@ -98,3 +98,64 @@ async fn names_special_file(
         Filetype::RegularFile | Filetype::Directory | Filetype::SymbolicLink
     )
 }
+
+/// The WASI 0.2 interface whose `open-at` is replaced (components of any 0.2.x version reach
+/// it: the linker matches compatible versions).
+const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+
+/// Replaces WASI 0.2's `[method]descriptor.open-at` on a component linker (which has WASI 0.2
+/// already) with one that refuses special files, as `add_to_linker` does for preview 1.
+pub fn add_to_component_linker<T: wasmtime_wasi::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use wasmtime::component::Resource;
+    use wasmtime_wasi::p2::bindings::filesystem::types::{self as fs, Host as _, HostDescriptor};
+    type OpenAtParams = (
+        Resource<fs::Descriptor>,
+        fs::PathFlags,
+        String,
+        fs::OpenFlags,
+        fs::DescriptorFlags,
+    );
+    linker.allow_shadowing(true);
+    linker.instance(FILESYSTEM_TYPES)?.func_wrap_async(
+        "[method]descriptor.open-at",
+        |mut store: wasmtime::StoreContextMut<'_, T>, params: OpenAtParams| {
+            Box::new(async move {
+                let (dir, path_flags, path, oflags, flags) = params;
+                let mut view =
+                    wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(store.data_mut());
+                let probe = Resource::<fs::Descriptor>::new_borrow(dir.rep());
+                if names_special_file_p2(&mut view, probe, path_flags, path.clone()).await {
+                    return Ok((Err(fs::ErrorCode::NoSuchDevice),));
+                }
+                match HostDescriptor::open_at(&mut view, dir, path_flags, path, oflags, flags).await
+                {
+                    Ok(opened) => Ok((Ok(opened),)),
+                    Err(e) => Ok((Err(view.convert_error_code(e)?),)),
+                }
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// Whether the path names (following symlinks when the flags say so, as the open would) an
+/// existing file that is neither a regular file, a directory nor a symlink.
+async fn names_special_file_p2(
+    view: &mut wasmtime_wasi::filesystem::WasiFilesystemCtxView<'_>,
+    dir: wasmtime::component::Resource<wasmtime_wasi::p2::bindings::filesystem::types::Descriptor>,
+    path_flags: wasmtime_wasi::p2::bindings::filesystem::types::PathFlags,
+    path: String,
+) -> bool {
+    use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorType, HostDescriptor};
+    let _permit = CHECKS_AT_ONCE.acquire().await;
+    let Ok(stat) = HostDescriptor::stat_at(view, dir, path_flags, path).await else {
+        return false; // missing, or not reachable: open-at says why
+    };
+    !matches!(
+        stat.type_,
+        DescriptorType::RegularFile | DescriptorType::Directory | DescriptorType::SymbolicLink
+    )
+}

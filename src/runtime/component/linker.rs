@@ -17,12 +17,14 @@ static LINKERS: [OnceCell<Linker<HostState>>; ENGINE_KINDS] =
 fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
     LINKERS[kind.index()].get_or_try_init(|| {
         let mut linker = Linker::new(engine_of(kind).map_err(instantiating)?);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| {
-            WasmError::new(
-                ErrorCode::InstantiateError,
-                format!("cannot link WASI 0.2: {e:#}"),
-            )
-        })?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| crate::wasi::special_files::add_to_component_linker(&mut linker))
+            .map_err(|e| {
+                WasmError::new(
+                    ErrorCode::InstantiateError,
+                    format!("cannot link WASI 0.2: {e:#}"),
+                )
+            })?;
         Ok(linker)
     })
 }
