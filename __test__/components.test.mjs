@@ -68,6 +68,31 @@ test('component WAT text compiles and runs', async () => {
   await instance.drop()
 })
 
+test('options nested three deep round-trip: undefined, { tag: "none" }, { tag: "some", val }', async () => {
+  // echo(v: option<option<option<u32>>>): the core function stores its flattened argument
+  // as the result's memory layout (discriminants at 0, 4, 8; the u32 at 12).
+  const id = await compile(`(component
+    (core module $m
+      (memory (export "mem") 1)
+      (func (export "echo") (param i32 i32 i32 i32) (result i32)
+        (i32.store8 (i32.const 0) (local.get 0))
+        (i32.store8 (i32.const 4) (local.get 1))
+        (i32.store8 (i32.const 8) (local.get 2))
+        (i32.store (i32.const 12) (local.get 3))
+        (i32.const 0)))
+    (core instance $i (instantiate $m))
+    (alias core export $i "mem" (core memory $mem))
+    (type $t (option (option (option u32))))
+    (func (export "echo") (param "v" $t) (result $t)
+      (canon lift (core func $i "echo") (memory $mem))))`)
+  const instance = await instantiate(id)
+  for (const value of [undefined, { tag: 'none' }, { tag: 'some', val: undefined }, { tag: 'some', val: 7 }]) {
+    assert.deepEqual(await instance.call('echo', value), value)
+  }
+  await assert.rejects(instance.call('echo', { tag: 'some', val: { tag: 'some', val: 1 } }), (error) => error.code === ErrorCode.TypeError && /arg 0\.val/.test(error.message))
+  await instance.drop()
+})
+
 test('top-level and interface functions, by kebab-case or camelCase name', async () => {
   const instance = await typesInstance()
   assert.equal(await instance.call('greet', 'Ada'), 'Hello, Ada!')

@@ -14,6 +14,7 @@ const { settleAfterOutput } = require('./output.js')
 const { callWithSignal } = require('./call-options.js')
 const { resourceHandleKey } = require('./constants.js')
 const { componentWorld } = require('./modules.js')
+const { camelCase } = require('./wit-names.js')
 
 // Instance id -> 'component' | 'module', asked once.
 const kinds = new Map()
@@ -135,10 +136,6 @@ function mentionsResource(type) {
     default:
       return false
   }
-}
-
-function camelCase(name) {
-  return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase())
 }
 
 // A resource a component gave to JS. Its methods are the interface's `[method]NAME.*`

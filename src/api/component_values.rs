@@ -181,17 +181,21 @@ pub fn to_val(value: &Unknown, ty: &Type, path: Path, resources: &ResourceTable)
             let inner = option.ty();
             if matches!(kind, ValueType::Undefined | ValueType::Null) {
                 Val::Option(None)
-            } else if matches!(inner, Type::Option(_)) {
-                // An option inside an option: { tag: "some", val } or { tag: "none" }.
+            } else if let Type::Option(nested) = &inner {
+                // An option inside an option: { tag: "some", val } or { tag: "none" }, the
+                // inverse of `to_js` (`val` is the inner option's own value).
                 let (tag, val) = tagged(value, kind, path)?;
+                let some = |inner: Val| Val::Option(Some(Box::new(inner)));
                 match (tag.as_str(), val) {
-                    ("none", _) => Val::Option(Some(Box::new(Val::Option(None)))),
-                    ("some", Some(val)) => Val::Option(Some(Box::new(to_val(
-                        &val,
-                        &inner,
-                        Path::Field(&path, "val"),
-                        resources,
-                    )?))),
+                    ("none", _) => some(Val::Option(None)),
+                    ("some", val) => {
+                        let at = Path::Field(&path, "val");
+                        let content = match val {
+                            Some(val) => to_val(&val, &nested.ty(), at, resources)?,
+                            None => return Err(at.error("a value", "nothing")),
+                        };
+                        some(some(content))
+                    }
                     _ => {
                         return Err(Path::Field(&path, "tag")
                             .error("\"some\" or \"none\"", &format!("{tag:?}")))
