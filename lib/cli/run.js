@@ -103,9 +103,9 @@ async function callStart(instance, file, isComponent) {
 
 /** The name of a command component's run function (an ExportNotFound error if it has none). */
 async function commandRun(instance) {
-  const run = (await instance.getExports()).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.2\./.test(e.name))
+  const run = (await instance.getExports()).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.[23]\./.test(e.name))
   if (run === undefined) {
-    throw new api.WasmError(api.ErrorCode.ExportNotFound, 'it exports no wasi:cli/run@0.2 interface')
+    throw new api.WasmError(api.ErrorCode.ExportNotFound, 'it exports no wasi:cli/run interface (WASI 0.2 or 0.3)')
   }
   return `${run.name}#run`
 }

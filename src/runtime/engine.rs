@@ -141,6 +141,9 @@ fn engine_config(kind: EngineKind) -> Config {
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);
+    } else {
+        // Async components (WASI 0.3). Components are compiled by Cranelift only.
+        config.wasm_component_model_async(true);
     }
     config
 }

@@ -1,5 +1,7 @@
-//! Links components against WASI 0.2 (wasi:cli, filesystem, clocks, random, io; sockets are
-//! linked but every address is refused: the context grants none) and the host's imports.
+//! Links components against WASI 0.2 (wasi:cli, filesystem, clocks, random, io) and WASI 0.3
+//! (wasi:cli, filesystem, clocks, random: wasmtime-wasi's implementation, which it calls
+//! experimental), and the host's imports. Sockets are linked but every address and name
+//! lookup is refused: the context grants none.
 
 use once_cell::sync::OnceCell;
 use wasmtime::component::{Component, InstancePre, Linker};
@@ -19,10 +21,11 @@ fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
         let mut linker = Linker::new(engine_of(kind).map_err(instantiating)?);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| crate::wasi::special_files::add_to_component_linker(&mut linker))
+            .and_then(|()| wasmtime_wasi::p3::add_to_linker(&mut linker))
             .map_err(|e| {
                 WasmError::new(
                     ErrorCode::InstantiateError,
-                    format!("cannot link WASI 0.2: {e:#}"),
+                    format!("cannot link WASI 0.2 and 0.3: {e:#}"),
                 )
             })?;
         Ok(linker)
