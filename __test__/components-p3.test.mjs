@@ -1,0 +1,53 @@
+// WASI 0.3 components (wasi:cli/run@0.3.0): run() and runtime-wasm run, exit statuses, output
+// through 0.3 streams, host waits and spins stopped by deadlines and aborts.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import { ErrorCode, compileFile, instantiate, run } from '../index.mjs'
+
+const P3 = (name) => fileURLToPath(new URL(`./fixtures/components/p3/${name}`, import.meta.url))
+const COMMAND = P3('command.wasm')
+const BIN = fileURLToPath(new URL('../bin/runtime-wasm.js', import.meta.url))
+const text = (bytes) => Buffer.from(bytes).toString()
+
+test('run() runs WASI 0.3 commands: ok, err, exit(err), output through a stream', async () => {
+  assert.equal((await run(P3('run-ok.wasm'))).exitCode, 0)
+  assert.equal((await run(P3('run-err.wasm'))).exitCode, 1)
+  assert.equal((await run(COMMAND, { args: ['command', 'ok'] })).exitCode, 0)
+  assert.equal((await run(COMMAND, { args: ['command', 'err'] })).exitCode, 1)
+  assert.equal((await run(COMMAND, { args: ['command', 'exit'] })).exitCode, 1)
+  const hello = await run(COMMAND, { args: ['command', 'hello'] })
+  assert.deepEqual([hello.exitCode, text(hello.stdout)], [0, 'hello from p3\n'])
+})
+
+test('a WASI 0.3 command sleeping in the host finishes, and is stopped by a deadline', async () => {
+  assert.equal((await run(COMMAND, { args: ['command', 'sleep', '20'] })).exitCode, 0)
+  for (const args of [['command', 'sleep', '60000'], ['command', 'spin'], ['command', 'yield-loop']]) {
+    const started = Date.now()
+    await assert.rejects(run(COMMAND, { args, limits: { timeoutMs: 200 } }), (error) => error.code === ErrorCode.FuelExhausted && error.reason === 'timeout')
+    assert.ok(Date.now() - started < 10_000, args.join(' '))
+  }
+})
+
+test('an abort stops a WASI 0.3 call waiting in the host; fuel stops a spinning one', async () => {
+  const id = await compileFile(COMMAND)
+  let instance = await instantiate(id, { args: ['command', 'sleep', '60000'] })
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 50)
+  await assert.rejects(instance.invoke('wasi:cli/run@0.3.0#run', [], { signal: controller.signal }), { name: 'AbortError' })
+  await instance.drop()
+  instance = await instantiate(id, { args: ['command', 'spin'], limits: { fuel: 5_000_000 } })
+  await assert.rejects(instance.call('wasi:cli/run@0.3.0#run'), (error) => error.code === ErrorCode.FuelExhausted && error.reason === 'fuel')
+  await instance.drop()
+})
+
+test('runtime-wasm run runs a WASI 0.3 command', () => {
+  const hello = spawnSync(process.execPath, [BIN, 'run', COMMAND, 'hello'], { encoding: 'utf8' })
+  assert.deepEqual([hello.status, hello.stdout], [0, 'hello from p3\n'])
+  const failed = spawnSync(process.execPath, [BIN, 'run', COMMAND, 'err'], { encoding: 'utf8' })
+  assert.equal(failed.status, 1)
+  const stopped = spawnSync(process.execPath, [BIN, 'run', '--timeout', '200', COMMAND, 'sleep', '60000'], { encoding: 'utf8' })
+  assert.equal(stopped.status, 124)
+})
