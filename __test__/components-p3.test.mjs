@@ -12,12 +12,17 @@ const COMMAND = P3('command.wasm')
 const BIN = fileURLToPath(new URL('../bin/runtime-wasm.js', import.meta.url))
 const text = (bytes) => Buffer.from(bytes).toString()
 
-test('run() runs WASI 0.3 commands: ok, err, exit(err), output through a stream', async () => {
+test('run() runs WASI 0.3 commands: ok, err, exit, exit-with-code, args, output through a stream', async () => {
   assert.equal((await run(P3('run-ok.wasm'))).exitCode, 0)
   assert.equal((await run(P3('run-err.wasm'))).exitCode, 1)
   assert.equal((await run(COMMAND, { args: ['command', 'ok'] })).exitCode, 0)
   assert.equal((await run(COMMAND, { args: ['command', 'err'] })).exitCode, 1)
-  assert.equal((await run(COMMAND, { args: ['command', 'exit'] })).exitCode, 1)
+  assert.equal((await run(COMMAND, { args: ['command', 'exit-ok'] })).exitCode, 0)
+  assert.equal((await run(COMMAND, { args: ['command', 'exit-err'] })).exitCode, 1)
+  // WASI 0.3's exit-with-code carries the status itself.
+  assert.equal((await run(COMMAND, { args: ['command', 'exit-code', '7'] })).exitCode, 7)
+  const echoed = await run(COMMAND, { args: ['command', 'echo-args', 'a b', 'c'] })
+  assert.equal(text(echoed.stdout), 'command\necho-args\na b\nc\n')
   const hello = await run(COMMAND, { args: ['command', 'hello'] })
   assert.deepEqual([hello.exitCode, text(hello.stdout)], [0, 'hello from p3\n'])
 })

@@ -159,3 +159,58 @@ async fn names_special_file_p2(
         DescriptorType::RegularFile | DescriptorType::Directory | DescriptorType::SymbolicLink
     )
 }
+
+/// The WASI 0.3 interface whose `open-at` is replaced.
+const FILESYSTEM_TYPES_P3: &str = "wasi:filesystem/types@0.3.0";
+
+/// Replaces WASI 0.3's `[method]descriptor.open-at` on a component linker (which has WASI 0.3
+/// already) with one that refuses special files, as `add_to_component_linker` does for 0.2.
+pub fn add_to_component_linker_p3<T: wasmtime_wasi::WasiView + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use wasmtime::component::{Accessor, Resource};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
+    use wasmtime_wasi::p3::bindings::filesystem::types::{
+        self as fs, DescriptorType, HostDescriptorWithStore,
+    };
+    type OpenAtParams = (
+        Resource<fs::Descriptor>,
+        fs::PathFlags,
+        String,
+        fs::OpenFlags,
+        fs::DescriptorFlags,
+    );
+    linker.allow_shadowing(true);
+    linker.instance(FILESYSTEM_TYPES_P3)?.func_wrap_concurrent(
+        "[method]descriptor.open-at",
+        |accessor: &Accessor<T>, params: OpenAtParams| {
+            Box::pin(async move {
+                let (dir, path_flags, path, oflags, flags) = params;
+                let files: Accessor<T, WasiFilesystem> =
+                    accessor.with_getter(|state: &mut T| state.filesystem());
+                let probe = Resource::<fs::Descriptor>::new_borrow(dir.rep());
+                let special = {
+                    let _permit = CHECKS_AT_ONCE.acquire().await;
+                    match WasiFilesystem::stat_at(&files, probe, path_flags, path.clone()).await {
+                        Ok(stat) => !matches!(
+                            stat.type_,
+                            DescriptorType::RegularFile
+                                | DescriptorType::Directory
+                                | DescriptorType::SymbolicLink
+                        ),
+                        Err(_) => false, // missing, or not reachable: open-at says why
+                    }
+                };
+                if special {
+                    return Ok((Err(fs::ErrorCode::NoSuchDevice),));
+                }
+                match WasiFilesystem::open_at(&files, dir, path_flags, path, oflags, flags).await {
+                    Ok(opened) => Ok((Ok(opened),)),
+                    Err(e) => Ok((Err(e.downcast()?),)),
+                }
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}

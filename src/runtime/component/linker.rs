@@ -22,6 +22,7 @@ fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| crate::wasi::special_files::add_to_component_linker(&mut linker))
             .and_then(|()| wasmtime_wasi::p3::add_to_linker(&mut linker))
+            .and_then(|()| crate::wasi::special_files::add_to_component_linker_p3(&mut linker))
             .map_err(|e| {
                 WasmError::new(
                     ErrorCode::InstantiateError,
