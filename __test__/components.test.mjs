@@ -165,6 +165,25 @@ test('a function returning result: the ok value, or a rejection carrying the err
   await instance.drop()
 })
 
+test('odd but valid values: -0, lone surrogates, typed-array views, large byte lists', async () => {
+  const instance = await typesInstance()
+  assert.equal(await instance.call(`${API}#echo-u8`, -0), 0)
+  assert.equal(await instance.call(`${API}#echo-string`, '\ud800x'), '\ufffdx')
+  assert.deepEqual(await instance.call(`${API}#echo-bytes`, new Uint8Array([1, 2, 3, 4]).subarray(1, 3)), new Uint8Array([2, 3]))
+  const big = new Uint8Array(8_000_000).fill(7)
+  assert.deepEqual(await instance.call(`${API}#echo-bytes`, big), big)
+  await instance.drop()
+})
+
+test('an argument whose getter throws is a 5007 with the thrown value as its cause', async () => {
+  const instance = await typesInstance()
+  const boom = new Error('boom')
+  await assert.rejects(instance.call(`${API}#echo-point`, { get x() { throw boom }, y: 1, labelText: '' }), (error) => error.code === ErrorCode.TypeError && error.cause === boom)
+  await assert.rejects(instance.call(`${API}#echo-point`, new Proxy({}, { get() { throw boom } })), (error) => error.code === ErrorCode.TypeError)
+  assert.equal(await instance.call('greet', 'after'), 'Hello, after!')
+  await instance.drop()
+})
+
 test('wrong shapes are a 5007 naming the path inside the value', async () => {
   const instance = await typesInstance()
   const rejects = (name, args, pattern) =>
@@ -199,6 +218,27 @@ test('host imports: sync and async JS functions, results and thrown errors as WI
   assert.equal(await instance.call(`${API}#host-add`, 40n), 42n)
   assert.equal(await instance.call(`${API}#host-ticks`, 100), 9900)
   await instance.drop()
+})
+
+test('a result-returning host function: a thrown payload is the error, a thrown Error fails the call', async () => {
+  const id = await compileFile(TYPES)
+  const host = hostFor()
+  host['test:types/host'].fetchValue = async (key) => {
+    if (key === 'plain') throw 'plain payload'
+    throw new Error('broken')
+  }
+  const instance = await instantiate(id, { imports: host })
+  assert.equal(await instance.call(`${API}#call-host`, 'plain'), 'err:plain payload')
+  await assert.rejects(instance.call(`${API}#call-host`, 'x'), (error) => error.code === ErrorCode.CallError && error.cause?.message === 'broken')
+  await instance.drop()
+  // A host function cannot reach into the component that waits for it, nor call it again.
+  const reentering = hostFor()
+  reentering['test:types/host'].fetchValue = async function () {
+    return String(await this.memory.size())
+  }
+  const other = await instantiate(id, { imports: reentering })
+  await assert.rejects(other.call(`${API}#call-host`, 'k'), (error) => /cannot reach its caller's memory/.test(error.cause?.message))
+  await other.drop()
 })
 
 test('a host function returning the wrong type fails the call with a 5007 naming it', async () => {

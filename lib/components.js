@@ -59,7 +59,9 @@ async function callComponent(instanceId, name, args = [], options = undefined, o
   const type = functionType(instanceId, name)
   const upstream = waitingInstances()
   const pending = callWithSignal(native.callComponent, instanceId, name, [...args], options, upstream)
-  const value = await settleAfterOutput(instanceId, pending)
+  const value = await settleAfterOutput(instanceId, pending).catch((error) => {
+    throw readingFailed(error, name)
+  })
   const lifted = type.result === null ? undefined : liftResources(value, type.result, instanceId, name, owner)
   // A WASI program that exits with status 0 returns nothing.
   if (type.result?.kind !== 'result' || lifted === undefined) return lifted
@@ -67,6 +69,13 @@ async function callComponent(instanceId, name, args = [], options = undefined, o
     throw new WasmError(ErrorCode.CallError, `call to ${JSON.stringify(name)} returned an error: ${summary(lifted.val)}`, { payload: lifted.val })
   }
   return lifted.val
+}
+
+// The core reads arguments with their getters and proxies: what one of those throws is the
+// call's 5007, with the thrown value as its cause.
+function readingFailed(error, name) {
+  if (error instanceof WasmError || error?.name === 'AbortError') return error
+  return new WasmError(ErrorCode.TypeError, `reading the arguments of ${JSON.stringify(name)} threw: ${error?.message ?? String(error)}`, { cause: error })
 }
 
 function summary(payload) {
@@ -194,7 +203,9 @@ function componentExports(instanceId) {
 
 // A component's imports from JS: { "pkg:name/interface": { fn() {} }, topLevelFn() {} }.
 // Functions whose import returns a `result` may return the ok value (or a Promise of it) and
-// throw for the error: a thrown WasmError's `payload`, else the thrown value, is the payload.
+// throw for the error: the `payload` of a thrown object that has one (a WasmError made with
+// { payload }), else a thrown value that is not an Error, is the error's payload; a thrown
+// Error is a failure of the host function (the call rejects with it as the cause).
 function componentHostImports(given, self, moduleId) {
   if (given === undefined || given === null) return undefined
   if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
@@ -224,7 +235,11 @@ function importedFunction(world, interfaceName, name) {
 
 function wrapForResult(implementation, type) {
   if (type?.result?.kind !== 'result') return implementation
-  const err = (error) => ({ tag: 'err', val: error instanceof WasmError && 'payload' in error ? error.payload : error })
+  const err = (error) => {
+    if (error !== null && typeof error === 'object' && 'payload' in error) return { tag: 'err', val: error.payload }
+    if (error instanceof Error) throw error
+    return { tag: 'err', val: error }
+  }
   return function (...args) {
     let returned
     try {

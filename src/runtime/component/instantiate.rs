@@ -22,6 +22,12 @@ use crate::runtime::limits::{CancelToken, Ceilings, InstanceLimits};
 use crate::runtime::store::{new_store, HostState};
 use crate::wasi::{build_context, WasiOptions};
 
+/// What one call may make the host allocate for values lifted out of the guest (its results,
+/// a host function's arguments), counted as wasmtime counts it: about 32 bytes a list item.
+/// 512 MiB: a list of about 16 million items. Past it the call fails (and, as after any trap,
+/// the instance cannot be entered again). wasmtime's default is 128 MiB.
+pub const TRANSFER_FUEL: usize = 512 << 20;
+
 pub async fn instantiate(
     component: Arc<ComponentEntry>,
     options: WasiOptions,
@@ -45,6 +51,7 @@ pub async fn instantiate(
     let closed = Arc::new(CancelToken::default());
     let (wasi, pipes) = build_context(&options)?;
     let mut store = new_store(code.component.engine(), Some(wasi), closed.clone(), &limits)?;
+    store.set_hostcall_fuel(TRANSFER_FUEL);
     let invoked = Instant::now();
     let plan = Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),
