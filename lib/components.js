@@ -16,32 +16,36 @@ const { resourceHandleKey } = require('./constants.js')
 const { componentWorld } = require('./modules.js')
 const { camelCase } = require('./wit-names.js')
 
-// Instance id -> 'component' | 'module', asked once.
-const kinds = new Map()
+// What is known of each instance id, asked of the core once: forgotten when the instance is
+// dropped, and all at once past CACHED_INSTANCES (instances the garbage collector freed
+// without drop() leave their entries behind).
+const CACHED_INSTANCES = 10000
+const kinds = new Map() // id -> 'component' | 'module'
+const functionTypes = new Map() // id -> Map(name -> { name, params, result, wit })
+const exportsByInstance = new Map() // id -> componentExports()
+
+function cached(map, instanceId, make) {
+  let value = map.get(instanceId)
+  if (value === undefined) {
+    value = make()
+    if (map.size >= CACHED_INSTANCES) map.clear()
+    map.set(instanceId, value)
+  }
+  return value
+}
 
 function isComponentInstance(instanceId) {
-  let kind = kinds.get(instanceId)
-  if (kind === undefined) {
-    kind = invoke(native.instanceKind, instanceId)
-    kinds.set(instanceId, kind)
-  }
-  return kind === 'component'
+  return cached(kinds, instanceId, () => invoke(native.instanceKind, instanceId)) === 'component'
 }
 
 function forgetComponentInstance(instanceId) {
   kinds.delete(instanceId)
   functionTypes.delete(instanceId)
+  exportsByInstance.delete(instanceId)
 }
 
-// Instance id -> Map(name -> the function's description { name, params, result, wit }).
-const functionTypes = new Map()
-
 function functionType(instanceId, name) {
-  let functions = functionTypes.get(instanceId)
-  if (functions === undefined) {
-    functions = new Map()
-    functionTypes.set(instanceId, functions)
-  }
+  const functions = cached(functionTypes, instanceId, () => new Map())
   let type = functions.get(name)
   if (type === undefined) {
     type = JSON.parse(invoke(native.componentFunction, instanceId, name))
@@ -188,17 +192,10 @@ function methodsOf(instanceId, interfaceName, resource) {
   return functions.filter((f) => f.name.startsWith(prefix)).map((f) => f.name.slice(prefix.length))
 }
 
-const exportsByInstance = new Map()
-
 // A component instance's exports: [{ kind: 'function', name, params, result, wit },
 // { kind: 'interface', name, functions, resources }], with types as the core describes them.
 function componentExports(instanceId) {
-  let exports = exportsByInstance.get(instanceId)
-  if (exports === undefined) {
-    exports = JSON.parse(invoke(native.componentExports, instanceId))
-    exportsByInstance.set(instanceId, exports)
-  }
-  return exports
+  return cached(exportsByInstance, instanceId, () => JSON.parse(invoke(native.componentExports, instanceId)))
 }
 
 // A component's imports from JS: { "pkg:name/interface": { fn() {} }, topLevelFn() {} }.
