@@ -164,7 +164,11 @@ impl CacheKey {
         let mut digest = blake3::Hasher::new();
         digest.update(source);
         digest.update(&engine_settings.finish().to_le_bytes());
-        digest.update(&[kind.metering as u8, kind.tier as u8]);
+        digest.update(&[
+            kind.metering as u8,
+            kind.tier as u8,
+            u8::from(kind.concurrent),
+        ]);
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
         CacheKey(*digest.finalize().as_bytes())
     }

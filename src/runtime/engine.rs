@@ -49,6 +49,10 @@ pub enum Tier {
 pub struct EngineKind {
     pub metering: Metering,
     pub tier: Tier,
+    /// Whether its stores run concurrent (async) components, which WASI 0.3 needs. Such a
+    /// store takes every component call through wasmtime's concurrent machinery, several
+    /// times the cost of a plain call, so only the code of components that use async gets it.
+    pub concurrent: bool,
 }
 
 impl EngineKind {
@@ -56,47 +60,68 @@ impl EngineKind {
         EngineKind {
             metering,
             tier: Tier::Optimized,
+            concurrent: false,
         }
     }
 
     /// The name a helper process is told (see `compile_helper`).
     pub fn name(self) -> &'static str {
-        match (self.metering, self.tier) {
-            (Metering::Off, Tier::Optimized) => "plain",
-            (Metering::Fuel, Tier::Optimized) => "fuel",
-            (Metering::Trusted, Tier::Optimized) => "trusted",
-            (Metering::Off, Tier::Baseline) => "plain-baseline",
-            (Metering::Fuel, Tier::Baseline) => "fuel-baseline",
-            (Metering::Trusted, Tier::Baseline) => "trusted-baseline",
-        }
+        let index = self.index();
+        KIND_NAMES[index]
     }
 
     pub fn from_name(name: &str) -> Option<EngineKind> {
         ALL_KINDS.into_iter().find(|kind| kind.name() == name)
     }
 
-    /// 0 to 5: where this engine's things are kept in arrays of `ENGINE_KINDS`.
+    /// 0 to 11: where this engine's things are kept in arrays of `ENGINE_KINDS`.
     pub fn index(self) -> usize {
-        (self.metering as usize) * 2 + (self.tier as usize)
+        (self.metering as usize) * 4 + (self.tier as usize) * 2 + usize::from(self.concurrent)
     }
 }
 
-/// How many engines there can be.
-pub const ENGINE_KINDS: usize = 6;
+/// How many engines there can be (engines are made when first used).
+pub const ENGINE_KINDS: usize = 12;
 
 const ALL_KINDS: [EngineKind; ENGINE_KINDS] = {
-    const fn kind(metering: Metering, tier: Tier) -> EngineKind {
-        EngineKind { metering, tier }
+    const fn kind(metering: Metering, tier: Tier, concurrent: bool) -> EngineKind {
+        EngineKind {
+            metering,
+            tier,
+            concurrent,
+        }
     }
     [
-        kind(Metering::Off, Tier::Optimized),
-        kind(Metering::Off, Tier::Baseline),
-        kind(Metering::Fuel, Tier::Optimized),
-        kind(Metering::Fuel, Tier::Baseline),
-        kind(Metering::Trusted, Tier::Optimized),
-        kind(Metering::Trusted, Tier::Baseline),
+        kind(Metering::Off, Tier::Optimized, false),
+        kind(Metering::Off, Tier::Optimized, true),
+        kind(Metering::Off, Tier::Baseline, false),
+        kind(Metering::Off, Tier::Baseline, true),
+        kind(Metering::Fuel, Tier::Optimized, false),
+        kind(Metering::Fuel, Tier::Optimized, true),
+        kind(Metering::Fuel, Tier::Baseline, false),
+        kind(Metering::Fuel, Tier::Baseline, true),
+        kind(Metering::Trusted, Tier::Optimized, false),
+        kind(Metering::Trusted, Tier::Optimized, true),
+        kind(Metering::Trusted, Tier::Baseline, false),
+        kind(Metering::Trusted, Tier::Baseline, true),
     ]
 };
+
+/// Each kind's name, by `EngineKind::index`.
+const KIND_NAMES: [&str; ENGINE_KINDS] = [
+    "plain",
+    "plain-async",
+    "plain-baseline",
+    "plain-baseline-async",
+    "fuel",
+    "fuel-async",
+    "fuel-baseline",
+    "fuel-baseline-async",
+    "trusted",
+    "trusted-async",
+    "trusted-baseline",
+    "trusted-baseline-async",
+];
 
 static ENGINES: [OnceCell<Engine>; ENGINE_KINDS] = [const { OnceCell::new() }; ENGINE_KINDS];
 static TICKER_STARTED: OnceCell<()> = OnceCell::new();
@@ -141,8 +166,9 @@ fn engine_config(kind: EngineKind) -> Config {
     config.consume_fuel(kind.metering == Metering::Fuel);
     if kind.tier == Tier::Baseline {
         config.strategy(wasmtime::Strategy::Winch);
-    } else {
-        // Async components (WASI 0.3). Components are compiled by Cranelift only.
+    }
+    config.concurrency_support(kind.concurrent);
+    if kind.concurrent {
         config.wasm_component_model_async(true);
     }
     config

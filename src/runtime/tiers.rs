@@ -160,8 +160,8 @@ fn compile_baseline(
     budget: &Budget,
 ) -> WasmResult<Option<Arc<CompiledModule>>> {
     let kind = EngineKind {
-        metering,
         tier: Tier::Baseline,
+        ..EngineKind::optimized(metering)
     };
     match compile_now(kind, binary, budget, false) {
         Ok(module) => Ok(Some(CompiledModule::new(

@@ -9,6 +9,7 @@ use crate::cache::{self, CacheKey, Origin, Store};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_helper::{self, HelperJob};
 use crate::runtime::compile_limits::Budget;
+use crate::runtime::component::concurrency;
 use crate::runtime::engine::{engine_of, EngineKind, Metering};
 
 /// A component in the module registry (see `module::Compiled`).
@@ -92,9 +93,37 @@ impl ComponentEntry {
 }
 
 /// Optimized code for `metering`: from the cache, else compiled here (or in a helper under a
-/// time budget) and cached. Components get no baseline tier.
+/// time budget) and cached. Components get no baseline tier. A component that uses async
+/// gets the concurrent engine; one the scan took for plain, but that needs it, too.
 fn compile(binary: &Arc<[u8]>, metering: Metering, budget: &Budget) -> WasmResult<Code> {
-    let kind = EngineKind::optimized(metering);
+    let plain = EngineKind::optimized(metering);
+    if concurrency::uses_async(binary) {
+        return compile_for(
+            binary,
+            EngineKind {
+                concurrent: true,
+                ..plain
+            },
+            budget,
+        );
+    }
+    compile_for(binary, plain, budget).or_else(|error| {
+        if error.details.limit.is_some() {
+            return Err(error);
+        }
+        compile_for(
+            binary,
+            EngineKind {
+                concurrent: true,
+                ..plain
+            },
+            budget,
+        )
+        .map_err(|_| error)
+    })
+}
+
+fn compile_for(binary: &Arc<[u8]>, kind: EngineKind, budget: &Budget) -> WasmResult<Code> {
     let engine = engine_of(kind)?;
     let key = CacheKey::new(engine, kind, binary);
     if let Some((component, origin)) = cache::lookup::<Component>(engine, &key) {

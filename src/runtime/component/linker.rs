@@ -21,8 +21,14 @@ fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
         let mut linker = Linker::new(engine_of(kind).map_err(instantiating)?);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| crate::wasi::special_files::add_to_component_linker(&mut linker))
-            .and_then(|()| wasmtime_wasi::p3::add_to_linker(&mut linker))
-            .and_then(|()| crate::wasi::special_files::add_to_component_linker_p3(&mut linker))
+            .and_then(|()| {
+                // WASI 0.3 is async: only concurrent engines' components can import it.
+                if !kind.concurrent {
+                    return Ok(());
+                }
+                wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+                crate::wasi::special_files::add_to_component_linker_p3(&mut linker)
+            })
             .map_err(|e| {
                 WasmError::new(
                     ErrorCode::InstantiateError,

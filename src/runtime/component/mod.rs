@@ -4,6 +4,7 @@
 //! module's exports. Values cross as `wasmtime::component::Val`, typed by WIT.
 
 pub mod compiled;
+pub mod concurrency;
 pub mod describe;
 pub mod exports;
 pub mod host;
