@@ -2,6 +2,9 @@
 // through 0.3 streams, host waits and spins stopped by deadlines and aborts.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
@@ -46,6 +49,26 @@ test('an abort stops a WASI 0.3 call waiting in the host; fuel stops a spinning 
   instance = await instantiate(id, { args: ['command', 'spin'], limits: { fuel: 5_000_000 } })
   await assert.rejects(instance.call('wasi:cli/run@0.3.0#run'), (error) => error.code === ErrorCode.FuelExhausted && error.reason === 'fuel')
   await instance.drop()
+})
+
+test('a WASI 0.3 command reads a preopened file, and a FIFO there is refused at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-p3-'))
+  try {
+    writeFileSync(join(dir, 'in.txt'), 'p3 file\n')
+    const read = await run(COMMAND, { args: ['command', 'cat', '/data/in.txt'], preopens: { '/data': dir } })
+    assert.deepEqual([read.exitCode, text(read.stdout)], [0, 'p3 file\n'])
+    const missing = await run(COMMAND, { args: ['command', 'cat', '/data/missing'], preopens: { '/data': dir } })
+    assert.deepEqual([missing.exitCode, text(missing.stderr)], [1, 'cat: no-entry\n'])
+    const escape = await run(COMMAND, { args: ['command', 'cat', '/data/../etc/passwd'], preopens: { '/data': dir } })
+    assert.deepEqual([escape.exitCode, text(escape.stderr)], [1, 'cat: not-permitted\n'])
+    if (spawnSync('mkfifo', [join(dir, 'fifo')]).status !== 0) return t.skip('mkfifo is not available')
+    const started = Date.now()
+    const fifo = await run(COMMAND, { args: ['command', 'cat', '/data/fifo'], preopens: { '/data': dir }, limits: { timeoutMs: 5000 } })
+    assert.deepEqual([fifo.exitCode, text(fifo.stderr)], [1, 'cat: no-such-device\n'])
+    assert.ok(Date.now() - started < 4000)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('runtime-wasm run runs a WASI 0.3 command', () => {
