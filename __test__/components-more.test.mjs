@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
 import { ErrorCode, compile, compileFile, instantiate } from '../index.mjs'
+import { ECHOES } from './component-helpers.mjs'
 
 const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
 const TYPES = fileURLToPath(new URL('./fixtures/components/types.wasm', import.meta.url))
@@ -14,7 +15,7 @@ const COMMAND = fileURLToPath(new URL('./fixtures/components/command.wasm', impo
 const API = 'test:types/api'
 
 const HOST = {
-  'test:types/host': { log() {}, fetchValue: (key) => `v:${key}`, addOne: (x) => x + 1n, tick: (n) => n },
+  'test:types/host': { ...ECHOES, log() {}, fetchValue: (key) => `v:${key}`, addOne: (x) => x + 1n, tick: (n) => n },
 }
 
 test('components work in several worker threads at once, each with its own instances', async () => {
@@ -24,7 +25,8 @@ test('components work in several worker threads at once, each with its own insta
     ;(async () => {
       const id = await rw.compileFile(workerData.file)
       const host = { 'test:types/host': { log() {}, fetchValue: (k) => 'w' + workerData.n + ':' + k, addOne: (x) => x + 1n, tick: (n) => n } }
-      const instance = await rw.instantiate(id, { imports: host })
+      // Only the host functions this test uses: the rest trap if called.
+      const instance = await rw.instantiate(id, { imports: host, unknownImports: 'trap' })
       const greeting = await instance.call('greet', 'worker ' + workerData.n)
       const fetched = await instance.call('${API}#call-host', 'key')
       const counter = await instance.call('${API}#[constructor]counter', workerData.n)

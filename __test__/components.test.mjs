@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
+import { ECHOES } from './component-helpers.mjs'
 import { ErrorCode, WasmError, compile, compileFile, componentWorld, dropModule, instantiate, moduleKind, run } from '../index.mjs'
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/components/', import.meta.url))
@@ -18,6 +19,7 @@ const API = 'test:types/api'
 function hostFor(log = []) {
   return {
     'test:types/host': {
+      ...ECHOES,
       log(msg) {
         log.push(msg)
       },
@@ -42,12 +44,14 @@ test('compile tells a component from a module, and its world lists WIT types', a
   const world = componentWorld(id)
   const host = world.imports.find((i) => i.name === 'test:types/host')
   assert.equal(host.kind, 'interface')
-  assert.deepEqual(host.functions.map((f) => f.wit), [
+  assert.deepEqual(host.functions.slice(0, 4).map((f) => f.wit), [
     'func(msg: string)',
     'func(key: string) -> result<string, string>',
     'func(x: u64) -> u64',
     'func(n: u32) -> u32',
   ])
+  const echoColor = host.functions.find((f) => f.name === 'host-echo-color')
+  assert.equal(echoColor.wit, 'func(v: enum { red, green, blue-ish }) -> enum { red, green, blue-ish }')
   const greet = world.exports.find((e) => e.name === 'greet')
   assert.equal(greet.wit, 'func(name: string) -> string')
   const api = world.exports.find((e) => e.name === API)
