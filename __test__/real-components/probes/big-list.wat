@@ -1,0 +1,22 @@
+;; make(n) -> list<u8> returns n bytes (zeros) to the host; len(v: list<u8>) -> u32 takes them.
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (global $top (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $top))
+      (global.set $top (i32.add (global.get $top) (local.get 3)))
+      (drop (memory.grow (i32.add (i32.shr_u (local.get 3) (i32.const 16)) (i32.const 1))))
+      (local.get $p))
+    (func (export "len") (param i32 i32) (result i32) local.get 1)
+    (func (export "make") (param i32) (result i32)
+      (i32.store (i32.const 0) (i32.const 65536))
+      (i32.store (i32.const 4) (local.get 0))
+      (drop (memory.grow (i32.add (i32.shr_u (local.get 0) (i32.const 16)) (i32.const 2))))
+      (i32.const 0)))
+  (core instance $i (instantiate $m))
+  (alias core export $i "mem" (core memory $mem))
+  (alias core export $i "realloc" (core func $realloc))
+  (func (export "len") (param "v" (list u8)) (result u32) (canon lift (core func $i "len") (memory $mem) (realloc $realloc)))
+  (func (export "make") (param "n" u32) (result (list u8)) (canon lift (core func $i "make") (memory $mem))))
