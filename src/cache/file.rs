@@ -377,7 +377,7 @@ mod tests {
         let dir = TempDir::new();
         let engine = engine();
         let path = cache_file(&dir, &engine, &KEY);
-        let module = load(&engine, &path, &secret(), &KEY).expect("loads");
+        let module = load::<Module>(&engine, &path, &secret(), &KEY).expect("loads");
         let mut store = wasmtime::Store::new(&engine, ());
         let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
         let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn a_missing_file_is_missing() {
         let dir = TempDir::new();
-        let result = load(&engine(), &dir.path().join("absent.rwc"), &secret(), &KEY);
+        let result = load::<Module>(&engine(), &dir.path().join("absent.rwc"), &secret(), &KEY);
         assert!(matches!(result, Err(Rejected::Missing)), "{result:?}");
     }
 
@@ -400,19 +400,19 @@ mod tests {
         bytes[100] ^= 0x10;
         overwrite(&path, &bytes);
         assert!(matches!(
-            load(&engine, &path, &secret(), &KEY),
+            load::<Module>(&engine, &path, &secret(), &KEY),
             Err(Rejected::Corrupt)
         ));
         // And one read for another key is corrupt too, whatever it holds.
         let path = cache_file(&dir, &engine, &KEY);
         assert!(matches!(
-            load(&engine, &path, &secret(), &[1; KEY_LEN]),
+            load::<Module>(&engine, &path, &secret(), &[1; KEY_LEN]),
             Err(Rejected::Corrupt)
         ));
         // An empty file.
         overwrite(&path, b"");
         assert!(matches!(
-            load(&engine, &path, &secret(), &KEY),
+            load::<Module>(&engine, &path, &secret(), &KEY),
             Err(Rejected::Corrupt)
         ));
     }
@@ -431,7 +431,7 @@ mod tests {
         .unwrap();
         set_mode(&path, 0o400);
         assert!(matches!(
-            load(&engine(), &path, &secret(), &KEY),
+            load::<Module>(&engine(), &path, &secret(), &KEY),
             Err(Rejected::Incompatible)
         ));
     }
@@ -444,7 +444,7 @@ mod tests {
         let fuel_engine = Engine::new(&config).unwrap();
         let path = cache_file(&dir, &fuel_engine, &KEY);
         assert!(matches!(
-            load(&engine(), &path, &secret(), &KEY),
+            load::<Module>(&engine(), &path, &secret(), &KEY),
             Err(Rejected::Incompatible)
         ));
     }
@@ -459,7 +459,7 @@ mod tests {
             set_mode(&path, mode);
             assert!(
                 matches!(
-                    load(&engine, &path, &secret(), &KEY),
+                    load::<Module>(&engine, &path, &secret(), &KEY),
                     Err(Rejected::NotTrusted)
                 ),
                 "{mode:o}"
@@ -467,12 +467,12 @@ mod tests {
         }
         set_mode(&path, 0o400);
         assert!(
-            load(&engine, &path, &secret(), &KEY).is_ok(),
+            load::<Module>(&engine, &path, &secret(), &KEY).is_ok(),
             "read-only for its owner is fine"
         );
         set_mode(&path, 0o444);
         assert!(
-            load(&engine, &path, &secret(), &KEY).is_ok(),
+            load::<Module>(&engine, &path, &secret(), &KEY).is_ok(),
             "and readable by all"
         );
     }
@@ -503,7 +503,7 @@ mod tests {
             forged.extend_from_slice(magic);
             overwrite(&path, &forged);
             assert!(matches!(
-                load(&engine, &path, &secret(), &KEY),
+                load::<Module>(&engine, &path, &secret(), &KEY),
                 Err(Rejected::Corrupt)
             ));
         }
@@ -520,7 +520,7 @@ mod tests {
             forged.extend_from_slice(MAGIC);
             overwrite(&path, &forged);
             assert!(matches!(
-                load(&engine, &path, &secret(), &KEY),
+                load::<Module>(&engine, &path, &secret(), &KEY),
                 Err(Rejected::Corrupt)
             ));
         }
@@ -538,7 +538,7 @@ mod tests {
         forged.extend_from_slice(&trailer);
         overwrite(&path, &forged);
         assert!(matches!(
-            load(&engine, &path, &secret(), &KEY),
+            load::<Module>(&engine, &path, &secret(), &KEY),
             Err(Rejected::Corrupt)
         ));
         // Another key's valid file under this key's name, its trailer's key rewritten.
@@ -549,7 +549,7 @@ mod tests {
         moved[key_at..key_at + KEY_LEN].copy_from_slice(&KEY);
         overwrite(&path, &moved);
         assert!(matches!(
-            load(&engine, &path, &secret(), &KEY),
+            load::<Module>(&engine, &path, &secret(), &KEY),
             Err(Rejected::Corrupt)
         ));
     }
@@ -559,9 +559,9 @@ mod tests {
         let dir = TempDir::new();
         let engine = engine();
         let path = cache_file(&dir, &engine, &KEY);
-        assert!(load(&engine, &path, &secret(), &KEY).is_ok());
+        assert!(load::<Module>(&engine, &path, &secret(), &KEY).is_ok());
         assert!(matches!(
-            load(&engine, &path, &Secret::for_tests(10), &KEY),
+            load::<Module>(&engine, &path, &Secret::for_tests(10), &KEY),
             Err(Rejected::Corrupt)
         ));
     }
@@ -586,12 +586,12 @@ mod tests {
         let path = cache_file(&dir, &engine, &KEY);
         let link = dir.symlink(&path, "link.rwc");
         assert!(matches!(
-            load(&engine, &link, &secret(), &KEY),
+            load::<Module>(&engine, &link, &secret(), &KEY),
             Err(Rejected::NotTrusted)
         ));
         let sub = dir.dir("sub.rwc");
         assert!(matches!(
-            load(&engine, &sub, &secret(), &KEY),
+            load::<Module>(&engine, &sub, &secret(), &KEY),
             Err(Rejected::NotTrusted)
         ));
     }
@@ -605,7 +605,7 @@ mod tests {
         // SAFETY: `name` is a NUL-terminated path that lives across the call.
         assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
         assert!(matches!(
-            load(&engine(), &fifo, &secret(), &KEY),
+            load::<Module>(&engine(), &fifo, &secret(), &KEY),
             Err(Rejected::NotTrusted)
         ));
     }

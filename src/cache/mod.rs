@@ -424,9 +424,9 @@ mod tests {
         let cache = dir.path().join("cache");
         let engine = Engine::default();
         store(&cache, &secret(), &key(1), &module(&engine)).unwrap();
-        assert!(load(&engine, &cache, &secret(), &key(1)).is_some());
+        assert!(load::<Module>(&engine, &cache, &secret(), &key(1)).is_some());
         assert!(
-            load(&engine, &cache, &secret(), &key(2)).is_none(),
+            load::<Module>(&engine, &cache, &secret(), &key(2)).is_none(),
             "another key"
         );
         // Nothing but the file is left behind: no temporary files.
@@ -462,7 +462,7 @@ mod tests {
         std::fs::write(&file, bytes).unwrap();
         #[cfg(unix)]
         set_mode(&file, 0o400);
-        assert!(load(&engine, dir.path(), &secret(), &key(3)).is_none());
+        assert!(load::<Module>(&engine, dir.path(), &secret(), &key(3)).is_none());
         assert!(!file.exists(), "the damaged file is gone");
     }
 
@@ -474,10 +474,10 @@ mod tests {
         let cache = dir.dir("shared");
         store(&cache, &secret(), &key(4), &module(&engine)).unwrap();
         set_mode(&cache, 0o777);
-        assert!(load(&engine, &cache, &secret(), &key(4)).is_none());
+        assert!(load::<Module>(&engine, &cache, &secret(), &key(4)).is_none());
         assert!(cache.join(key(4).file_name()).exists(), "and not touched");
         set_mode(&cache, 0o700);
-        assert!(load(&engine, &cache, &secret(), &key(4)).is_some());
+        assert!(load::<Module>(&engine, &cache, &secret(), &key(4)).is_some());
     }
 
     #[cfg(unix)]
@@ -488,6 +488,6 @@ mod tests {
         let real = dir.dir("real");
         store(&real, &secret(), &key(5), &module(&engine)).unwrap();
         let link = dir.symlink(&real, "link");
-        assert!(load(&engine, &link, &secret(), &key(5)).is_none());
+        assert!(load::<Module>(&engine, &link, &secret(), &key(5)).is_none());
     }
 }
