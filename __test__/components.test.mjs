@@ -72,7 +72,7 @@ test('component WAT text compiles and runs', async () => {
   await instance.drop()
 })
 
-test('options nested three deep round-trip: undefined, { tag: "none" }, { tag: "some", val }', async () => {
+test('an option of an option is tagged, as in jco, three deep too', async () => {
   // echo(v: option<option<option<u32>>>): the core function stores its flattened argument
   // as the result's memory layout (discriminants at 0, 4, 8; the u32 at 12).
   const id = await compile(`(component
@@ -90,10 +90,15 @@ test('options nested three deep round-trip: undefined, { tag: "none" }, { tag: "
     (func (export "echo") (param "v" $t) (result $t)
       (canon lift (core func $i "echo") (memory $mem))))`)
   const instance = await instantiate(id)
-  for (const value of [undefined, { tag: 'none' }, { tag: 'some', val: undefined }, { tag: 'some', val: 7 }]) {
-    assert.deepEqual(await instance.call('echo', value), value)
-  }
-  await assert.rejects(instance.call('echo', { tag: 'some', val: { tag: 'some', val: 1 } }), (error) => error.code === ErrorCode.TypeError && /arg 0\.val/.test(error.message))
+  const values = [
+    { tag: 'none' },
+    { tag: 'some', val: { tag: 'none' } },
+    { tag: 'some', val: { tag: 'some', val: undefined } },
+    { tag: 'some', val: { tag: 'some', val: 7 } },
+  ]
+  for (const value of values) assert.deepEqual(await instance.call('echo', value), value)
+  await assert.rejects(instance.call('echo', undefined), (error) => error.code === ErrorCode.TypeError && /arg 0: expected an object \{ tag, val \}/.test(error.message))
+  await assert.rejects(instance.call('echo', { tag: 'some', val: { tag: 'some', val: { tag: 'x' } } }), (error) => error.code === ErrorCode.TypeError && /arg 0\.val\.val: expected an integer/.test(error.message))
   await instance.drop()
 })
 
@@ -136,8 +141,8 @@ test('every WIT type round-trips with jco representations', async () => {
   assert.equal(await echo('option', 5), 5)
   assert.equal(await echo('option', undefined), undefined)
   assert.deepEqual(await echo('nested', { tag: 'some', val: 'x' }), { tag: 'some', val: 'x' })
+  assert.deepEqual(await echo('nested', { tag: 'some', val: undefined }), { tag: 'some', val: undefined })
   assert.deepEqual(await echo('nested', { tag: 'none' }), { tag: 'none' })
-  assert.equal(await echo('nested', undefined), undefined)
   assert.deepEqual(await echo('tuple', [7, 'seven', false]), [7, 'seven', false])
   const bag = {
     items: [point, { x: 0, y: 0, labelText: '' }],
@@ -266,6 +271,49 @@ test('missing imports fail instantiation naming them; unknownImports: "trap" ins
   assert.equal(await instance.call('greet', 'x'), 'Hello, x!')
   await assert.rejects(instance.call(`${API}#host-add`, 1n), (error) => error.code === ErrorCode.CallError)
   await instance.drop()
+})
+
+test('unknownImports: "trap" beside WASI: a command runs, and an unknown interface that takes a WASI resource links', async () => {
+  const result = await run(COMMAND, { args: ['command', 'echo-args', 'x'], unknownImports: 'trap' })
+  assert.deepEqual([result.exitCode, Buffer.from(result.stdout).toString()], [0, 'command\necho-args\nx\n'])
+  // my:pkg/unknown uses wasi:io's input-stream (as wasi:http/types does): its stand-in is WASI's.
+  const id = await compile(`(component
+    (import "wasi:io/streams@0.2.0" (instance $s (export "input-stream" (type (sub resource)))))
+    (alias export $s "input-stream" (type $is))
+    (import "my:pkg/unknown" (instance $u
+      (export "input-stream" (type (eq $is)))
+      (export "peek" (func (result u32)))))
+    (alias export $u "peek" (func $peek))
+    (core func $peek-lowered (canon lower (func $peek)))
+    (core module $m (import "u" "peek" (func (result i32)))
+      (func (export "f") (result i32) i32.const 1)
+      (func (export "g") (result i32) call 0))
+    (core instance $i (instantiate $m (with "u" (instance (export "peek" (func $peek-lowered))))))
+    (func (export "f") (result u32) (canon lift (core func $i "f")))
+    (func (export "g") (result u32) (canon lift (core func $i "g"))))`)
+  await assert.rejects(instantiate(id), (error) => error.code === ErrorCode.InstantiateError && /my:pkg\/unknown/.test(error.message) && /unknownImports/.test(error.message))
+  await assert.rejects(instantiate(id, { unknownImports: 'default' }), (error) => error.code === ErrorCode.InstantiateError && /"trap"/.test(error.message))
+  const instance = await instantiate(id, { unknownImports: 'trap' })
+  assert.equal(await instance.call('f'), 1)
+  await assert.rejects(instance.call('g'), (error) => error.code === ErrorCode.CallError && /my:pkg\/unknown#peek, an import nothing provides/.test(error.message))
+  await instance.drop()
+})
+
+test('a char is one Unicode scalar value: a lone surrogate or two characters are a 5007', async () => {
+  const instance = await typesInstance()
+  assert.equal(await instance.call(`${API}#echo-char`, '🌍'), '🌍')
+  for (const bad of ['\ud800', '🌍x', 'ab', '']) {
+    await assert.rejects(instance.call(`${API}#echo-char`, bad), (error) => error.code === ErrorCode.TypeError && /one character/.test(error.message))
+  }
+  await instance.drop()
+})
+
+test("run() gives a failed program's output with its error", async () => {
+  await assert.rejects(run(COMMAND, { args: ['command', 'spin'], limits: { timeoutMs: 100 } }), (error) => {
+    assert.equal(error.reason, 'timeout')
+    assert.ok(error.stdout instanceof Uint8Array && error.stderr instanceof Uint8Array)
+    return true
+  })
 })
 
 test('resources: constructor, methods, statics, lists of resources, borrow and drop', async () => {

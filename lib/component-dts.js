@@ -111,7 +111,9 @@ function tsType(type, resource) {
     case 'flags':
       return objectType(type.names.map((name) => `${propertyKey(camelCase(name))}?: boolean`))
     case 'option':
-      return `${optionPayload(type.some, resource)} | undefined`
+      // An option of an option is tagged (as in jco); `val` is the inner option.
+      if (type.some.kind === 'option') return `${tagged('some', of(type.some))} | ${tagged('none', null)}`
+      return `${of(type.some)} | undefined`
     case 'result':
       return `${tagged('ok', type.ok === null ? null : of(type.ok))} | ${tagged('err', type.err === null ? null : of(type.err))}`
     case 'own':
@@ -121,12 +123,6 @@ function tsType(type, resource) {
       // future, stream, error-context: not passed to or from JS yet.
       return 'unknown'
   }
-}
-
-// An option directly inside an option is told from its absence by a tag.
-function optionPayload(some, resource) {
-  if (some.kind !== 'option') return tsType(some, resource)
-  return `${tagged('some', optionPayload(some.some, resource))} | ${tagged('none', null)}`
 }
 
 function tagged(tag, val) {

@@ -29,7 +29,7 @@ async function run(pathOrModuleId, options = undefined) {
         if (!(error instanceof WasmError)) throw error
         // A command component's run that returned its error: exit status 1, as in wasmtime.
         if (error.exitCode === undefined && 'payload' in error) exitCode = 1
-        else if (error.exitCode === undefined) throw error
+        else if (error.exitCode === undefined) throw await withOutput(error, instanceId)
         else exitCode = error.exitCode
       }
       const [stdoutTruncated, stderrTruncated] = invoke(native.outputTruncated, instanceId)
@@ -45,6 +45,18 @@ async function run(pathOrModuleId, options = undefined) {
   } finally {
     if (ownModule) await dropModule(moduleId)
   }
+}
+
+// A program that failed (a trap, a limit) often said why on its stderr first: the error
+// carries what it wrote, as `stdout` and `stderr`.
+async function withOutput(error, instanceId) {
+  try {
+    error.stdout = await readStdout(instanceId)
+    error.stderr = await readStderr(instanceId)
+  } catch {
+    // The instance is gone (dropped by the limit that stopped it): nothing to add.
+  }
+  return error
 }
 
 // `_start` for a module; for a component, its `wasi:cli/run` export's `run`.

@@ -3,7 +3,8 @@
 //! and string as string; lists of numbers as typed arrays (a plain array is taken too), other
 //! lists as arrays; records as objects with camelCase keys; tuples as arrays; variants as
 //! `{ tag, val }`; enums as strings; flags as objects of booleans; `option<T>` as the value or
-//! `undefined` (an option inside an option as `{ tag: "some", val }` / `{ tag: "none" }`);
+//! `undefined` (an option whose payload is an option is tagged: `{ tag: "some", val }` /
+//! `{ tag: "none" }`, `val` being the inner option);
 //! `result` inside a value as `{ tag: "ok" | "err", val }` (a function's own result is unwrapped
 //! in JS); resources as objects holding a handle of their instance's resource table.
 //! A wrong shape is a 5007 that names where it is (`arg 0 .items[3].name: expected string`).
@@ -87,14 +88,7 @@ pub fn to_val(value: &Unknown, ty: &Type, path: Path, resources: &ResourceTable)
         Type::U64 => Val::U64(wide(value, kind, path, 0, u64::MAX as i128)? as u64),
         Type::Float32 => Val::Float32(float(value, kind, path)? as f32),
         Type::Float64 => Val::Float64(float(value, kind, path)?),
-        Type::Char => {
-            let text = string(value, kind, path, "a string of one character")?;
-            let mut chars = text.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => Val::Char(c),
-                _ => return mismatch("a string of one character"),
-            }
-        }
+        Type::Char => Val::Char(one_char(value, kind, path)?),
         Type::String => Val::String(string(value, kind, path, "string")?),
         Type::List(list) => Val::List(list_items(value, kind, &list.ty(), path, resources)?),
         Type::FixedLengthList(list) => {
@@ -179,28 +173,27 @@ pub fn to_val(value: &Unknown, ty: &Type, path: Path, resources: &ResourceTable)
         }
         Type::Option(option) => {
             let inner = option.ty();
-            if matches!(kind, ValueType::Undefined | ValueType::Null) {
-                Val::Option(None)
-            } else if let Type::Option(nested) = &inner {
-                // An option inside an option: { tag: "some", val } or { tag: "none" }, the
-                // inverse of `to_js` (`val` is the inner option's own value).
+            if let Type::Option(_) = inner {
+                // An option of an option: { tag: "none" } or { tag: "some", val }, `val` being
+                // the inner option in its own representation.
                 let (tag, val) = tagged(value, kind, path)?;
-                let some = |inner: Val| Val::Option(Some(Box::new(inner)));
-                match (tag.as_str(), val) {
-                    ("none", _) => some(Val::Option(None)),
-                    ("some", val) => {
+                match tag.as_str() {
+                    "none" => Val::Option(None),
+                    "some" => {
                         let at = Path::Field(&path, "val");
                         let content = match val {
-                            Some(val) => to_val(&val, &nested.ty(), at, resources)?,
-                            None => return Err(at.error("a value", "nothing")),
+                            Some(val) => to_val(&val, &inner, at, resources)?,
+                            None => Val::Option(None),
                         };
-                        some(some(content))
+                        Val::Option(Some(Box::new(content)))
                     }
                     _ => {
-                        return Err(Path::Field(&path, "tag")
-                            .error("\"some\" or \"none\"", &format!("{tag:?}")))
+                        let at = Path::Field(&path, "tag");
+                        return Err(at.error("\"some\" or \"none\"", &format!("{tag:?}")));
                     }
                 }
+            } else if matches!(kind, ValueType::Undefined | ValueType::Null) {
+                Val::Option(None)
             } else {
                 Val::Option(Some(Box::new(to_val(value, &inner, path, resources)?)))
             }
@@ -338,6 +331,47 @@ fn float(value: &Unknown, kind: ValueType, path: Path) -> R<f64> {
     }
     // SAFETY: checked to be a Number.
     unsafe { value.cast::<f64>() }.map_err(napi_failure)
+}
+
+/// A string of exactly one Unicode scalar value, read as UTF-16 so that a lone surrogate is
+/// refused rather than turned into U+FFFD.
+fn one_char(value: &Unknown, kind: ValueType, path: Path) -> R<char> {
+    const EXPECTED: &str = "a string of one character";
+    if kind != ValueType::String {
+        return Err(path.error(EXPECTED, &describe_js(value)));
+    }
+    let raw = value.value();
+    let mut total = 0usize;
+    // SAFETY: a live string of its env (checked above); with no buffer napi only reports the
+    // string's length in UTF-16 code units.
+    let status = unsafe {
+        sys::napi_get_value_string_utf16(raw.env, raw.value, std::ptr::null_mut(), 0, &mut total)
+    };
+    if status != sys::Status::napi_ok || total == 0 || total > 2 {
+        return Err(path.error(EXPECTED, &describe_js(value)));
+    }
+    let mut units = [0u16; 3];
+    let mut length = 0usize;
+    // SAFETY: as above; napi writes at most `units.len() - 1` code units and a terminator
+    // into the buffer, and the length of what it wrote.
+    let status = unsafe {
+        sys::napi_get_value_string_utf16(
+            raw.env,
+            raw.value,
+            units.as_mut_ptr(),
+            units.len(),
+            &mut length,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(path.error(EXPECTED, &describe_js(value)));
+    }
+    let mut decoded = char::decode_utf16(units[..length.min(2)].iter().copied());
+    match (decoded.next(), decoded.next()) {
+        (Some(Ok(c)), None) => Ok(c),
+        (Some(Err(_)), _) => Err(path.error(EXPECTED, "a lone surrogate")),
+        _ => Err(path.error(EXPECTED, "a longer or empty string")),
+    }
 }
 
 fn string(value: &Unknown, kind: ValueType, path: Path, expected: &str) -> R<String> {
@@ -561,23 +595,14 @@ pub fn to_js<'env>(
         (Val::Enum(name), _) => to_unknown(env, name)?,
         (Val::Option(inner), Type::Option(option)) => {
             let inner_ty = option.ty();
-            match inner {
-                None => to_unknown(env, ())?,
-                Some(value) if matches!(inner_ty, Type::Option(_)) => {
-                    // An option inside an option.
-                    match *value {
-                        Val::Option(None) => tagged_js(env, "none", None, resources)?,
-                        Val::Option(Some(v)) => {
-                            let deeper = match &inner_ty {
-                                Type::Option(o) => o.ty(),
-                                _ => unreachable!("matched above"),
-                            };
-                            tagged_js(env, "some", Some((v, deeper)), resources)?
-                        }
-                        other => to_js(env, other, &inner_ty, resources)?,
-                    }
+            match (inner, &inner_ty) {
+                // An option of an option: the outer one is tagged (as jco does).
+                (None, Type::Option(_)) => tagged_js(env, "none", None, resources)?,
+                (Some(value), Type::Option(_)) => {
+                    tagged_js(env, "some", Some((value, inner_ty.clone())), resources)?
                 }
-                Some(value) => to_js(env, *value, &inner_ty, resources)?,
+                (None, _) => to_unknown(env, ())?,
+                (Some(value), _) => to_js(env, *value, &inner_ty, resources)?,
             }
         }
         (Val::Result(outcome), Type::Result(result)) => match outcome {

@@ -1,7 +1,7 @@
 //! Answers and requests of JS host functions while their wasm caller waits.
 
 use napi::bindgen_prelude::Uint8Array;
-use napi::{Env, Unknown};
+use napi::{Env, JsValue, Unknown};
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
@@ -22,10 +22,29 @@ pub fn host_return(call_id: f64, value: Unknown) -> napi::Result<()> {
         host::Expected::Core(types) => decode::host_results(&value, types.len(), &import)
             .and_then(|returned| values::to_wasm_results(&import, &types, &returned))
             .map(host::HostReply::Results),
-        host::Expected::Component(ty) => component_reply(&value, ty.as_ref(), &import),
+        host::Expected::Component(ty) => match component_reply(&value, ty.as_ref(), &import) {
+            // A getter or proxy of the value threw: the exception goes back to JS, which fails
+            // the call with it as the cause (lib/host-calls.js).
+            Err(_) if exception_pending(&value) => {
+                return Err(napi::Error::new(
+                    napi::Status::PendingException,
+                    "host result",
+                ))
+            }
+            reply => reply,
+        },
     };
     host::complete(call_id, reply.unwrap_or_else(host::HostReply::Failed));
     Ok(())
+}
+
+/// Whether reading `value` left a JS exception pending in its env.
+fn exception_pending(value: &Unknown) -> bool {
+    let raw = value.value();
+    let mut pending = false;
+    // SAFETY: a live env on its own thread; the call only reads the env's state.
+    let status = unsafe { napi::sys::napi_is_exception_pending(raw.env, &mut pending) };
+    status == napi::sys::Status::napi_ok && pending
 }
 
 /// A component host function's returned value, as its WIT result (a function whose result is

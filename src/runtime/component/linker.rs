@@ -4,9 +4,11 @@
 //! lookup is refused: the context grants none.
 
 use once_cell::sync::OnceCell;
-use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::component::exports::kebab_case;
 use crate::runtime::component::host::{define_host_imports, ComponentHostImports};
 use crate::runtime::engine::{engine_of, instantiating, EngineKind, ENGINE_KINDS};
 use crate::runtime::host::UnknownImports;
@@ -62,10 +64,8 @@ pub fn prelink(
         linker = wasi.clone();
         linker.allow_shadowing(true);
         define_host_imports(&mut linker, component, host)?;
-        if unknown != UnknownImports::Fail {
-            linker
-                .define_unknown_imports_as_traps(component)
-                .map_err(|e| link_error(&e))?;
+        if unknown == UnknownImports::Trap {
+            define_unknown_as_traps(&mut linker, component, kind, host)?;
         }
         &linker
     };
@@ -74,12 +74,136 @@ pub fn prelink(
         .map_err(|e| link_error(&e))
 }
 
+/// Makes every import that neither WASI nor the host gives trap when called: its functions,
+/// and stand-ins for its resources. A resource such an interface takes from WASI (wasi:http's
+/// `input-stream` is wasi:io's) gets WASI's own type. (wasmtime's own
+/// `define_unknown_imports_as_traps` also redefines what the WASI linker has, which then fails
+/// to type-check.)
+fn define_unknown_as_traps(
+    linker: &mut Linker<HostState>,
+    component: &Component,
+    kind: EngineKind,
+    host: &ComponentHostImports,
+) -> WasmResult<()> {
+    let engine = component.engine();
+    let given = |interface: &str, name: &str| {
+        host.functions
+            .iter()
+            .any(|(i, n)| i == interface && (n == name || kebab_case(n) == name))
+    };
+    let imports = component.component_type();
+    let from_wasi = wasi_resources(component, kind);
+    for (name, item) in imports.imports(engine) {
+        if wasi_provides(name, kind) {
+            continue;
+        }
+        let defined = match item.ty {
+            ComponentItem::ComponentFunc(_) if !given("", name) => {
+                linker.root().func_new(name, trap_for(name.to_string()))
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                linker.instance(name).and_then(|mut stubs| {
+                    for (export, item) in instance.exports(engine) {
+                        match item.ty {
+                            ComponentItem::ComponentFunc(_) if !given(name, export) => {
+                                stubs.func_new(export, trap_for(format!("{name}#{export}")))?
+                            }
+                            ComponentItem::Resource(ty) => {
+                                let host = from_wasi
+                                    .iter()
+                                    .find(|(wasi, _)| *wasi == ty)
+                                    .map_or(ResourceType::host::<UnknownResource>(), |(_, h)| *h);
+                                stubs.resource(export, host, |_, _| Ok(()))?
+                            }
+                            _ => {}
+                        }
+                    }
+                    Ok(())
+                })
+            }
+            _ => Ok(()),
+        };
+        defined.map_err(|e| link_error(&e))?;
+    }
+    Ok(())
+}
+
+/// The resources of the WASI interfaces the component imports, with the host types the WASI
+/// linker gives them.
+fn wasi_resources(component: &Component, kind: EngineKind) -> Vec<(ResourceType, ResourceType)> {
+    use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, IoError};
+    let engine = component.engine();
+    let mut found = Vec::new();
+    for (name, item) in component.component_type().imports(engine) {
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            continue;
+        };
+        if !wasi_provides(name, kind) {
+            continue;
+        }
+        let interface = name.split('@').next().unwrap_or(name);
+        for (export, item) in instance.exports(engine) {
+            let ComponentItem::Resource(ty) = item.ty else {
+                continue;
+            };
+            let host = match (interface, export) {
+                ("wasi:io/poll", "pollable") => ResourceType::host::<DynPollable>(),
+                ("wasi:io/streams", "input-stream") => ResourceType::host::<DynInputStream>(),
+                ("wasi:io/streams", "output-stream") => ResourceType::host::<DynOutputStream>(),
+                ("wasi:io/error", "error") => ResourceType::host::<IoError>(),
+                ("wasi:filesystem/types", "descriptor") => {
+                    ResourceType::host::<wasmtime_wasi::filesystem::Descriptor>()
+                }
+                _ => continue,
+            };
+            found.push((ty, host));
+        }
+    }
+    found
+}
+
+/// The stand-in type of a resource nobody gives (none is ever made: its functions trap).
+struct UnknownResource;
+
+/// Whether `name` is an interface of the WASI this engine's linker has.
+fn wasi_provides(name: &str, kind: EngineKind) -> bool {
+    let Some(rest) = name.strip_prefix("wasi:") else {
+        return false;
+    };
+    let (package, version) = match (rest.split_once('/'), rest.split_once('@')) {
+        (Some((package, _)), Some((_, version))) => (package, version),
+        _ => return false,
+    };
+    let linked = ["cli", "filesystem", "clocks", "random", "io", "sockets"];
+    linked.contains(&package)
+        && (version.starts_with("0.2.") || (kind.concurrent && version.starts_with("0.3.")))
+}
+
+fn trap_for(
+    import: String,
+) -> impl Fn(
+    wasmtime::StoreContextMut<'_, HostState>,
+    wasmtime::component::types::ComponentFunc,
+    &[wasmtime::component::Val],
+    &mut [wasmtime::component::Val],
+) -> wasmtime::Result<()>
+       + Send
+       + Sync
+       + 'static {
+    move |_, _, _, _| {
+        Err(wasmtime::Error::msg(format!(
+            "the component called {import}, an import nothing provides (unknownImports: \"trap\")"
+        )))
+    }
+}
+
 fn link_error(e: &wasmtime::Error) -> WasmError {
     WasmError::new(
         ErrorCode::InstantiateError,
         format!(
             "cannot link the component's imports: {} (give it from the host: \
-             instantiate(id, config, {{ \"pkg:name/interface\": {{ fn() {{}} }} }}))",
+             instantiate(id, {{ imports: {{ \"pkg:name/interface\": {{ fn() {{}} }} }} }}), or \
+             make what nobody gives trap with unknownImports: \"trap\")",
             one_line(&format!("{e:#}"))
         ),
     )
