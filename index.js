@@ -149,7 +149,7 @@ class Instance {
     return this.#id
   }
   call(name, ...args) {
-    if ((this.#component ??= isComponent(this.#id))) return this.invoke(name, args)
+    if ((this.#component ??= isComponent(this.#id))) return callComponent(this.#id, name, args, undefined, this)
     return this.#fast?.call(name, args, this) ?? this.#callGeneral(name, args)
   }
   async #callGeneral(name, args) {

@@ -6,7 +6,8 @@
 // methods, and host functions whose import returns a `result` may return the ok value or throw.
 
 const native = require('./native.js')
-const { ErrorCode, WasmError, invoke, invokeAsync } = require('./errors.js')
+const { ErrorCode, WasmError, invoke, invokeAsync, toPublicError } = require('./errors.js')
+const { keepAlive } = require('./finalizers.js')
 const { describe, requireArray, requireString } = require('./arguments.js')
 const { requireInstanceId } = require('./handles.js')
 const { refuseReentry, waitingInstances, hostImports } = require('./host-calls.js')
@@ -54,7 +55,8 @@ function functionType(instanceId, name) {
   return type
 }
 
-// Calls a component's function: `greet`, or `pkg:name/interface#function`.
+// Calls a component's function: `greet`, or `pkg:name/interface#function`. `owner` (the
+// Instance object, if any) is kept reachable until the call settles.
 async function callComponent(instanceId, name, args = [], options = undefined, owner = undefined) {
   requireInstanceId(instanceId)
   requireString(name, 'export name')
@@ -62,10 +64,17 @@ async function callComponent(instanceId, name, args = [], options = undefined, o
   requireArray(args)
   const type = functionType(instanceId, name)
   const upstream = waitingInstances()
-  const pending = callWithSignal(native.callComponent, instanceId, name, [...args], options, upstream)
-  const value = await settleAfterOutput(instanceId, pending).catch((error) => {
-    throw readingFailed(error, name)
-  })
+  let value
+  try {
+    const pending =
+      options === undefined || options === null
+        ? native.callComponent(instanceId, name, args, undefined, undefined, undefined, upstream)
+        : callWithSignal(native.callComponent, instanceId, name, args, options, upstream)
+    value = await settleAfterOutput(instanceId, pending)
+  } catch (error) {
+    throw readingFailed(toPublicError(error), name)
+  }
+  keepAlive(owner)
   const lifted = type.result === null ? undefined : liftResources(value, type.result, instanceId, name, owner)
   // A WASI program that exits with status 0 returns nothing.
   if (type.result?.kind !== 'result' || lifted === undefined) return lifted
