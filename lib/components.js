@@ -24,6 +24,7 @@ const CACHED_INSTANCES = 10000
 const kinds = new Map() // id -> 'component' | 'module'
 const functionTypes = new Map() // id -> Map(name -> { name, params, result, wit })
 const exportsByInstance = new Map() // id -> componentExports()
+const worlds = new Map() // module id -> componentWorld(), for its instances' host imports
 
 function cached(map, instanceId, make) {
   let value = map.get(instanceId)
@@ -215,7 +216,7 @@ function componentExports(instanceId) {
 function componentHostImports(given, self, moduleId) {
   if (given === undefined || given === null) return undefined
   if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
-  const world = componentWorld(moduleId)
+  const world = cached(worlds, moduleId, () => componentWorld(moduleId))
   const namespaces = {}
   for (const [key, value] of Object.entries(given)) {
     if (typeof value === 'function') {

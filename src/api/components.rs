@@ -65,7 +65,7 @@ pub fn instance_kind(instance_id: String) -> napi::Result<&'static str> {
 #[napi(catch_unwind)]
 pub fn component_exports(instance_id: String) -> napi::Result<String> {
     let component = component_of(&*instance::get(&instance_id)?)?;
-    json(&component.items)
+    json(&component.world.exports)
 }
 
 /// One exported function's description, as JSON.

@@ -57,8 +57,8 @@ pub fn component_world(module_id: String) -> napi::Result<String> {
         )
         .into());
     };
-    let world = component.world()?;
-    serde_json::to_string(&world).map_err(|e| napi::Error::from_reason(e.to_string()))
+    let world = component.world();
+    serde_json::to_string(&*world).map_err(|e| napi::Error::from_reason(e.to_string()))
 }
 
 /// A compile's `trusted` and `fuel` options (JS checked they are booleans).

@@ -103,7 +103,7 @@ impl HostImports {
 
 /// instantiate's `unknownImports`: what a function import that neither WASI nor the host
 /// provides becomes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum UnknownImports {
     /// Instantiating fails and names the import.
     #[default]

@@ -35,6 +35,8 @@ pub struct HostState {
     pub coredump: Option<crate::runtime::coredump::Target>,
     /// The guest profile being taken, if any (see `profile.rs`).
     pub profiling: Option<Box<crate::runtime::profile::Profiling>>,
+    /// Where a component's JS host functions are run (see `component::host`).
+    pub dispatcher: Option<Arc<dyn crate::runtime::host::HostDispatcher>>,
 }
 
 impl HostState {
@@ -79,6 +81,7 @@ pub fn new_store(
         instance_id: None,
         coredump: None,
         profiling: None,
+        dispatcher: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.budget);

@@ -1,16 +1,22 @@
 //! A compiled component: its code for each metering, from the cache when it is there.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use once_cell::sync::OnceCell;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, InstancePre};
 
 use crate::cache::{self, CacheKey, Origin, Store};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::compile_helper::{self, HelperJob};
 use crate::runtime::compile_limits::Budget;
 use crate::runtime::component::concurrency;
+use crate::runtime::component::describe::{self, Described};
+use crate::runtime::component::host::ComponentHostImports;
+use crate::runtime::component::linker::prelink;
 use crate::runtime::engine::{engine_of, EngineKind, Metering};
+use crate::runtime::host::UnknownImports;
+use crate::runtime::store::HostState;
 
 /// A component in the module registry (see `module::Compiled`).
 pub struct ComponentEntry {
@@ -29,6 +35,53 @@ pub struct Code {
     pub component: Arc<Component>,
     pub kind: EngineKind,
     pub origin: Origin,
+    /// The component linked for each set of host functions (and unknown-import mode) seen.
+    linked: Arc<Mutex<HashMap<LinkKey, InstancePre<HostState>>>>,
+    described: Arc<OnceCell<Described>>,
+}
+
+/// What a link depends on: the host functions' names in order, and `unknownImports`.
+type LinkKey = (Vec<(String, String)>, UnknownImports);
+
+/// Links kept per component: a host that gives ever different functions gets no more.
+const LINKS_KEPT: usize = 16;
+
+impl Code {
+    fn new(component: Arc<Component>, kind: EngineKind, origin: Origin) -> Code {
+        Code {
+            component,
+            kind,
+            origin,
+            linked: Arc::default(),
+            described: Arc::default(),
+        }
+    }
+
+    /// Its world and exported functions, described (once).
+    pub fn described(&self) -> &Described {
+        self.described
+            .get_or_init(|| describe::described(self.component.engine(), &self.component))
+    }
+
+    /// The component linked against WASI and `host`'s functions: made once per set of
+    /// functions, then reused (typing a component's imports costs more than instantiating).
+    pub fn instance_pre(
+        &self,
+        host: &ComponentHostImports,
+        unknown: UnknownImports,
+    ) -> WasmResult<InstancePre<HostState>> {
+        let key = (host.functions.clone(), unknown);
+        let mut linked = self.linked.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pre) = linked.get(&key) {
+            return Ok(pre.clone());
+        }
+        let pre = prelink(&self.component, self.kind, host, unknown)?;
+        if linked.len() >= LINKS_KEPT {
+            linked.clear();
+        }
+        linked.insert(key, pre.clone());
+        Ok(pre)
+    }
 }
 
 impl ComponentEntry {
@@ -75,12 +128,8 @@ impl ComponentEntry {
     }
 
     /// What the component imports and exports, with WIT types.
-    pub fn world(&self) -> WasmResult<crate::runtime::component::describe::World> {
-        let component = &self.plain.component;
-        Ok(crate::runtime::component::describe::world(
-            component.engine(),
-            component,
-        ))
+    pub fn world(&self) -> Arc<describe::World> {
+        self.plain.described().world.clone()
     }
 
     pub fn trusted(&self) -> bool {
@@ -127,11 +176,7 @@ fn compile_for(binary: &Arc<[u8]>, kind: EngineKind, budget: &Budget) -> WasmRes
     let engine = engine_of(kind)?;
     let key = CacheKey::new(engine, kind, binary);
     if let Some((component, origin)) = cache::lookup::<Component>(engine, &key) {
-        return Ok(Code {
-            component,
-            kind,
-            origin,
-        });
+        return Ok(Code::new(component, kind, origin));
     }
     let component = match budget.time_limit() {
         None => Component::new(engine, binary).map_err(|e| invalid_component(&format!("{e:#}")))?,
@@ -142,11 +187,11 @@ fn compile_for(binary: &Arc<[u8]>, kind: EngineKind, budget: &Budget) -> WasmRes
             background: false,
         })?,
     };
-    Ok(Code {
-        component: cache::insert(key, component, Store::MemoryAndDisk),
+    Ok(Code::new(
+        cache::insert(key, component, Store::MemoryAndDisk),
         kind,
-        origin: Origin::Compiled,
-    })
+        Origin::Compiled,
+    ))
 }
 
 fn invalid_component(detail: &str) -> WasmError {

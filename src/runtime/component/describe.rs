@@ -110,7 +110,7 @@ pub enum Item {
 }
 
 /// A component's world: what it imports and exports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct World {
     pub imports: Vec<Item>,
     pub exports: Vec<Item>,
@@ -121,7 +121,7 @@ pub struct World {
 pub struct ResourceNames(Vec<(ResourceType, String)>);
 
 impl ResourceNames {
-    pub fn collect(&mut self, engine: &Engine, instance: &ComponentInstance) {
+    fn collect(&mut self, engine: &Engine, instance: &ComponentInstance) {
         for (name, item) in instance.exports(engine) {
             if let ComponentItem::Resource(ty) = item.ty {
                 self.0.push((ty, name.to_string()));
@@ -135,6 +135,44 @@ impl ResourceNames {
             .find(|(known, _)| known == ty)
             .map(|(_, name)| name.clone())
             .unwrap_or_else(|| "resource".to_string())
+    }
+}
+
+/// A component's world and its exported functions by call name (`greet`,
+/// `pkg:name/iface#fn`), described once per compiled component.
+pub struct Described {
+    pub world: std::sync::Arc<World>,
+    pub functions: std::collections::HashMap<String, std::sync::Arc<Function>>,
+}
+
+pub fn described(engine: &Engine, component: &Component) -> Described {
+    let world = world(engine, component);
+    let mut functions = std::collections::HashMap::new();
+    for item in &world.exports {
+        match item {
+            Item::Function(f) => {
+                functions.insert(f.name.clone(), std::sync::Arc::new(f.clone()));
+            }
+            Item::Interface {
+                name,
+                functions: inner,
+                ..
+            } => {
+                for f in inner {
+                    let full = format!("{name}#{}", f.name);
+                    let described = Function {
+                        name: full.clone(),
+                        ..f.clone()
+                    };
+                    functions.insert(full, std::sync::Arc::new(described));
+                }
+            }
+            Item::Other { .. } => {}
+        }
+    }
+    Described {
+        world: std::sync::Arc::new(world),
+        functions,
     }
 }
 

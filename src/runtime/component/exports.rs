@@ -10,13 +10,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Func, Instance, Type, Val};
 use wasmtime::Store;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::call::GuestCode;
-use crate::runtime::component::describe::{self, Function, ResourceNames};
+use crate::runtime::component::describe::{self, Described, Function};
 use crate::runtime::component::resources::ResourceTable;
 use crate::runtime::store::HostState;
 
@@ -35,59 +34,38 @@ pub struct ComponentExports {
     functions: HashMap<String, ExportedFn>,
     /// The resources JS holds of this instance.
     pub resources: Arc<ResourceTable>,
-    /// Every export (functions and interfaces), described, in the component's order.
-    pub items: Vec<describe::Item>,
+    /// What the component imports and exports, described.
+    pub world: Arc<describe::World>,
 }
 
 impl ComponentExports {
+    /// The instance's exported functions, described as `described` says (worked out once per
+    /// compiled component), typed by the instance's own types.
     pub fn collect(
         store: &mut Store<HostState>,
         instance: &Instance,
-        component: &wasmtime::component::Component,
+        described: &Described,
     ) -> Self {
-        let engine = store.engine().clone();
-        let world = describe::world(&engine, component);
-        let mut names = ResourceNames::default();
-        let ty = component.component_type();
-        for (_, item) in ty.imports(&engine).chain(ty.exports(&engine)) {
-            if let ComponentItem::ComponentInstance(inner) = &item.ty {
-                names.collect(&engine, inner);
-            }
-        }
-        let mut functions = HashMap::new();
-        for (name, item) in ty.exports(&engine) {
-            match item.ty {
-                ComponentItem::ComponentFunc(ty) => {
-                    if let Some(func) = instance.get_func(&mut *store, name) {
-                        let exported = exported(store, name.to_string(), func, &ty, &names);
-                        functions.insert(name.to_string(), exported);
-                    }
-                }
-                ComponentItem::ComponentInstance(inner) => {
-                    let Some(index) = instance.get_export_index(&mut *store, None, name) else {
-                        continue;
-                    };
-                    for (fname, item) in inner.exports(&engine) {
-                        let ComponentItem::ComponentFunc(ty) = item.ty else {
-                            continue;
-                        };
-                        let func = instance
-                            .get_export_index(&mut *store, Some(&index), fname)
-                            .and_then(|f| instance.get_func(&mut *store, &f));
-                        if let Some(func) = func {
-                            let full = format!("{name}#{fname}");
-                            functions
-                                .insert(full.clone(), exported(store, full, func, &ty, &names));
-                        }
-                    }
-                }
-                _ => {}
+        let mut functions = HashMap::with_capacity(described.functions.len());
+        for (name, description) in &described.functions {
+            let func = match name.rsplit_once('#') {
+                Some((interface, function)) => instance
+                    .get_export_index(&mut *store, None, interface)
+                    .and_then(|index| {
+                        instance.get_export_index(&mut *store, Some(&index), function)
+                    })
+                    .and_then(|index| instance.get_func(&mut *store, &index)),
+                None => instance.get_func(&mut *store, name.as_str()),
+            };
+            if let Some(func) = func {
+                let exported = exported(store, name, func, description.clone());
+                functions.insert(name.clone(), exported);
             }
         }
         ComponentExports {
             functions,
             resources: Arc::default(),
-            items: world.exports,
+            world: described.world.clone(),
         }
     }
 
@@ -121,16 +99,15 @@ impl ComponentExports {
 /// converted by its instance's own type (whose resource types are this instance's).
 fn exported(
     store: &Store<HostState>,
-    name: String,
+    name: &str,
     func: Func,
-    ty: &wasmtime::component::types::ComponentFunc,
-    names: &ResourceNames,
+    description: Arc<Function>,
 ) -> ExportedFn {
     let own = func.ty(store);
     let params = own.params().map(|(_, ty)| ty).collect();
     let result = own.results().next();
     ExportedFn {
-        description: Arc::new(describe::function(&name, ty, names)),
+        description,
         name: Arc::from(name),
         func,
         params,

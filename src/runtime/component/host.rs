@@ -16,7 +16,9 @@ use crate::runtime::host::{
 use crate::runtime::store::HostState;
 
 /// The host's functions for a component: (interface, function) of each, in the dispatcher's
-/// index order. The interface is empty for a function the world imports by name.
+/// index order. The interface is empty for a function the world imports by name. The linker
+/// knows only the names (see `compiled::Code::instance_pre`); each call finds the dispatcher
+/// of its own instance in the store (`HostState::dispatcher`).
 #[derive(Default)]
 pub struct ComponentHostImports {
     pub functions: Vec<(String, String)>,
@@ -36,9 +38,6 @@ pub fn define_host_imports(
     component: &Component,
     host: &ComponentHostImports,
 ) -> WasmResult<()> {
-    let Some(dispatcher) = host.dispatcher.clone() else {
-        return Ok(());
-    };
     let engine = component.engine().clone();
     let ty = component.component_type();
     for (index, (interface, given)) in host.functions.iter().enumerate() {
@@ -67,24 +66,10 @@ pub fn define_host_imports(
             }
         };
         let defined = if interface.is_empty() {
-            define_function(
-                &mut linker.root(),
-                name,
-                import.clone(),
-                func,
-                index,
-                dispatcher.clone(),
-            )
+            define_function(&mut linker.root(), name, import.clone(), func, index)
         } else {
             linker.instance(interface).and_then(|mut instance| {
-                define_function(
-                    &mut instance,
-                    name,
-                    import.clone(),
-                    func,
-                    index,
-                    dispatcher.clone(),
-                )
+                define_function(&mut instance, name, import.clone(), func, index)
             })
         };
         defined.map_err(|e| {
@@ -138,18 +123,19 @@ fn define_function(
     import: String,
     func: ComponentFunc,
     index: u32,
-    dispatcher: Arc<dyn HostDispatcher>,
 ) -> wasmtime::Result<()> {
     let import: Arc<str> = Arc::from(import);
     let types: Arc<[Type]> = func.params().map(|(_, ty)| ty).collect();
     let result = func.results().next();
     linker.func_new_async(name, move |store, _, params, results| {
-        let dispatcher = dispatcher.clone();
         let import = import.clone();
         let types = types.clone();
         let expected = Expected::Component(result.clone());
         Box::new(async move {
             refuse_while_holding_js_thread(store.data(), &import)?;
+            // The instance's own dispatcher: the linked code is shared by every instance
+            // whose host gives the same functions.
+            let dispatcher = store.data().dispatcher.clone().ok_or_else(host_gone)?;
             let mut pending = PendingCall::register(import.clone(), expected);
             let upstream = store.data().control.upstream.clone();
             let args = ComponentArgs {

@@ -12,7 +12,6 @@ use crate::runtime::call::{self, Entering, Finished, GuestCode, Plan};
 use crate::runtime::component::compiled::ComponentEntry;
 use crate::runtime::component::exports::ComponentExports;
 use crate::runtime::component::host::ComponentHostImports;
-use crate::runtime::component::linker::prelink;
 use crate::runtime::exports::Exports;
 use crate::runtime::host::UnknownImports;
 use crate::runtime::instance::{
@@ -47,11 +46,12 @@ pub async fn instantiate(
     let limits = ceilings.apply_to_instance(asked);
     let metering = metering_of(component.trusted(), &limits)?;
     let code = component.code(metering)?;
-    let pre = prelink(&code.component, code.kind, &host, unknown)?;
+    let pre = code.instance_pre(&host, unknown)?;
     let closed = Arc::new(CancelToken::default());
     let (wasi, pipes) = build_context(&options)?;
     let mut store = new_store(code.component.engine(), Some(wasi), closed.clone(), &limits)?;
     store.set_hostcall_fuel(TRANSFER_FUEL);
+    store.data_mut().dispatcher = host.dispatcher.clone();
     let invoked = Instant::now();
     let plan = Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),
@@ -62,7 +62,7 @@ pub async fn instantiate(
     else {
         return Err(exited_while_instantiating());
     };
-    let exports = ComponentExports::collect(&mut store, &instance, &code.component);
+    let exports = ComponentExports::collect(&mut store, &instance, code.described());
     let parts = Parts {
         closed,
         pipes,
