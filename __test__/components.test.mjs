@@ -299,6 +299,82 @@ test('unknownImports: "trap" beside WASI: a command runs, and an unknown interfa
   await instance.drop()
 })
 
+// A component importing a resource the host defines (my:pkg/store's kv), using its constructor,
+// a method (borrow), a static function, and a function that takes and gives back ownership.
+const HOST_RESOURCE = `(component
+  (import "my:pkg/store" (instance $s
+    (export "kv" (type $kv (sub resource)))
+    (export "[constructor]kv" (func (param "seed" u32) (result (own $kv))))
+    (export "[method]kv.get" (func (param "self" (borrow $kv)) (param "key" u32) (result u32)))
+    (export "[static]kv.total" (func (result u32)))
+    (export "echo" (func (param "k" (own $kv)) (result (own $kv))))))
+  (alias export $s "kv" (type $kv))
+  (alias export $s "[constructor]kv" (func $new))
+  (alias export $s "[method]kv.get" (func $get))
+  (alias export $s "[static]kv.total" (func $total))
+  (alias export $s "echo" (func $echo))
+  (core func $new-l (canon lower (func $new)))
+  (core func $get-l (canon lower (func $get)))
+  (core func $total-l (canon lower (func $total)))
+  (core func $echo-l (canon lower (func $echo)))
+  (core func $drop (canon resource.drop $kv))
+  (core module $m
+    (import "s" "new" (func $new (param i32) (result i32)))
+    (import "s" "get" (func $get (param i32 i32) (result i32)))
+    (import "s" "total" (func $total (result i32)))
+    (import "s" "echo" (func $echo (param i32) (result i32)))
+    (import "s" "drop" (func $drop (param i32)))
+    (func (export "use") (param $seed i32) (param $key i32) (result i32)
+      (local $h i32) (local $r i32)
+      (local.set $h (call $echo (call $new (local.get $seed))))
+      (local.set $r (call $get (local.get $h) (local.get $key)))
+      (call $drop (local.get $h))
+      (i32.add (local.get $r) (call $total))))
+  (core instance $i (instantiate $m (with "s" (instance
+    (export "new" (func $new-l)) (export "get" (func $get-l)) (export "total" (func $total-l))
+    (export "echo" (func $echo-l)) (export "drop" (func $drop))))))
+  (func (export "use") (param "seed" u32) (param "key" u32) (result u32) (canon lift (core func $i "use"))))`
+
+test('a resource the component imports is a JS class: constructor, methods, statics, own and borrow', async () => {
+  const id = await compile(HOST_RESOURCE)
+  let made = 0
+  class Kv {
+    constructor(seed) {
+      this.seed = seed
+      made++
+    }
+    get(key) {
+      return this.seed * 100 + key
+    }
+    static total() {
+      return made
+    }
+  }
+  const echoed = []
+  const echo = (kv) => {
+    echoed.push(kv instanceof Kv)
+    return kv
+  }
+  const instance = await instantiate(id, { imports: { 'my:pkg/store': { Kv, echo } } })
+  assert.equal(await instance.call('use', 3, 7), 307 + 1)
+  assert.equal(await instance.call('use', 5, 1), 501 + 2)
+  assert.deepEqual(echoed, [true, true])
+  // Given by its WIT name too; without it, instantiation names the missing resource.
+  const byName = await instantiate(id, { imports: { 'my:pkg/store': { kv: Kv, echo } } })
+  assert.equal(await byName.call('use', 1, 1), 101 + 3)
+  await assert.rejects(instantiate(id, { imports: { 'my:pkg/store': { echo } } }), (error) => error.code === ErrorCode.InstantiateError && /kv/.test(error.message))
+  // A method that throws fails the call with the thrown value as its cause.
+  const broken = new Error('broken')
+  class Failing extends Kv {
+    get() {
+      throw broken
+    }
+  }
+  const failing = await instantiate(id, { imports: { 'my:pkg/store': { Kv: Failing, echo } } })
+  await assert.rejects(failing.call('use', 1, 1), (error) => error.code === ErrorCode.CallError && error.cause === broken)
+  for (const i of [instance, byName, failing]) await i.drop()
+})
+
 test('a char is one Unicode scalar value: a lone surrogate or two characters are a 5007', async () => {
   const instance = await typesInstance()
   assert.equal(await instance.call(`${API}#echo-char`, '🌍'), '🌍')

@@ -13,9 +13,9 @@ const { requireInstanceId } = require('./handles.js')
 const { refuseReentry, waitingInstances, hostImports } = require('./host-calls.js')
 const { settleAfterOutput } = require('./output.js')
 const { callWithSignal } = require('./call-options.js')
-const { resourceHandleKey } = require('./constants.js')
+const { resourceHandleKey, hostResourceKey } = require('./constants.js')
 const { componentWorld } = require('./modules.js')
-const { camelCase } = require('./wit-names.js')
+const { camelCase, pascalCase } = require('./wit-names.js')
 
 // What is known of each instance id, asked of the core once: forgotten when the instance is
 // dropped, and all at once past CACHED_INSTANCES (instances the garbage collector freed
@@ -105,36 +105,45 @@ function summary(payload) {
 
 // Wraps the resource handles inside `value` (of WIT type `type`) into ComponentResource objects.
 function liftResources(value, type, instanceId, calledName, owner) {
-  if (!mentionsResource(type)) return value
   const interfaceName = calledName.includes('#') ? calledName.slice(0, calledName.lastIndexOf('#')) : ''
-  const lift = (v, t) => {
-    if (v === undefined || v === null) return v
+  return mapResources(value, type, (handle, t) => new ComponentResource(instanceId, handle[resourceHandleKey], t.resource, interfaceName, owner))
+}
+
+// `value` (of WIT type `type`) with each resource in it replaced by onResource(resource, type);
+// the value itself when its type holds no resource. Containers are copied, never changed.
+function mapResources(value, type, onResource) {
+  if (!mentionsResource(type)) return value
+  const map = (v, t) => {
+    if (v === undefined || v === null || !mentionsResource(t)) return v
     switch (t.kind) {
       case 'own':
       case 'borrow':
-        return new ComponentResource(instanceId, v[resourceHandleKey], t.resource, interfaceName, owner)
+        return onResource(v, t)
       case 'list':
-        return Array.isArray(v) ? v.map((item) => lift(item, t.element)) : v
+      case 'fixed-list':
+        return Array.isArray(v) ? v.map((item) => map(item, t.element)) : v
       case 'option':
-        return t.some.kind === 'option' ? (v.tag === 'some' ? { tag: 'some', val: lift(v.val, t.some) } : v) : lift(v, t.some)
+        return t.some.kind === 'option' ? (v.tag === 'some' ? { tag: 'some', val: map(v.val, t.some) } : v) : map(v, t.some)
       case 'result': {
         const inner = v.tag === 'ok' ? t.ok : t.err
-        return inner ? { tag: v.tag, val: lift(v.val, inner) } : v
+        return inner ? { tag: v.tag, val: map(v.val, inner) } : v
       }
-      case 'record':
-        for (const field of t.fields) v[camelCase(field.name)] = lift(v[camelCase(field.name)], field.type)
-        return v
+      case 'record': {
+        const copy = { ...v }
+        for (const field of t.fields) copy[camelCase(field.name)] = map(v[camelCase(field.name)], field.type)
+        return copy
+      }
       case 'tuple':
-        return v.map((item, i) => lift(item, t.types[i]))
+        return Array.isArray(v) ? v.map((item, i) => map(item, t.types[i])) : v
       case 'variant': {
         const found = t.cases.find((c) => c.name === v.tag)
-        return found?.type ? { tag: v.tag, val: lift(v.val, found.type) } : v
+        return found?.type ? { tag: v.tag, val: map(v.val, found.type) } : v
       }
       default:
         return v
     }
   }
-  return lift(value, type)
+  return map(value, type)
 }
 
 function mentionsResource(type) {
@@ -213,25 +222,89 @@ function componentExports(instanceId) {
 // throw for the error: the `payload` of a thrown object that has one (a WasmError made with
 // { payload }), else a thrown value that is not an Error, is the error's payload; a thrown
 // Error is a failure of the host function (the call rejects with it as the cause).
+// A resource the component imports is given as a class, by its name in PascalCase or as in
+// WIT (`{ "my:pkg/store": { Kv: class { get(key) {} } } }`): its constructor, methods and
+// static functions serve the resource's functions, and its objects stand behind the handles.
 function componentHostImports(given, self, moduleId) {
   if (given === undefined || given === null) return undefined
   if (typeof given !== 'object') throw new WasmError(ErrorCode.InstantiateError, `imports must be an object, got ${describe(given)}`)
   const world = cached(worlds, moduleId, () => componentWorld(moduleId))
+  const objects = new HostResources()
   const namespaces = {}
   for (const [key, value] of Object.entries(given)) {
     if (typeof value === 'function') {
       namespaces[''] ??= {}
-      namespaces[''][key] = wrapForResult(value, importedFunction(world, '', key))
+      namespaces[''][key] = hostFunction(value, importedFunction(world, '', key), objects)
     } else if (value !== null && typeof value === 'object') {
+      const imported = world.imports.find((item) => item.kind === 'interface' && item.name === key)
       namespaces[key] = {}
       for (const [name, implementation] of Object.entries(value)) {
-        namespaces[key][name] = typeof implementation === 'function' ? wrapForResult(implementation, importedFunction(world, key, name)) : implementation
+        const resource = imported?.resources.find((r) => r === name || pascalCase(r) === name)
+        if (resource !== undefined && typeof implementation === 'function') {
+          Object.assign(namespaces[key], resourceFunctions(imported, resource, implementation, objects))
+        } else {
+          namespaces[key][name] = typeof implementation === 'function' ? hostFunction(implementation, importedFunction(world, key, name), objects) : implementation
+        }
       }
     } else {
       throw new WasmError(ErrorCode.InstantiateError, `imports.${key} must be an object of functions or a function, got ${describe(value)}`)
     }
   }
   return hostImports(namespaces, self)
+}
+
+// The host functions of an imported resource, served by the class that implements it.
+function resourceFunctions(imported, resource, Class, objects) {
+  const functions = {}
+  for (const fn of imported.functions) {
+    // [constructor]kv, [method]kv.get, [static]kv.open
+    const [, kind, owner, name = ''] = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(fn.name) ?? []
+    if (owner !== resource) continue
+    const member = camelCase(name)
+    const implementation =
+      kind === 'constructor'
+        ? (...args) => new Class(...args)
+        : kind === 'method'
+          ? (self, ...args) => self[member](...args)
+          : (...args) => Class[member](...args)
+    functions[fn.name] = hostFunction(implementation, fn, objects)
+  }
+  return functions
+}
+
+// The objects that stand behind the handles of resources JS defines, by number.
+class HostResources {
+  #objects = new Map()
+  #numbers = new WeakMap()
+  #next = 0
+  // What crosses into wasm for `object`.
+  handleOf(object) {
+    let number = this.#numbers.get(object)
+    if (number === undefined) {
+      number = ++this.#next
+      this.#numbers.set(object, number)
+      this.#objects.set(number, object)
+    }
+    return { [hostResourceKey]: number }
+  }
+  objectOf(handle) {
+    return this.#objects.get(handle?.[hostResourceKey])
+  }
+}
+
+// A host function with its import's result convention (see wrapForResult), and the resources
+// JS defines turned into their objects on the way in and into handles on the way out.
+function hostFunction(implementation, type, objects) {
+  const inner = wrapForResult(implementation, type)
+  const params = type?.params ?? []
+  if (!params.some((p) => mentionsResource(p.type)) && !mentionsResource(type?.result)) return inner
+  const lower = (value) => mapResources(value, type.result, (object) => objects.handleOf(object))
+  return function (...args) {
+    const lifted = args.map((arg, i) => mapResources(arg, params[i]?.type, (handle) => objects.objectOf(handle) ?? handle))
+    const returned = inner.apply(this, lifted)
+    if (returned !== null && typeof returned?.then === 'function') return Promise.resolve(returned).then(lower)
+    return lower(returned)
+  }
 }
 
 function importedFunction(world, interfaceName, name) {

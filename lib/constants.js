@@ -20,4 +20,6 @@ module.exports = Object.freeze({
   PERF_MAP_ENV_VAR: shared.perfMapEnvVar,
   /** The property of a component resource's object that holds its handle. */
   resourceHandleKey: shared.resourceHandleKey,
+  /** The property that holds the number of a resource JS defines, crossing to and from wasm. */
+  hostResourceKey: shared.hostResourceKey,
 })

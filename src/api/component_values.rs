@@ -24,6 +24,10 @@ use crate::runtime::component::resources::ResourceTable;
 /// The property of a resource's JS object that holds its handle.
 pub const RESOURCE_HANDLE_KEY: &str = "__runtimeWasmResource";
 
+/// The property that holds the number of a resource JS defines (see
+/// `runtime::component::host_resources`), in values crossing to and from host functions.
+pub const HOST_RESOURCE_KEY: &str = "__runtimeWasmHostResource";
+
 /// Where a value sits inside the arguments, for errors.
 #[derive(Clone, Copy)]
 pub enum Path<'a> {
@@ -244,6 +248,13 @@ pub fn to_val(value: &Unknown, ty: &Type, path: Path, resources: &ResourceTable)
         Type::Own(_) | Type::Borrow(_) => {
             let take = matches!(ty, Type::Own(_));
             let object = object(value, kind, path, "a resource object")?;
+            // A resource JS defines travels as its number (see `host_resources`).
+            let host: Unknown = object
+                .get_named_property(HOST_RESOURCE_KEY)
+                .map_err(napi_failure)?;
+            if let Some(number) = crate::api::decode::as_number(&host) {
+                return Ok(Val::U32(number as u32));
+            }
             let handle: Unknown = object
                 .get_named_property(RESOURCE_HANDLE_KEY)
                 .map_err(napi_failure)?;
@@ -543,6 +554,11 @@ pub fn to_js<'env>(
         (Val::S16(n), _) => to_unknown(env, n as f64)?,
         (Val::U16(n), _) => to_unknown(env, n as f64)?,
         (Val::S32(n), _) => to_unknown(env, n as f64)?,
+        (Val::U32(number), Type::Own(_) | Type::Borrow(_)) => {
+            let mut object = Object::new(env)?;
+            object.set_named_property(HOST_RESOURCE_KEY, number as f64)?;
+            object.to_unknown()
+        }
         (Val::U32(n), _) => to_unknown(env, n as f64)?,
         (Val::S64(n), _) => to_unknown(env, BigInt::from(n))?,
         (Val::U64(n), _) => to_unknown(env, BigInt::from(n))?,

@@ -32,6 +32,10 @@ pub fn constants(env: &Env) -> napi::Result<Object<'_>> {
         "resourceHandleKey",
         crate::api::component_values::RESOURCE_HANDLE_KEY,
     )?;
+    constants.set_named_property(
+        "hostResourceKey",
+        crate::api::component_values::HOST_RESOURCE_KEY,
+    )?;
     Ok(constants)
 }
 

@@ -10,6 +10,7 @@ use wasmtime::component::{Component, Linker, LinkerInstance, Type, Val};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::component::exports::kebab_case;
+use crate::runtime::component::host_resources;
 use crate::runtime::host::{
     host_gone, refuse_while_holding_js_thread, ComponentArgs, Expected, HostDispatcher, PendingCall,
 };
@@ -127,9 +128,10 @@ fn define_function(
     let import: Arc<str> = Arc::from(import);
     let types: Arc<[Type]> = func.params().map(|(_, ty)| ty).collect();
     let result = func.results().next();
-    linker.func_new_async(name, move |store, _, params, results| {
+    linker.func_new_async(name, move |mut store, _, params, results| {
         let import = import.clone();
         let types = types.clone();
+        let result = result.clone();
         let expected = Expected::Component(result.clone());
         Box::new(async move {
             refuse_while_holding_js_thread(store.data(), &import)?;
@@ -138,10 +140,11 @@ fn define_function(
             let dispatcher = store.data().dispatcher.clone().ok_or_else(host_gone)?;
             let mut pending = PendingCall::register(import.clone(), expected);
             let upstream = store.data().control.upstream.clone();
-            let args = ComponentArgs {
-                values: params.to_vec(),
-                types,
-            };
+            let values = params
+                .iter()
+                .map(|v| host_resources::to_numbers(&mut store, v.clone()))
+                .collect::<wasmtime::Result<Vec<_>>>()?;
+            let args = ComponentArgs { values, types };
             if !dispatcher.dispatch_component(index, pending.id, args, &upstream) {
                 return Err(wasmtime::Error::new(host_gone()));
             }
@@ -152,7 +155,9 @@ fn define_function(
                     format!("host function {import} returned no value where one was expected"),
                 )));
             }
-            results.clone_from_slice(&values);
+            for ((slot, value), ty) in results.iter_mut().zip(values).zip(&result) {
+                *slot = host_resources::from_numbers(&mut store, value, ty)?;
+            }
             Ok(())
         })
     })

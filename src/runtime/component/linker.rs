@@ -10,6 +10,7 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::component::exports::kebab_case;
 use crate::runtime::component::host::{define_host_imports, ComponentHostImports};
+use crate::runtime::component::host_resources::js_resource_type;
 use crate::runtime::engine::{engine_of, instantiating, EngineKind, ENGINE_KINDS};
 use crate::runtime::host::UnknownImports;
 use crate::runtime::store::HostState;
@@ -64,6 +65,7 @@ pub fn prelink(
         linker = wasi.clone();
         linker.allow_shadowing(true);
         define_host_imports(&mut linker, component, host)?;
+        define_host_resources(&mut linker, component, kind, host)?;
         if unknown == UnknownImports::Trap {
             define_unknown_as_traps(&mut linker, component, kind, host)?;
         }
@@ -123,6 +125,44 @@ fn define_unknown_as_traps(
             }
             _ => Ok(()),
         };
+        defined.map_err(|e| link_error(&e))?;
+    }
+    Ok(())
+}
+
+/// Defines the resources of the interfaces the host gives functions for: JS objects stand
+/// behind them (see `host_resources`), except those the interface shares with WASI.
+fn define_host_resources(
+    linker: &mut Linker<HostState>,
+    component: &Component,
+    kind: EngineKind,
+    host: &ComponentHostImports,
+) -> WasmResult<()> {
+    let engine = component.engine();
+    let from_wasi = wasi_resources(component, kind);
+    let mut interfaces: Vec<&str> = host.functions.iter().map(|(i, _)| i.as_str()).collect();
+    interfaces.sort_unstable();
+    interfaces.dedup();
+    for interface in interfaces.into_iter().filter(|i| !i.is_empty()) {
+        let Some(ComponentItem::ComponentInstance(instance)) = component
+            .component_type()
+            .get_import(engine, interface)
+            .map(|item| item.ty)
+        else {
+            continue;
+        };
+        let defined = linker.instance(interface).and_then(|mut resources| {
+            for (export, item) in instance.exports(engine) {
+                if let ComponentItem::Resource(ty) = item.ty {
+                    let host_type = from_wasi
+                        .iter()
+                        .find(|(wasi, _)| *wasi == ty)
+                        .map_or_else(js_resource_type, |(_, h)| *h);
+                    resources.resource(export, host_type, |_, _| Ok(()))?;
+                }
+            }
+            Ok(())
+        });
         defined.map_err(|e| link_error(&e))?;
     }
     Ok(())

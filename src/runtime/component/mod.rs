@@ -8,6 +8,7 @@ pub mod concurrency;
 pub mod describe;
 pub mod exports;
 pub mod host;
+pub mod host_resources;
 pub mod instantiate;
 pub mod linker;
 pub mod resources;
