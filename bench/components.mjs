@@ -109,6 +109,7 @@ async function loadJco() {
   const pkg = readJson(join(root, 'package.json'))
   const bin = join(root, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.jco)
   const dir = mkdtempSync(join(tmpdir(), 'runtime-wasm-jco-'))
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true })) // also when a check fails
   try {
     execFileSync(process.execPath, [bin, 'transpile', COMPONENT, '-o', dir, '--instantiation', 'async', '--name', 'types', '-q', '--no-typescript'], { stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (error) {
