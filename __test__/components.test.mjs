@@ -392,7 +392,7 @@ test("run() gives a failed program's output with its error", async () => {
   })
 })
 
-test('resources: constructor, methods, statics, lists of resources, borrow and drop', async () => {
+test('resources: constructor, methods, statics, lists of resources, borrow and drop, other instances', async () => {
   const instance = await typesInstance()
   const counter = await instance.call(`${API}#[constructor]counter`, 5)
   assert.equal(counter.resource, 'counter')
@@ -406,7 +406,17 @@ test('resources: constructor, methods, statics, lists of resources, borrow and d
   assert.deepEqual(await Promise.all(many.map((c) => c.value())), [0, 1, 2])
   for (const c of [counter, other, merged, ...many]) await c.drop()
   await assert.rejects(counter.value(), (error) => error.code === ErrorCode.TypeError && /dropped/.test(error.message))
+  // A resource of one instance is never taken for one of another's.
+  const second = await typesInstance()
+  const foreign = await instance.call(`${API}#[constructor]counter`, 9)
+  await second.call(`${API}#[constructor]counter`, 1)
+  await assert.rejects(second.call(`${API}#sum-counter`, foreign), (error) => error.code === ErrorCode.TypeError && /another instance/.test(error.message))
+  assert.equal(await instance.call(`${API}#sum-counter`, foreign), 9)
+  await second.drop()
+  // Its instance dropped, a resource's methods fail with 5005; disposing it stays quiet.
   await instance.drop()
+  await assert.rejects(foreign.value(), (error) => error.code === ErrorCode.InvalidInstanceHandle)
+  await foreign[Symbol.asyncDispose]()
 })
 
 test('limits: a deadline and an abort stop a spinning call; fuel runs out; a trap is a 5002', async () => {

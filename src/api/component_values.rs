@@ -262,7 +262,10 @@ pub fn to_val(value: &Unknown, ty: &Type, path: Path, resources: &ResourceTable)
                 return mismatch("a resource object");
             };
             let resource = resources.find(number as u32, take).ok_or_else(|| {
-                path.error("a live resource", "one that was dropped or given away")
+                path.error(
+                    "a live resource of this instance",
+                    "one that was dropped, given away, or made by another instance",
+                )
             })?;
             if resource.ty() != resource_type(ty) {
                 return mismatch("a resource of another type");

@@ -84,6 +84,7 @@ impl ComponentExports {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(", ");
+            let name: String = name.chars().take(200).collect();
             WasmError::new(
                 ErrorCode::ExportNotFound,
                 format!(

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use wasmtime::component::ResourceAny;
@@ -18,16 +19,18 @@ pub struct ResourceTable {
 
 #[derive(Default)]
 struct Table {
-    next: u32,
     live: HashMap<u32, ResourceAny>,
 }
+
+/// Handles are numbered across all instances, so that a resource object of one instance given
+/// to another is never taken for one of the other's.
+static NEXT_HANDLE: AtomicU32 = AtomicU32::new(1);
 
 impl ResourceTable {
     /// Keeps `resource`; returns its handle.
     pub fn keep(&self, resource: ResourceAny) -> u32 {
+        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         let mut table = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        table.next = table.next.wrapping_add(1);
-        let handle = table.next;
         table.live.insert(handle, resource);
         handle
     }
