@@ -397,3 +397,17 @@ export async function use(plugin: TypesComponent, command: CommandComponent, edg
   void wrong
 }
 `
+
+test('types: a resource the component imports is declared as the class the host gives', async () => {
+  const id = await api.compile(`(component
+    (import "my:pkg/store" (instance
+      (export "kv" (type $kv (sub resource)))
+      (export "[constructor]kv" (func (param "seed" u32) (result (own $kv))))
+      (export "[method]kv.get" (func (param "self" (borrow $kv)) (param "key" u32) (result u32)))
+      (export "[static]kv.total" (func (result u32)))
+      (export "echo" (func (param "k" (own $kv)) (result (own $kv)))))))`)
+  const text = componentDts(api.componentWorld(id), { name: 'store' })
+  assert.match(text, /Kv: \{ new \(seed: number\): \{ get\(key: number\): number \| Promise<number> \}; total\(\): number \| Promise<number> \}/)
+  assert.match(text, /echo\(k: Kv\): Kv \| Promise<Kv>/)
+  await api.dropModule(id)
+})

@@ -183,6 +183,29 @@ function hostFunction(fn, resource) {
 // Resource functions are the guest's: the host gives plain functions only.
 const hostFunctions = (functions) => functions.filter((fn) => resourceFunction(fn.name) === null)
 
+/**
+ * A resource the component imports, given by the host as a class: its constructor, its
+ * methods (on its objects, without `self`) and its static functions.
+ */
+function hostResourceClass(item, resourceName, resource) {
+  const member = (fn, params) => {
+    const names = parameterNames(params)
+    const returned = callResult(fn, resource)
+    return `${parameters(params, names, resource).join(', ')}): ${returned} | Promise<${returned}>`
+  }
+  const parts = { constructor: [], method: [], static: [] }
+  for (const fn of item.functions) {
+    const owner = resourceFunction(fn.name)
+    if (owner?.resource !== resourceName) continue
+    if (owner.role === 'constructor') parts.constructor.push(`new (${parameters(fn.params, parameterNames(fn.params), resource).join(', ')}): Instance${pascalCase(resourceName)}`)
+    if (owner.role === 'method') parts.method.push(`${propertyKey(camelCase(owner.member))}(${member(fn, fn.params.slice(1))}`)
+    if (owner.role === 'static') parts.static.push(`${propertyKey(camelCase(owner.member))}(${member(fn, fn.params)}`)
+  }
+  const instance = parts.method.length === 0 ? 'object' : `{ ${parts.method.join('; ')} }`
+  const members = [...parts.constructor.map((c) => c.replace(`Instance${pascalCase(resourceName)}`, instance)), ...parts.static]
+  return [doc(`The resource ${resourceName}: a class (its objects stand behind the component's handles).`), `${propertyKey(pascalCase(resourceName))}: { ${members.join('; ')} }`]
+}
+
 function indent(lines) {
   return lines.map((line) => `  ${line}`)
 }
@@ -225,7 +248,8 @@ function importDeclarations(world, resource, allocate) {
     if (item.kind === 'function' && resourceFunction(item.name) === null) members.push(...hostFunction(item, resource))
     if (item.kind !== 'interface' || isWasi(item.name)) continue
     const typeName = allocate(`${pascalCase(item.name)}Imports`)
-    interfaces.push('', doc(`The host's functions for ${item.name}.`), `export interface ${typeName} {`, ...indent(hostFunctions(item.functions).flatMap((fn) => hostFunction(fn, resource))), '}')
+    const classes = item.resources.flatMap((r) => hostResourceClass(item, r, resource))
+    interfaces.push('', doc(`The host's functions for ${item.name}.`), `export interface ${typeName} {`, ...indent([...hostFunctions(item.functions).flatMap((fn) => hostFunction(fn, resource)), ...classes]), '}')
     members.push(`${literal(item.name)}: ${typeName}`)
   }
   return { interfaces, members }
