@@ -33,7 +33,10 @@ impl Compiled {
             Compiled::Module(module) => Ok(module),
             Compiled::Component(_) => Err(WasmError::new(
                 ErrorCode::CompileError,
-                format!("{what} is for core modules, and this is a component"),
+                format!(
+                    "{what} is for core modules, and this is a component: componentWorld(id) \
+                     lists a component's imports and exports with their WIT types"
+                ),
             )),
         }
     }
