@@ -9,14 +9,12 @@
 //! in JS); resources as objects holding a handle of their instance's resource table.
 //! A wrong shape is a 5007 that names where it is (`arg 0 .items[3].name: expected string`).
 
-use napi::bindgen_prelude::{
-    BigInt, BigInt64Array, BigUint64Array, Float32Array, Float64Array, Int16Array, Int32Array,
-    Int8Array, JsObjectValue, Object, ToNapiValue, Uint16Array, Uint32Array, Uint8Array,
-};
+use napi::bindgen_prelude::{BigInt, JsObjectValue, Object, ToNapiValue};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
 use wasmtime::component::{Type, Val};
 
 use crate::api::decode::kind_name;
+use crate::api::encode::typed_array_copy;
 use crate::api::settle::to_unknown;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::component::resources::ResourceTable;
@@ -666,7 +664,7 @@ fn list_to_js<'env>(
     resources: &ResourceTable,
 ) -> napi::Result<Unknown<'env>> {
     macro_rules! typed {
-        ($array:ident, $variant:ident) => {{
+        ($kind:ident, $variant:ident) => {{
             let values = items
                 .into_iter()
                 .map(|v| match v {
@@ -674,20 +672,22 @@ fn list_to_js<'env>(
                     _ => Default::default(),
                 })
                 .collect::<Vec<_>>();
-            to_unknown(env, $array::new(values))
+            let array = typed_array_copy(env, &values, sys::TypedarrayType::$kind)?;
+            // SAFETY: a live value of `env`, made just now.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), array) })
         }};
     }
     match element {
-        Type::U8 => typed!(Uint8Array, U8),
-        Type::S8 => typed!(Int8Array, S8),
-        Type::U16 => typed!(Uint16Array, U16),
-        Type::S16 => typed!(Int16Array, S16),
-        Type::U32 => typed!(Uint32Array, U32),
-        Type::S32 => typed!(Int32Array, S32),
-        Type::U64 => typed!(BigUint64Array, U64),
-        Type::S64 => typed!(BigInt64Array, S64),
-        Type::Float32 => typed!(Float32Array, Float32),
-        Type::Float64 => typed!(Float64Array, Float64),
+        Type::U8 => typed!(uint8_array, U8),
+        Type::S8 => typed!(int8_array, S8),
+        Type::U16 => typed!(uint16_array, U16),
+        Type::S16 => typed!(int16_array, S16),
+        Type::U32 => typed!(uint32_array, U32),
+        Type::S32 => typed!(int32_array, S32),
+        Type::U64 => typed!(biguint64_array, U64),
+        Type::S64 => typed!(bigint64_array, S64),
+        Type::Float32 => typed!(float32_array, Float32),
+        Type::Float64 => typed!(float64_array, Float64),
         _ => {
             let mut array = env.create_array(items.len() as u32)?;
             for (i, item) in items.into_iter().enumerate() {

@@ -274,22 +274,56 @@ unsafe fn uint8_array(
     array_buffer: sys::napi_value,
     len: usize,
 ) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's contract.
+    unsafe { typed_array(env, array_buffer, sys::TypedarrayType::uint8_array, len) }
+}
+
+/// # Safety
+/// `env` must be a live env, used on its own thread, and `array_buffer` an ArrayBuffer of it
+/// holding at least `len` elements of `kind`.
+unsafe fn typed_array(
+    env: sys::napi_env,
+    array_buffer: sys::napi_value,
+    kind: sys::napi_typedarray_type,
+    len: usize,
+) -> napi::Result<sys::napi_value> {
     let mut typed = std::ptr::null_mut();
     // SAFETY: the caller's contract; Node checks `len` against the buffer's length.
-    let status = unsafe {
-        sys::napi_create_typedarray(
-            env,
-            sys::TypedarrayType::uint8_array,
-            len,
-            array_buffer,
-            0,
-            &mut typed,
-        )
-    };
+    let status =
+        unsafe { sys::napi_create_typedarray(env, kind, len, array_buffer, 0, &mut typed) };
     if status != sys::Status::napi_ok {
-        return Err(napi::Error::from_reason("cannot create a Uint8Array"));
+        return Err(napi::Error::from_reason("cannot create a typed array"));
     }
     Ok(typed)
+}
+
+/// A typed array of `kind` over a V8 buffer holding a copy of `values` (V8's own memory, not
+/// an external buffer: cheaper for small arrays, and allowed in Electron's memory cage).
+/// `T` must be the element type of `kind`.
+pub fn typed_array_copy<T: Copy>(
+    env: &Env,
+    values: &[T],
+    kind: sys::napi_typedarray_type,
+) -> napi::Result<sys::napi_value> {
+    let bytes = std::mem::size_of_val(values);
+    let mut array_buffer = std::ptr::null_mut();
+    let mut copy = std::ptr::null_mut();
+    // SAFETY: a live env (an `Env` is only had on its thread) and out-pointers to locals.
+    let status =
+        unsafe { sys::napi_create_arraybuffer(env.raw(), bytes, &mut copy, &mut array_buffer) };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("cannot create an ArrayBuffer"));
+    }
+    if bytes > 0 {
+        // SAFETY: V8 just allocated `bytes` writable bytes at `copy` (non-null, since the
+        // length is not zero), suitably aligned for any element type, in a buffer no one else
+        // can see yet; `values` is `bytes` bytes of plain `Copy` data.
+        unsafe {
+            std::ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), copy.cast::<u8>(), bytes)
+        };
+    }
+    // SAFETY: a live env, and an ArrayBuffer of `values.len()` elements of `kind` made in it.
+    unsafe { typed_array(env.raw(), array_buffer, kind, values.len()) }
 }
 
 /// Finalizer of an external ArrayBuffer made by `JsBytes`.
