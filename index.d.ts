@@ -668,10 +668,13 @@ export interface ComponentResource {
  * A component's imports from JS: per imported interface (`{ "my:pkg/host": { log(msg) {} } }`)
  * and functions the world imports by name (`{ log(msg) {} }`); names in kebab-case or
  * camelCase. A function whose import returns a `result` returns the ok value and throws for
- * the error.
+ * the error. A resource the component imports is given as a class (`{ Kv: class { ... } }`).
  */
 export type ComponentImports = Readonly<
-  Record<`${string}:${string}/${string}`, Readonly<Record<string, (...args: any[]) => unknown>>>
+  Record<
+    `${string}:${string}/${string}`,
+    Readonly<Record<string, ((...args: any[]) => unknown) | (new (...args: any[]) => unknown)>>
+  >
 >
 
 /** The options of {@link instantiate} for a component: its `imports` are {@link ComponentImports}. */

@@ -485,8 +485,15 @@ async function components() {
     const fns: WitFunction[] = first.functions
     const type: WitType | null | undefined = fns[0]?.result
   }
+  class Kv {
+    constructor(readonly seed: number) {}
+    get(key: number) {
+      return this.seed + key
+    }
+  }
   const imports: ComponentImports = {
     'my:pkg/host': { log(msg: string) {}, async fetchValue(key: string) { return key } },
+    'my:pkg/store': { Kv },
   }
   const plugin: ComponentInstance = await instantiate(id, { imports, unknownImports: 'trap' })
   const greeting = await plugin.call<string>('greet', 'Ada')
