@@ -1,7 +1,7 @@
 // `runtime-wasm run` on components: a wasi:cli/command component runs as a WASI module does,
 // and --invoke calls a component's functions with arguments read by their WIT types.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +34,16 @@ test('a command component gets its args, env, preopens and stdin, and its exit s
 
 test('--timeout stops a command component that sleeps in the host', () => {
   const { status, stderr } = cli(['run', '--timeout', '200', COMMAND, 'sleep', '60000'])
+  assert.equal(status, 124)
+  assert.match(stderr, /stopped by --timeout/)
+})
+
+test('--timeout stops a command component waiting for stdin that never comes', async () => {
+  const child = spawn(process.execPath, [BIN, 'run', '--timeout', '300', COMMAND, 'stdin'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const status = await new Promise((resolve) => child.on('exit', resolve))
+  child.stdin.destroy()
   assert.equal(status, 124)
   assert.match(stderr, /stopped by --timeout/)
 })
