@@ -334,14 +334,7 @@ function wrapForResult(implementation, type) {
   }
 }
 
-// The name of a command component's `run` (an export of `wasi:cli/run@0.2.x`), or undefined.
-function commandEntry(instanceId) {
-  const run = componentExports(instanceId).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.[23]\./.test(e.name))
-  return run?.functions.some((f) => f.name === 'run') ? `${run.name}#run` : undefined
-}
-
 module.exports = {
-  commandEntry,
   isComponentInstance,
   forgetComponentInstance,
   callComponent,

@@ -8,7 +8,8 @@ const { isModuleId } = require('./handles.js')
 const { compileFile, dropModule } = require('./modules.js')
 const { createInstance, readStdout, readStderr, dropInstance } = require('./instances.js')
 const { call, isComponent } = require('./calls.js')
-const { commandEntry } = require('./components.js')
+const { componentExports } = require('./components.js')
+const { commandRun } = require('./wit-names.js')
 
 // Resolves { exitCode, stdout, stderr }. A non-zero exit status is data here, not an error.
 async function run(pathOrModuleId, options = undefined) {
@@ -62,9 +63,9 @@ async function withOutput(error, instanceId) {
 // `_start` for a module; for a component, its `wasi:cli/run` export's `run`.
 function entryPoint(instanceId) {
   if (!isComponent(instanceId)) return '_start'
-  const entry = commandEntry(instanceId)
+  const entry = commandRun(componentExports(instanceId))
   if (entry === undefined) {
-    throw new WasmError(ErrorCode.CallError, 'the component is not a command: it exports no wasi:cli/run@0.2 interface with a run function')
+    throw new WasmError(ErrorCode.CallError, 'the component is not a command: it exports no wasi:cli/run interface (WASI 0.2 or 0.3) with a run function')
   }
   return entry
 }

@@ -33,4 +33,13 @@ function resourceFunction(name) {
   return { role, resource, member }
 }
 
-module.exports = { camelCase, pascalCase, resourceFunction }
+/**
+ * The name of a command component's entry point, `wasi:cli/run@0.2.x#run` or `…@0.3.x#run`,
+ * among its exports (as componentWorld() and getExports() list them); undefined if it has none.
+ */
+function commandRun(exports) {
+  const run = exports.find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.[23]\./.test(e.name))
+  return run?.functions.some((f) => f.name === 'run') ? `${run.name}#run` : undefined
+}
+
+module.exports = { camelCase, pascalCase, resourceFunction, commandRun }

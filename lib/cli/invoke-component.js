@@ -2,16 +2,18 @@
 // `run --invoke NAME FILE [ARGS...]` for a component: NAME is a function the world exports
 // (`greet`) or one of an exported interface (`my:pkg/api#transform`); each argument is read by
 // its WIT type: a string or char as it is, bool as true or false, integers and floats as
-// numbers (64-bit integers exactly), an enum as its case name, anything else as JSON in the
+// `--invoke` reads them for modules (decimal or 0x hexadecimal; inf, nan), in the type's exact
+// range (64-bit integers as BigInts), an enum as its case name, anything else as JSON in the
 // API's representation (records as objects with camelCase keys, lists as arrays, variants as
 // { "tag": ..., "val": ... }). The result is printed on one line: a string as it is, numbers
 // and booleans as text, anything else as JSON (64-bit integers as numbers when exact).
 
 const { UsageError } = require('./args.js')
 const { printable } = require('./printable.js')
+const { formatValue, integer, float } = require('./invoke.js')
 
-const INTEGERS = Object.freeze({ s8: [-128, 127], u8: [0, 255], s16: [-32768, 32767], u16: [0, 65535], s32: [-2147483648, 2147483647], u32: [0, 4294967295] })
-const WIDE = Object.freeze({ s64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] })
+/** The integer types by bits and signedness: WIT's ranges are exact (no bit patterns). */
+const INTEGERS = Object.freeze({ s8: [8, true], u8: [8, false], s16: [16, true], u16: [16, false], s32: [32, true], u32: [32, false], s64: [64, true], u64: [64, false] })
 
 /** The function `name` among a component instance's exports, or why it cannot be invoked. */
 function componentSignatureOf(exports, name) {
@@ -45,18 +47,15 @@ function argument(text, type) {
       return text === 'true' ? true : text === 'false' ? false : undefined
     case 'f32':
     case 'f64':
-      return text.trim() === '' || Number.isNaN(Number(text)) ? (/^nan$/i.test(text) ? NaN : undefined) : Number(text)
+      return float(text)
     default:
       if (Object.hasOwn(INTEGERS, type.kind)) {
-        const n = Number(text)
-        const [min, max] = INTEGERS[type.kind]
-        return /^[+-]?\d+$/.test(text) && n >= min && n <= max ? n : undefined
-      }
-      if (Object.hasOwn(WIDE, type.kind)) {
-        if (!/^[+-]?\d+$/.test(text)) return undefined
-        const n = BigInt(text)
-        const [min, max] = WIDE[type.kind]
-        return n >= min && n <= max ? n : undefined
+        const [bits, signed] = INTEGERS[type.kind]
+        const value = integer(text, 128)
+        const min = signed ? -(2n ** BigInt(bits - 1)) : 0n
+        const max = signed ? 2n ** BigInt(bits - 1) - 1n : 2n ** BigInt(bits) - 1n
+        if (value === undefined || value < min || value > max) return undefined
+        return bits === 64 ? value : Number(value)
       }
       try {
         return JSON.parse(text)
@@ -70,6 +69,8 @@ function argument(text, type) {
 function formatComponentResult(value, signature) {
   if (signature.result === null || value === undefined) return ''
   if (typeof value === 'string') return `${value}\n`
+  // Floats as wasmtime prints them (inf, NaN, no exponent), as for modules.
+  if (signature.result.kind === 'f32' || signature.result.kind === 'f64') return `${formatValue(value, signature.result.kind)}\n`
   if (typeof value !== 'object' || value === null) return `${String(value)}\n`
   return `${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : ArrayBuffer.isView(v) ? Array.from(v, (x) => (typeof x === 'bigint' ? String(x) : x)) : v))}\n`
 }

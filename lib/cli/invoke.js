@@ -133,4 +133,4 @@ function withoutExponent(text) {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
 }
 
-module.exports = { signatureOf, invokeArguments, formatResults }
+module.exports = { signatureOf, invokeArguments, formatResults, formatValue, integer, float }

@@ -11,6 +11,7 @@ const { readImports, missingImports, describeMissing } = require('./missing-impo
 const { compileProgress } = require('./progress.js')
 const { signatureOf, invokeArguments, formatResults } = require('./invoke.js')
 const { componentSignatureOf, componentArguments, formatComponentResult } = require('./invoke-component.js')
+const { commandRun } = require('../wit-names.js')
 
 /**
  * The exit status for an error that ended a run, and what to print about it (null when the
@@ -92,7 +93,7 @@ async function compile(file, compileLimits, trusted, fuel, stderr) {
  */
 async function callStart(instance, file, isComponent) {
   try {
-    await instance.call(isComponent ? await commandRun(instance) : '_start')
+    await instance.call(isComponent ? await commandRunOf(instance) : '_start')
     return { status: EXIT.OK, message: null }
   } catch (error) {
     // A command component's run that returned its error: status 1, as in wasmtime.
@@ -102,12 +103,12 @@ async function callStart(instance, file, isComponent) {
 }
 
 /** The name of a command component's run function (an ExportNotFound error if it has none). */
-async function commandRun(instance) {
-  const run = (await instance.getExports()).find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.[23]\./.test(e.name))
+async function commandRunOf(instance) {
+  const run = commandRun(await instance.getExports())
   if (run === undefined) {
     throw new api.WasmError(api.ErrorCode.ExportNotFound, 'it exports no wasi:cli/run interface (WASI 0.2 or 0.3)')
   }
-  return `${run.name}#run`
+  return run
 }
 
 /** Calls a component's --invoke function with the program's arguments and writes its result. */
