@@ -18,6 +18,9 @@ const text = (bytes) => Buffer.from(bytes).toString()
 test('run() runs WASI 0.3 commands: ok, err, exit, exit-with-code, args, output through a stream', async () => {
   assert.equal((await run(P3('run-ok.wasm'))).exitCode, 0)
   assert.equal((await run(P3('run-err.wasm'))).exitCode, 1)
+  // Exporting 0.2's run beside 0.3's (as Rust's wasm32-wasip3 does), the command runs 0.3's.
+  assert.equal((await run(P3('run-both.wasm'))).exitCode, 0)
+  assert.equal(spawnSync(process.execPath, [BIN, 'run', P3('run-both.wasm')]).status, 0)
   assert.equal((await run(COMMAND, { args: ['command', 'ok'] })).exitCode, 0)
   assert.equal((await run(COMMAND, { args: ['command', 'err'] })).exitCode, 1)
   assert.equal((await run(COMMAND, { args: ['command', 'exit-ok'] })).exitCode, 0)

@@ -34,12 +34,17 @@ function resourceFunction(name) {
 }
 
 /**
- * The name of a command component's entry point, `wasi:cli/run@0.2.x#run` or `…@0.3.x#run`,
+ * The name of a command component's entry point, `wasi:cli/run@0.3.x#run` or `…@0.2.x#run`,
  * among its exports (as componentWorld() and getExports() list them); undefined if it has none.
+ * A component that exports both (toolchains emit the two side by side) is run through WASI 0.3's,
+ * as wasmtime does.
  */
 function commandRun(exports) {
-  const run = exports.find((e) => e.kind === 'interface' && /^wasi:cli\/run@0\.[23]\./.test(e.name))
-  return run?.functions.some((f) => f.name === 'run') ? `${run.name}#run` : undefined
+  for (const minor of ['3', '2']) {
+    const run = exports.find((e) => e.kind === 'interface' && e.name.startsWith(`wasi:cli/run@0.${minor}.`))
+    if (run?.functions.some((f) => f.name === 'run')) return `${run.name}#run`
+  }
+  return undefined
 }
 
 module.exports = { camelCase, pascalCase, resourceFunction, commandRun }
