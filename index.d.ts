@@ -231,6 +231,63 @@ export interface WasiConfig {
    * lies in no preopen (else 5010). The trap's error then names it in `coredump`.
    */
   coredumpOnTrap?: string
+  /**
+   * What a component may reach on the network (WASI 0.2 and 0.3 sockets, name lookups,
+   * `wasi:http` requests): nothing unless granted. Core modules take no `network` (5001).
+   * Malformed grants are a 5010; grants past the manifest's `[capabilities.net]` a 5009.
+   */
+  network?: NetworkConfig
+}
+
+/** A transport a {@link NetworkGrant} covers. */
+export type NetworkProtocol = 'tcp' | 'udp' | 'http' | 'https'
+
+/**
+ * One network grant. `host` is a host name (`api.example.com`, matched exactly, any case),
+ * `*.example.com` (the names under it), an IP address (`10.0.0.5`, `::1`), a range
+ * (`10.0.0.0/8`), or `*` (every name and every public address). Loopback, private,
+ * link-local and other special addresses are reached only by a grant naming them by address
+ * or range (or `localhost`, for loopback): a name that resolves to one of them is refused.
+ */
+export interface NetworkGrant {
+  host: string
+  /** A port, `"low-high"`, or a list of those. Default: every port. */
+  ports?: number | string | ReadonlyArray<number | string>
+  /** Default: all four. */
+  protocols?: readonly NetworkProtocol[]
+  /**
+   * `connect` (connect, send datagrams, make HTTP requests) and/or `bind` (bind, listen,
+   * accept; receive datagrams from anyone and answer them). Default: `["connect"]`.
+   */
+  directions?: ReadonlyArray<'connect' | 'bind'>
+}
+
+/** A refusal, as {@link NetworkConfig.onDenied} is told of it. */
+export interface NetworkDenial {
+  protocol: NetworkProtocol | 'dns'
+  direction: 'connect' | 'bind' | 'lookup'
+  /** The name or address the guest used. */
+  host: string
+  /** The address a name came to, when the address was refused. */
+  address: string | null
+  port: number | null
+  /** Why: no grant names the host, or the address is loopback/private, ... */
+  reason: string
+}
+
+/** The `network` option of {@link WasiConfig}. */
+export interface NetworkConfig {
+  allow?: readonly NetworkGrant[]
+  /** Called (on the event loop) with each refusal; the guest got its WASI error already. */
+  onDenied?: (denial: NetworkDenial) => void
+  /** Outgoing HTTP: time to connect (and TLS). Default 30 000. The guest may only shorten it. */
+  connectTimeoutMs?: number
+  /** Outgoing HTTP: time to the response's head. Default 60 000. */
+  firstByteTimeoutMs?: number
+  /** Outgoing HTTP: longest pause inside a response body. Default 60 000. */
+  betweenBytesTimeoutMs?: number
+  /** Outgoing HTTP: the largest request body sent and response body received. Default 64 MiB. */
+  maxBodyBytes?: number
 }
 
 /**
@@ -769,6 +826,8 @@ export interface RunOptions {
   unknownImports?: 'trap' | 'default' | null
   /** Where a trap writes a core dump (see {@link WasiConfig.coredumpOnTrap}). */
   coredumpOnTrap?: string
+  /** What a component may reach on the network (see {@link WasiConfig.network}). */
+  network?: NetworkConfig
   /** The compile budget of the file's compile (see {@link CompileLimits}). */
   compileLimits?: CompileLimits | null
   /** Compile the file without interruption checks (see {@link CompileOptions.trusted}). */
@@ -944,6 +1003,11 @@ export interface Capabilities {
   maxFunctionSize: number | null
   /** `max_compile_time_ms`; `null` when absent. */
   maxCompileTimeMs: number | null
+  /**
+   * `[capabilities.net]`'s grants, each as {@link NetworkGrant} spells it (`ports` `null` for
+   * every port): the most any instance may be granted. `null` when permissive (no ceiling).
+   */
+  net: Array<{ host: string; ports: string[] | null; protocols: NetworkProtocol[]; directions: Array<'connect' | 'bind'> }> | null
 }
 
 /**

@@ -174,6 +174,21 @@ function beforeEach(hook, operation) {
   }
 }
 
+// Every network refusal is logged, besides going to the instance's own onDenied.
+function logDenials(instantiate) {
+  return function (moduleId, config, ...rest) {
+    const network = config?.network
+    if (network === null || typeof network !== 'object') return instantiate.call(this, moduleId, config, ...rest)
+    const { describeDenial } = require('./network.js')
+    const own = network.onDenied
+    const onDenied = (denial) => {
+      log(`network ${describeDenial(denial)}`)
+      if (typeof own === 'function') own(denial)
+    }
+    return instantiate.call(this, moduleId, { ...config, network: { ...network, onDenied } }, ...rest)
+  }
+}
+
 /**
  * The native binding, instrumented when debugging is on (and returned as it is otherwise).
  */
@@ -191,7 +206,7 @@ function instrument(native) {
       cache.beforeCompile,
       timed('compileFile', (path) => JSON.stringify(path), native.compileFile, withOrigin),
     ),
-    instantiate: timed('instantiate', (moduleId) => moduleId, native.instantiate),
+    instantiate: timed('instantiate', (moduleId) => moduleId, logDenials(native.instantiate)),
     call: limitEvents(native.call),
   }
   if (typeof native.configureCache === 'function') instrumented.configureCache = cache.configureCache

@@ -11,6 +11,7 @@ const { componentHostImports, forgetComponentInstance } = require('./components.
 const { guardOutputCallbacks, trackOutput, forgetOutput } = require('./output.js')
 const { revoke, withPreopenPermissions } = require('./permissions.js')
 const { forgetFastCalls } = require('./fast-calls.js')
+const { guardDenialCallback } = require('./network.js')
 
 // Resolves the new instance's id. The Instance objects it links (imports: { name: instance })
 // are added to `linkedInstances`: whatever wraps the new instance keeps them reachable.
@@ -24,6 +25,7 @@ async function createInstance(moduleId, options, linkedInstances = []) {
   const config = snapshot(ErrorCode.WasiError, 'instantiate options', () => plainCopy(wasi, 3))
   if (limits !== undefined) config.limits = snapshot(ErrorCode.InstantiateError, 'limits', () => plainCopy(limits, 1))
   const delivery = guardOutputCallbacks(config)
+  guardDenialCallback(config)
   if (stdin !== undefined) config.stdin = isBinaryData(stdin) ? toBytes(stdin, 'stdin') : stdin
   const self = { id: null, linkedInstances }
   const host = invoke(native.moduleKind, moduleId) === 'component' ? componentHostImports(imports, self, moduleId) : hostImports(imports, self)

@@ -17,11 +17,11 @@ async function run(pathOrModuleId, options = undefined) {
     throw new WasmError(ErrorCode.WasiError, `run options must be an object, got ${describe(options)}`)
   }
   const given = options ?? {}
-  const { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, compileLimits, trusted } = snapshot(ErrorCode.WasiError, 'run options', () => ({ ...given }))
+  const { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, network, compileLimits, trusted } = snapshot(ErrorCode.WasiError, 'run options', () => ({ ...given }))
   const ownModule = !isModuleId(pathOrModuleId)
   const moduleId = ownModule ? await compileFile(pathOrModuleId, { limits: compileLimits, trusted, fuel: limits?.fuel !== undefined && limits?.fuel !== null }) : pathOrModuleId
   try {
-    const instanceId = await createInstance(moduleId, { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, stdout: 'pipe', stderr: 'pipe' })
+    const instanceId = await createInstance(moduleId, { args, env, preopens, stdin, limits, outputLimitBytes, imports, unknownImports, coredumpOnTrap, network, stdout: 'pipe', stderr: 'pipe' })
     try {
       let exitCode = 0
       try {

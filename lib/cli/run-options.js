@@ -8,6 +8,7 @@ const { parseArgs, UsageError } = require('./args.js')
 const { count, milliseconds, wholeMilliseconds, size } = require('./option-values.js')
 const { programEnv } = require('./env.js')
 const { wasmtimeSettings } = require('./wasmtime-flags.js')
+const { networkGrants } = require('./net-grants.js')
 
 const RUN_OPTIONS = Object.freeze({
   dir: { value: true, repeatable: true },
@@ -28,6 +29,8 @@ const RUN_OPTIONS = Object.freeze({
   argv0: { value: true },
   invoke: { value: true },
   'unknown-imports': { value: true },
+  'allow-net': { value: true, repeatable: true },
+  'allow-bind': { value: true, repeatable: true },
   wasi: { value: true, repeatable: true, alias: 'S' },
   wasm: { value: true, repeatable: true, alias: 'W' },
   help: { alias: 'h' },
@@ -76,6 +79,9 @@ function parseRunOptions(argv, environment = process.env) {
     if (options['coredump-on-trap'] === '') throw new UsageError('--coredump-on-trap needs a file name')
     instantiateOptions.coredumpOnTrap = options['coredump-on-trap']
   }
+  const inheritNetwork = settings.some((s) => s.setting === 'inheritNetwork')
+  const allow = networkGrants(options['allow-net'] ?? [], options['allow-bind'] ?? [], inheritNetwork)
+  if (allow.length > 0) instantiateOptions.network = { allow }
   const unknownImports = unknownImportsOf(options['unknown-imports'], settings)
   if (unknownImports !== undefined) instantiateOptions.unknownImports = unknownImports
 

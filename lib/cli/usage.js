@@ -49,6 +49,15 @@ Options:
                            after its _initialize), with ARGS as its arguments (i32, i64, f32,
                            f64; integers may be 0x hexadecimal), and print its results, one
                            a line.
+  --allow-net GRANT        Let a component connect to GRANT: HOST[:PORTS][/PROTOCOLS], e.g.
+                           api.example.com:443/https, 127.0.0.1:8000-8100/tcp+http,
+                           *.example.com, [::1]:5432, 10.0.0.0/8 ([10.0.0.0/8]:443 with
+                           ports). PORTS: 443, 80,443, 8000-8100 or * (default); PROTOCOLS:
+                           tcp, udp, http, https joined by + (default: all). Loopback and
+                           private addresses only when named by address. Repeatable; without
+                           it a component reaches no host.
+  --allow-bind GRANT       Let a component bind, listen and accept (TCP) or receive (UDP) on
+                           GRANT (an address, e.g. 127.0.0.1:8080/tcp). Repeatable.
   --unknown-imports trap|default
                            Run a module that imports functions nothing provides: each one
                            traps when called (trap), or returns zeros (default). Without it
@@ -80,6 +89,12 @@ Options:
                            ./manifest.app.toml, applies when there is one.
   --argv0 NAME             The program's argv[0] (default: FILE's base name).
   -S, --wasi inherit-env   wasmtime's spelling of --inherit-env.
+  -S, --wasi inherit-network
+                           Let a component reach every address (loopback and private ones
+                           too) and name, connecting and binding, as wasmtime does.
+                           -S cli, http, p3, tcp, udp, allow-ip-name-lookup and
+                           -W component-model-async are taken and change nothing: everything
+                           is linked here, and the network reaches only what is granted.
   -W, --wasm unknown-imports-trap | unknown-imports-default
                            wasmtime's spelling of --unknown-imports trap | default.
   -h, --help               Show this help.

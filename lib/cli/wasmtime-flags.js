@@ -3,8 +3,13 @@
 // wasmtime command line works here unchanged where the two overlap:
 //
 //   -S inherit-env                  --inherit-env
+//   -S inherit-network              every address and name, connect and bind (see net-grants.js)
 //   -W unknown-imports-trap         --unknown-imports trap
 //   -W unknown-imports-default      --unknown-imports default
+//
+// Settings that choose what wasmtime links are taken and change nothing here, where all of it
+// is always linked (and the network reaches only what is granted): -S cli, -S http, -S p3,
+// -S tcp, -S udp, -S allow-ip-name-lookup, -W component-model-async.
 //
 // As in wasmtime, -S is short for --wasi and -W for --wasm, each takes KEY[=VALUE] settings
 // separated by commas, and a flag's VALUE is y, yes, true, n, no or false (none means yes).
@@ -12,10 +17,21 @@
 
 const { UsageError } = require('./args.js')
 
-const WASI_KEYS = Object.freeze({ 'inherit-env': { setting: 'inheritEnv', value: true } })
+const LINKED = Object.freeze({ setting: 'linked', value: true })
+const WASI_KEYS = Object.freeze({
+  'inherit-env': { setting: 'inheritEnv', value: true },
+  'inherit-network': { setting: 'inheritNetwork', value: true },
+  cli: LINKED,
+  http: LINKED,
+  p3: LINKED,
+  tcp: LINKED,
+  udp: LINKED,
+  'allow-ip-name-lookup': LINKED,
+})
 const WASM_KEYS = Object.freeze({
   'unknown-imports-trap': { setting: 'unknownImports', value: 'trap' },
   'unknown-imports-default': { setting: 'unknownImports', value: 'default' },
+  'component-model-async': LINKED,
 })
 
 const YES = new Set(['y', 'yes', 'true'])
@@ -24,7 +40,7 @@ const NO = new Set(['n', 'no', 'false'])
 /**
  * @param {string[]} wasi the values of -S / --wasi
  * @param {string[]} wasm the values of -W / --wasm
- * @returns {Array<{ setting: 'inheritEnv' | 'unknownImports', value: true | string, flag: string }>}
+ * @returns {Array<{ setting: 'inheritEnv' | 'inheritNetwork' | 'unknownImports' | 'linked', value: true | string, flag: string }>}
  *   the settings turned on, each with the flag that set it (for errors)
  * @throws {UsageError} for a key this command does not take or a malformed flag value
  */

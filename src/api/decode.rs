@@ -154,6 +154,7 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<InstantiateO
         let limit = count(&limit).map_err(|m| wasi_error(format!("outputLimitBytes {m}")))?;
         options.output_limit = usize::try_from(limit).unwrap_or(usize::MAX);
     }
+    options.network = crate::api::network::network_options(&config)?;
     let limits = match optional_property(&config, "limits")? {
         Some(limits) if !is_nullish(&limits)? => instance_limits(&limits)?,
         _ => InstanceLimits::default(),
@@ -470,7 +471,7 @@ fn pair(mut items: Vec<String>) -> Option<(String, String)> {
     Some((first, second))
 }
 
-fn optional_property<'env>(
+pub(super) fn optional_property<'env>(
     config: &Object<'env>,
     key: &str,
 ) -> napi::Result<Option<Unknown<'env>>> {
@@ -495,7 +496,7 @@ fn flag(config: &Object, key: &str) -> napi::Result<bool> {
     unsafe { value.cast::<bool>() }
 }
 
-fn string_of(value: &Unknown, what: impl FnOnce() -> String) -> napi::Result<String> {
+pub(super) fn string_of(value: &Unknown, what: impl FnOnce() -> String) -> napi::Result<String> {
     if value.get_type()? != ValueType::String {
         return Err(wasi_error(format!(
             "{} must be a string, got a {}",
@@ -637,7 +638,7 @@ fn string_list(config: &Object, key: &str) -> napi::Result<Vec<String>> {
         .collect()
 }
 
-fn wasi_error(message: String) -> napi::Error {
+pub(super) fn wasi_error(message: String) -> napi::Error {
     WasmError::new(ErrorCode::WasiError, message).into()
 }
 

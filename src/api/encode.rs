@@ -359,5 +359,29 @@ pub fn capabilities_object(env: &Env, snapshot: Snapshot) -> napi::Result<Object
     object.set_named_property("maxFunctions", number(ceilings.max_functions))?;
     object.set_named_property("maxFunctionSize", number(ceilings.max_function_size))?;
     object.set_named_property("maxCompileTimeMs", number(ceilings.max_compile_time_ms))?;
+    let net = match snapshot.net {
+        None => None,
+        Some(grants) => Some(
+            grants
+                .iter()
+                .map(|grant| grant_object(env, grant))
+                .collect::<napi::Result<Vec<_>>>()?,
+        ),
+    };
+    object.set_named_property("net", net)?;
+    Ok(object)
+}
+
+/// A network grant as `network.allow` takes it: `{ host, ports, protocols, directions }`
+/// (`ports` null for every port).
+fn grant_object<'env>(
+    env: &'env Env,
+    grant: &crate::sandbox::network::Grant,
+) -> napi::Result<Object<'env>> {
+    let mut object = Object::new(env)?;
+    object.set_named_property("host", grant.host_text())?;
+    object.set_named_property("ports", grant.port_texts())?;
+    object.set_named_property("protocols", grant.protocol_names())?;
+    object.set_named_property("directions", grant.direction_names())?;
     Ok(object)
 }

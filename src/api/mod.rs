@@ -15,6 +15,7 @@ mod host_calls;
 mod instances;
 mod memory;
 mod modules;
+mod network;
 mod owners;
 pub mod panic;
 mod panic_probe;

@@ -156,9 +156,16 @@ pub async fn instantiate(
     let closed = Arc::new(CancelToken::default());
     // A module that imports no function can never reach WASI: with no options to check,
     // its context is not built.
+    if options.network.is_some() {
+        return Err(WasmError::new(
+            ErrorCode::InstantiateError,
+            "network is for components: WASI preview 1 has no sockets or HTTP (see the README, \
+             Network)",
+        ));
+    }
     let (wasi, pipes) = if imports_functions || !options.is_empty_sandbox() {
-        let (context, pipes) = build_context(&options)?;
-        (Some(context), pipes)
+        let context = build_context(&options)?;
+        (Some(context.wasi), context.pipes)
     } else {
         (None, OutputPipes::default())
     };

@@ -212,6 +212,31 @@ impl CallControl {
     pub fn closed_token(&self) -> Arc<CancelToken> {
         self.closed.clone()
     }
+
+    /// What stops the call in progress, for work the host does for it off the store (an
+    /// outgoing HTTP request).
+    pub fn stop_watch(&self) -> StopWatch {
+        StopWatch {
+            deadline: self.deadline,
+            cancel: self.cancel.clone(),
+            closed: Some(self.closed.clone()),
+        }
+    }
+}
+
+/// The deadline, abort and instance drop of one call, apart from its store.
+#[derive(Clone, Default)]
+pub struct StopWatch {
+    deadline: Option<Instant>,
+    cancel: Option<Arc<CancelToken>>,
+    closed: Option<Arc<CancelToken>>,
+}
+
+impl StopWatch {
+    /// Resolves when the call reaches its deadline or is aborted, or the instance is dropped.
+    pub fn stopped(self) -> impl std::future::Future<Output = Interruption> + Send + 'static {
+        interrupted(self.deadline, self.cancel, self.closed)
+    }
 }
 
 /// The app-wide ceilings in force: the manifest's `max_*` keys. A broken manifest is an

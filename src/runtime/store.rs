@@ -9,7 +9,10 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use crate::error::WasmResult;
 use crate::runtime::budget::Budget;
 use crate::runtime::engine::Metering;
-use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits};
+use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits, StopWatch};
+use crate::wasi::http::HttpHooks;
+use crate::wasi::network::NetworkAccess;
+use wasmtime_wasi_http::WasiHttpCtx;
 
 /// Epoch ticks a call may run before its first yield (2 so that a tick falling right after
 /// the deadline is set does not yield at once).
@@ -37,9 +40,19 @@ pub struct HostState {
     pub profiling: Option<Box<crate::runtime::profile::Profiling>>,
     /// Where a component's JS host functions are run (see `component::host`).
     pub dispatcher: Option<Arc<dyn crate::runtime::host::HostDispatcher>>,
+    /// What a component may reach on the network (nothing unless `network` granted it).
+    pub network: Arc<NetworkAccess>,
+    http: WasiHttpCtx,
+    http_hooks: HttpHooks,
 }
 
 impl HostState {
+    /// Grants the instance `network`, for its sockets, name lookups and HTTP requests.
+    pub fn set_network(&mut self, network: Arc<NetworkAccess>) {
+        self.http_hooks.access = network.clone();
+        self.network = network;
+    }
+
     /// The last growth the budget refused since the last time this was asked.
     pub fn take_budget_refusal(&mut self) -> Option<crate::runtime::budget::Refusal> {
         self.budget.take_refusal()
@@ -52,6 +65,21 @@ impl wasmtime_wasi::WasiView for HostState {
         self.wasi
             .get_or_insert_with(crate::wasi::unused_context)
             .ctx()
+    }
+}
+
+/// Components reach wasi:http through this view: the WASI context's table, and hooks that
+/// check every outgoing request against the grants and stop it with the call.
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        self.http_hooks.stop = self.control.stop_watch();
+        let wasi =
+            wasmtime_wasi::WasiView::ctx(self.wasi.get_or_insert_with(crate::wasi::unused_context));
+        wasmtime_wasi_http::WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: wasi.table,
+            hooks: &mut self.http_hooks,
+        }
     }
 }
 
@@ -82,6 +110,12 @@ pub fn new_store(
         coredump: None,
         profiling: None,
         dispatcher: None,
+        network: NetworkAccess::denied(),
+        http: WasiHttpCtx::new(),
+        http_hooks: HttpHooks {
+            access: NetworkAccess::denied(),
+            stop: StopWatch::default(),
+        },
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.budget);

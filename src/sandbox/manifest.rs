@@ -2,8 +2,11 @@
 //! it came from. Anything that is not exactly the documented shape is a `ManifestError` that
 //! names the line and the key: a broken manifest never turns into a permissive policy.
 //!
-//! Other tables (`[app]`, `[capabilities.net]`, ...) belong to other parts of an application
-//! and are ignored; inside `[capabilities.wasm]` every key must be one of `KEYS`.
+//! `[capabilities.net]` holds the network ceilings: `allow`, an array of grants (inline tables
+//! with `host`, `ports`, `protocols`, `directions`, as `network.allow` takes them).
+//! Other tables (`[app]`, ...) belong to other parts of an application and are ignored;
+//! inside `[capabilities.wasm]` every key must be one of `KEYS`, inside `[capabilities.net]`
+//! one of `NET_KEYS`.
 
 use std::ops::Range;
 use std::path::Path;
@@ -12,6 +15,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::error::{ErrorCode, WasmError};
+use crate::sandbox::network::Grant;
 
 /// The keys `[capabilities.wasm]` may hold.
 pub const KEYS: [&str; 11] = [
@@ -27,6 +31,10 @@ pub const KEYS: [&str; 11] = [
     "max_function_size",
     "max_compile_time_ms",
 ];
+
+/// The keys `[capabilities.net]` may hold, and those of each of its grants.
+pub const NET_KEYS: [&str; 1] = ["allow"];
+pub const GRANT_KEYS: [&str; 4] = ["host", "ports", "protocols", "directions"];
 
 /// The largest ceiling accepted: the largest integer a JS number holds exactly.
 const MAX_CEILING: u64 = (1 << 53) - 1;
@@ -59,6 +67,8 @@ pub struct WasmSection {
     pub max_function_size: Option<u64>,
     /// How long compiling one module may take.
     pub max_compile_time_ms: Option<u64>,
+    /// `[capabilities.net]`'s grants: the most any instance may be granted (none if absent).
+    pub net: Vec<Grant>,
 }
 
 /// What is wrong with a manifest, and where.
@@ -76,6 +86,9 @@ pub fn parse(text: &str) -> Result<WasmSection, ManifestError> {
         return Ok(section);
     };
     let capabilities = table(text, "capabilities", capabilities)?;
+    if let Some(net) = capabilities.get("net") {
+        section.net = net_section(text, net)?;
+    }
     let Some(wasm) = capabilities.get("wasm") else {
         return Ok(section);
     };
@@ -105,6 +118,112 @@ pub fn parse(text: &str) -> Result<WasmSection, ManifestError> {
         }
     }
     Ok(section)
+}
+
+fn net_section(text: &str, net: &Spanned<DeValue>) -> Result<Vec<Grant>, ManifestError> {
+    let mut grants = Vec::new();
+    for (name, value) in table(text, "capabilities.net", net)?.iter() {
+        let key = format!("capabilities.net.{}", name.get_ref());
+        if name.get_ref() != "allow" {
+            return Err(ManifestError {
+                line: Some(line_of(text, &name.span())),
+                key: Some(key),
+                problem: format!("unknown key (the keys are {})", NET_KEYS.join(", ")),
+            });
+        }
+        let expected = "an array of tables ({ host = \"api.example.com\", ports = [443], ... })";
+        let array = value
+            .get_ref()
+            .as_array()
+            .ok_or_else(|| wrong_type(text, &key, value, expected))?;
+        for item in array {
+            grants.push(net_grant(text, &key, item)?);
+        }
+    }
+    Ok(grants)
+}
+
+fn net_grant(text: &str, key: &str, item: &Spanned<DeValue>) -> Result<Grant, ManifestError> {
+    use crate::sandbox::network::{port_range_text, GrantSpec};
+    let fields = item
+        .get_ref()
+        .as_table()
+        .ok_or_else(|| wrong_type(text, key, item, "a table"))?;
+    let mut spec = GrantSpec::default();
+    let mut has_host = false;
+    for (name, value) in fields.iter() {
+        let field = format!("{key}.{}", name.get_ref());
+        match name.get_ref().as_ref() {
+            "host" => {
+                spec.host = value
+                    .get_ref()
+                    .as_str()
+                    .ok_or_else(|| wrong_type(text, &field, value, "a string"))?
+                    .to_string();
+                has_host = true;
+            }
+            "ports" => {
+                let one_or_many = match value.get_ref().as_array() {
+                    Some(array) => array.iter().collect::<Vec<_>>(),
+                    None => vec![value],
+                };
+                let mut ranges = Vec::new();
+                for port in one_or_many {
+                    let range = match port.get_ref() {
+                        DeValue::Integer(_) => {
+                            let n = ceiling(text, &field, port)?;
+                            Ok((
+                                u32::try_from(n).unwrap_or(u32::MAX),
+                                u32::try_from(n).unwrap_or(u32::MAX),
+                            ))
+                        }
+                        DeValue::String(written) => port_range_text(written),
+                        _ => return Err(wrong_type(text, &field, port, "a port or \"low-high\"")),
+                    };
+                    ranges.push(range.map_err(|problem| invalid(text, &field, port, problem))?);
+                }
+                spec.ports = Some(ranges);
+            }
+            "protocols" => spec.protocols = Some(plain_strings(text, &field, value)?),
+            "directions" => spec.directions = Some(plain_strings(text, &field, value)?),
+            _ => {
+                return Err(ManifestError {
+                    line: Some(line_of(text, &name.span())),
+                    key: Some(field),
+                    problem: format!("unknown key (a grant's keys are {})", GRANT_KEYS.join(", ")),
+                })
+            }
+        }
+    }
+    if !has_host {
+        return Err(invalid(text, key, item, "a grant needs a host".into()));
+    }
+    Grant::parse(&spec).map_err(|problem| ManifestError {
+        line: Some(line_of(text, &item.span())),
+        key: Some(key.to_string()),
+        problem,
+    })
+}
+
+fn plain_strings(
+    text: &str,
+    key: &str,
+    value: &Spanned<DeValue>,
+) -> Result<Vec<String>, ManifestError> {
+    let expected = "an array of strings";
+    let array = value
+        .get_ref()
+        .as_array()
+        .ok_or_else(|| wrong_type(text, key, value, expected))?;
+    array
+        .iter()
+        .map(|item| {
+            item.get_ref()
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| wrong_type(text, key, item, expected))
+        })
+        .collect()
 }
 
 fn table<'a, 'i>(

@@ -18,6 +18,7 @@ mod pattern;
 mod policy;
 
 pub mod checked_open;
+pub mod network;
 pub mod node_grants;
 
 use std::path::{Path, PathBuf};
@@ -170,6 +171,8 @@ pub struct Snapshot {
     pub preopens: Vec<String>,
     pub preopens_readonly: Vec<String>,
     pub ceilings: Ceilings,
+    /// `[capabilities.net]`; `None` when no manifest caps the network.
+    pub net: Option<Vec<network::Grant>>,
 }
 
 impl Policy {
@@ -184,6 +187,7 @@ impl Policy {
                 preopens: Vec::new(),
                 preopens_readonly: Vec::new(),
                 ceilings: Ceilings::default(),
+                net: None,
             },
             Policy::Manifest(manifest) => Snapshot {
                 mode: "manifest",
@@ -197,6 +201,7 @@ impl Policy {
                 preopens: shown(&manifest.preopens),
                 preopens_readonly: shown(&manifest.preopens_readonly),
                 ceilings: manifest.ceilings,
+                net: Some(manifest.net.clone()),
             },
         }
     }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::manifest::{Entry, WasmSection};
+use super::network::Grant;
 use super::paths;
 use super::pattern::LoadPattern;
 use crate::error::{ErrorCode, WasmError, WasmResult};
@@ -65,6 +66,8 @@ pub struct ManifestPolicy {
     pub preopens: Vec<PathBuf>,
     pub preopens_readonly: Vec<PathBuf>,
     pub ceilings: Ceilings,
+    /// `[capabilities.net]`: every grant an instance is given must lie within one of these.
+    pub net: Vec<Grant>,
 }
 
 /// Why a host directory may not be preopened as asked.
@@ -109,7 +112,9 @@ impl ManifestPolicy {
         };
         let preopens = dirs(&section.preopens)?;
         let preopens_readonly = dirs(&section.preopens_readonly)?;
+        let net = section.net;
         Ok(ManifestPolicy {
+            net,
             ceilings: Ceilings {
                 max_fuel: section.max_fuel,
                 max_timeout_ms: section.max_timeout_ms,
@@ -135,6 +140,7 @@ impl ManifestPolicy {
             && self.preopens == other.preopens
             && self.preopens_readonly == other.preopens_readonly
             && self.ceilings == other.ceilings
+            && self.net == other.net
     }
 
     fn allows_load(&self, real: &Path) -> bool {
@@ -186,6 +192,38 @@ impl Policy {
         match self {
             Policy::Permissive => Ceilings::default(),
             Policy::Manifest(manifest) => manifest.ceilings,
+        }
+    }
+
+    /// instantiate: may an instance be given these network grants? With a manifest in force,
+    /// each must lie within one of `[capabilities.net]`'s.
+    pub fn check_network(&self, grants: &[Grant]) -> WasmResult<()> {
+        let Policy::Manifest(manifest) = self else {
+            return Ok(());
+        };
+        match grants
+            .iter()
+            .find(|g| !manifest.net.iter().any(|top| g.within(top)))
+        {
+            None => Ok(()),
+            Some(outside) => Err(WasmError::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "network grant {outside} is not within the manifest's [capabilities.net] \
+                     (allowed: {})",
+                    if manifest.net.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        manifest
+                            .net
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    }
+                ),
+            )
+            .with_manifest(manifest.file.display().to_string())),
         }
     }
 

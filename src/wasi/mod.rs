@@ -1,6 +1,9 @@
 //! WasiConfig -> a WASI preview 1 context: preopens, env, args and standard streams.
 
 pub mod exit;
+pub mod http;
+pub mod name_lookup;
+pub mod network;
 pub mod preopen;
 pub mod special_files;
 pub mod stdio;
@@ -17,6 +20,7 @@ use crate::sandbox;
 use crate::wasi::stdio::{
     CallbackShared, GuestOutput, OutputPipe, OutputTarget, DEFAULT_OUTPUT_LIMIT,
 };
+use network::{NetworkAccess, NetworkOptions};
 use preopen::Preopen;
 
 /// What a caller asked for; everything off by default (an empty sandbox).
@@ -34,6 +38,8 @@ pub struct WasiOptions {
     pub output_limit: usize,
     /// `coredumpOnTrap`: where a trapping call writes a core dump (see `runtime::coredump`).
     pub coredump_on_trap: Option<std::path::PathBuf>,
+    /// `network`: what a component may reach (nothing when `None`).
+    pub network: Option<NetworkOptions>,
 }
 
 impl Default for WasiOptions {
@@ -48,6 +54,7 @@ impl Default for WasiOptions {
             stderr: OutputTarget::Ignore,
             output_limit: DEFAULT_OUTPUT_LIMIT,
             coredump_on_trap: None,
+            network: None,
         }
     }
 }
@@ -62,6 +69,7 @@ impl WasiOptions {
             && self.stdin.is_none()
             && matches!(self.stdout, OutputTarget::Ignore)
             && matches!(self.stderr, OutputTarget::Ignore)
+            && self.network.is_none()
     }
 }
 
@@ -108,10 +116,26 @@ impl OutputPipes {
     }
 }
 
-/// Builds the context; the capability policy is asked about every preopened directory.
-pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipes)> {
+/// A built context, with the piped output and the network access it was given.
+pub struct Context {
+    pub wasi: WasiP1Ctx,
+    pub pipes: OutputPipes,
+    pub network: Arc<NetworkAccess>,
+}
+
+/// Builds the context; the capability policy is asked about every preopened directory and
+/// every network grant.
+pub fn build_context(options: &WasiOptions) -> WasmResult<Context> {
     let policy = sandbox::policy()?;
     let mut builder = WasiCtxBuilder::new();
+    let network = match &options.network {
+        Some(network) => {
+            policy.check_network(&network.grants)?;
+            NetworkAccess::new(network.clone())
+        }
+        None => NetworkAccess::denied(),
+    };
+    grant_network(&mut builder, network.clone());
     for (key, value) in &options.env {
         check_env_entry(key, value)?;
         builder.env(key, value);
@@ -157,9 +181,27 @@ pub fn build_context(options: &WasiOptions) -> WasmResult<(WasiP1Ctx, OutputPipe
     for dir in &checked {
         dir.add_to(&mut builder)?;
     }
-    let mut context = builder.build_p1();
-    preopen::verify(&policy, &mut context, &checked)?;
-    Ok((context, pipes))
+    let mut wasi = builder.build_p1();
+    preopen::verify(&policy, &mut wasi, &checked)?;
+    Ok(Context {
+        wasi,
+        pipes,
+        network,
+    })
+}
+
+/// Gives the context's sockets `access`: every address they use is checked against it (name
+/// lookups are checked by `name_lookup`, HTTP requests by `http`). Making a socket is allowed,
+/// as in wasmtime: it reaches nothing until an address is granted.
+fn grant_network(builder: &mut WasiCtxBuilder, access: Arc<NetworkAccess>) {
+    builder
+        .socket_addr_check(move |addr, used| {
+            let allowed = access.check_socket(addr, used);
+            Box::pin(std::future::ready(allowed))
+        })
+        .allow_tcp(true)
+        .allow_udp(true)
+        .allow_ip_name_lookup(true);
 }
 
 fn check_env_entry(key: &str, value: &str) -> WasmResult<()> {

@@ -48,10 +48,17 @@ pub async fn instantiate(
     let code = component.code(metering)?;
     let pre = code.instance_pre(&host, unknown)?;
     let closed = Arc::new(CancelToken::default());
-    let (wasi, pipes) = build_context(&options)?;
-    let mut store = new_store(code.component.engine(), Some(wasi), closed.clone(), &limits)?;
+    let context = build_context(&options)?;
+    let pipes = context.pipes;
+    let mut store = new_store(
+        code.component.engine(),
+        Some(context.wasi),
+        closed.clone(),
+        &limits,
+    )?;
     store.set_hostcall_fuel(TRANSFER_FUEL);
     store.data_mut().dispatcher = host.dispatcher.clone();
+    store.data_mut().set_network(context.network);
     let invoked = Instant::now();
     let plan = Plan {
         deadline: limits.timeout.and_then(|t| invoked.checked_add(t)),

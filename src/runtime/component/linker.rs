@@ -1,7 +1,7 @@
-//! Links components against WASI 0.2 (wasi:cli, filesystem, clocks, random, io) and WASI 0.3
-//! (wasi:cli, filesystem, clocks, random: wasmtime-wasi's implementation, which it calls
-//! experimental), and the host's imports. Sockets are linked but every address and name
-//! lookup is refused: the context grants none.
+//! Links components against WASI 0.2 (wasi:cli, filesystem, clocks, random, io, sockets,
+//! http) and WASI 0.3 (the same: wasmtime-wasi's implementation, which it calls
+//! experimental), and the host's imports. Sockets, name lookups and HTTP requests reach only
+//! what the instance's `network` grants (`wasi::network`, `wasi::name_lookup`, `wasi::http`).
 
 use once_cell::sync::OnceCell;
 use wasmtime::component::types::ComponentItem;
@@ -23,14 +23,18 @@ fn wasi_linker(kind: EngineKind) -> WasmResult<&'static Linker<HostState>> {
     LINKERS[kind.index()].get_or_try_init(|| {
         let mut linker = Linker::new(engine_of(kind).map_err(instantiating)?);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker))
             .and_then(|()| crate::wasi::special_files::add_to_component_linker(&mut linker))
+            .and_then(|()| crate::wasi::name_lookup::add_to_component_linker(&mut linker))
             .and_then(|()| {
                 // WASI 0.3 is async: only concurrent engines' components can import it.
                 if !kind.concurrent {
                     return Ok(());
                 }
                 wasmtime_wasi::p3::add_to_linker(&mut linker)?;
-                crate::wasi::special_files::add_to_component_linker_p3(&mut linker)
+                wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+                crate::wasi::special_files::add_to_component_linker_p3(&mut linker)?;
+                crate::wasi::name_lookup::add_to_component_linker_p3(&mut linker)
             })
             .map_err(|e| {
                 WasmError::new(
@@ -215,7 +219,14 @@ fn wasi_provides(name: &str, kind: EngineKind) -> bool {
         _ => return false,
     };
     let linked = ["cli", "filesystem", "clocks", "random", "io", "sockets"];
-    linked.contains(&package)
+    // Of wasi:http, the interfaces a component imports to make requests (its handler is an
+    // export).
+    let http = [
+        "wasi:http/types@",
+        "wasi:http/outgoing-handler@0.2.",
+        "wasi:http/client@0.3.",
+    ];
+    (linked.contains(&package) || http.iter().any(|prefix| name.starts_with(prefix)))
         && (version.starts_with("0.2.") || (kind.concurrent && version.starts_with("0.3.")))
 }
 
