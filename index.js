@@ -14,6 +14,7 @@ const { callComponent, componentExports } = require('./lib/components.js')
 const { FastCalls } = require('./lib/fast-calls.js')
 const { keepAlive, turnForFinalizers } = require('./lib/finalizers.js')
 const { run } = require('./lib/run.js')
+const { createHttpHandler, toNodeListener } = require('./lib/http-handler.js')
 const { startProfile, stopProfile } = require('./lib/profile.js')
 const { types } = require('./lib/types.js')
 
@@ -241,6 +242,8 @@ module.exports = {
   readStdout,
   readStderr,
   run,
+  createHttpHandler,
+  toNodeListener,
   memory,
   types,
   Instance,

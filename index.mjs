@@ -26,6 +26,8 @@ export const {
   readStdout,
   readStderr,
   run,
+  createHttpHandler,
+  toNodeListener,
   memory,
   types,
   Instance,

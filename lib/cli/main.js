@@ -9,7 +9,7 @@ const EXIT = require('./exit-codes.js')
 const USAGE = require('./usage.js')
 const { oneLine } = require('./printable.js')
 
-const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, inspect: USAGE.INSPECT, types: USAGE.TYPES, compile: USAGE.COMPILE, cache: USAGE.CACHE })
+const HELP_TOPICS = Object.freeze({ run: USAGE.RUN, serve: USAGE.SERVE, inspect: USAGE.INSPECT, types: USAGE.TYPES, compile: USAGE.COMPILE, cache: USAGE.CACHE })
 
 /** The line after a usage error: where the whole story is (the help text is not repeated). */
 function usageHint(command) {
@@ -42,6 +42,8 @@ async function main(argv, io = process) {
         return help(rest, io)
       case 'run':
         return await run(rest, io)
+      case 'serve':
+        return await serve(rest, io)
       case 'inspect':
         return await inspect(rest, io)
       case 'types':
@@ -80,6 +82,21 @@ async function run(argv, io) {
   // Loaded only now: help and usage errors work even where the native addon cannot load.
   const { runProgram } = require('./run.js')
   const { status, message } = await runProgram(options, { write: writer(io.stdout), stderr: io.stderr })
+  if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
+  return status
+}
+
+async function serve(argv, io) {
+  const options = parseRunOptions(argv, process.env, { addr: { value: true }, 'reuse-instance': {} })
+  if (options.help) {
+    io.stdout.write(USAGE.SERVE)
+    return EXIT.OK
+  }
+  if (options.programArgs.length > 0) throw new UsageError(`serve takes no arguments after FILE, got ${JSON.stringify(options.programArgs[0])}`)
+  if (options.invoke !== undefined) throw new UsageError('serve takes no --invoke: requests go to the component\'s wasi:http/incoming-handler')
+  const { parseAddress, serveComponent } = require('./serve.js')
+  const address = parseAddress(options.options.addr ?? '0.0.0.0:8080')
+  const { status, message } = await serveComponent({ ...options, address, reuseInstance: options.options['reuse-instance'] === true }, io)
   if (message !== null) io.stderr.write(`runtime-wasm: ${message}\n`)
   return status
 }

@@ -52,10 +52,10 @@ const UNKNOWN_IMPORTS = Object.freeze(['trap', 'default'])
  *   are the function's arguments with --invoke)
  * @throws {UsageError} for anything malformed
  */
-function parseRunOptions(argv, environment = process.env) {
+function parseRunOptions(argv, environment = process.env, extraOptions = {}) {
   let parsed
   try {
-    parsed = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true })
+    parsed = parseArgs(argv, { ...RUN_OPTIONS, ...extraOptions }, { stopAtPositional: true })
   } catch (error) {
     if (error instanceof UsageError && error.message.startsWith('unknown option')) {
       throw new UsageError(`${error.message} (runtime-wasm's options go before FILE; everything after FILE goes to the program)`)
@@ -89,7 +89,7 @@ function parseRunOptions(argv, environment = process.env) {
   if (trusted && (limits.fuel !== undefined || limits.timeoutMs !== undefined)) {
     throw new UsageError(`--trusted code cannot be stopped: it takes no ${limits.fuel !== undefined ? '--fuel' : '--timeout'}`)
   }
-  const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options), trusted }
+  const result = { help: false, file, programArgs, instantiateOptions, compileLimits: compileLimits(options), trusted, options }
   if (options.invoke !== undefined) result.invoke = options.invoke
   if (options.perfmap === true) result.perfmap = true
   if (options.profile !== undefined) {

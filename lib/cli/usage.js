@@ -7,6 +7,7 @@ Runs WebAssembly in the runtime-wasm sandbox (wasmtime), from the command line.
 
 Commands:
   run [options] FILE [ARGS...]        Run a WASI command module (its _start export)
+  serve [options] FILE                Serve HTTP with a component (wasi:http/incoming-handler)
   inspect FILE [--json]               Print a module's imports and exports with their types,
                                       or a component's world in WIT
   types FILE [-o OUT.d.ts]            Write TypeScript types for calling a component
@@ -210,4 +211,30 @@ Options:
   -h, --help               Show this help.
 `
 
-module.exports = { MAIN, RUN, INSPECT, TYPES, COMPILE, CACHE }
+const SERVE = `Usage: runtime-wasm serve [options] FILE
+
+Serves HTTP with the component FILE, which exports wasi:http/incoming-handler (WASI 0.2's
+proxy world), as wasmtime serve does: each request is handed to a fresh instance (fresh
+state, its own limits), and the component's response is sent back. Runs until interrupted
+(SIGINT, SIGTERM). The component's stdout and stderr go to this terminal.
+
+Options:
+  --addr HOST:PORT         Where to listen (default 0.0.0.0:8080; [::1]:8080 for IPv6; port
+                           0 picks a free port, printed on stderr).
+  --reuse-instance         Hand every request to one instance, in turn (its state carries
+                           over from request to request).
+  --timeout MS             Stop a request's handler after MS milliseconds (the client gets
+                           504).
+  --fuel N, --max-memory SIZE, --dir, --dir-ro, --env, --inherit-env, --allow-net,
+  --allow-bind, -S inherit-network, --manifest, --trusted
+                           As for run (see "runtime-wasm help run"), for each instance.
+  -h, --help               Show this help.
+
+A handler that traps, or a request past the body cap (64 MiB), gets 500 with the error's
+first line; the error is also printed on stderr.
+
+Exit status: 0 when interrupted; 2 for a wrong command line; 126 when FILE cannot be
+compiled or instantiated, or the address cannot be listened on.
+`
+
+module.exports = { MAIN, RUN, SERVE, INSPECT, TYPES, COMPILE, CACHE }

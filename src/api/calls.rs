@@ -55,7 +55,7 @@ pub fn call<'env>(
 }
 
 /// A call's own limits, as `call` and `callComponent` take them.
-fn call_limits(
+pub(super) fn call_limits(
     fuel: Option<Unknown>,
     timeout_ms: Option<Unknown>,
     cancel: Option<&CancelHandle>,

@@ -12,6 +12,7 @@ mod encode;
 mod error_encoding;
 pub mod fast_call;
 mod host_calls;
+mod http_handler;
 mod instances;
 mod memory;
 mod modules;

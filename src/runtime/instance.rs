@@ -289,6 +289,29 @@ impl InstanceEntry {
         self.run_call(&func.name, code, limits)
     }
 
+    /// Hands an HTTP request to this component instance's `wasi:http/incoming-handler`, as a
+    /// call (its turn in the queue, its limits), and resolves the response it sets.
+    pub fn handle_http(
+        &self,
+        request: crate::runtime::component::http_handler::IncomingRequest,
+        max_body_bytes: u64,
+        limits: CallLimits,
+    ) -> WasmResult<(
+        impl Future<
+                Output = WasmResult<Vec<crate::runtime::component::http_handler::OutgoingResponse>>,
+            > + Send
+            + 'static,
+        Option<Arc<EarlyOutcome>>,
+    )> {
+        use crate::runtime::component::http_handler::HandleRequest;
+        let component = self.component.as_ref().ok_or_else(|| {
+            WasmError::new(ErrorCode::CallError, "this instance is not a component's")
+        })?;
+        let handler = component.http_handler()?;
+        let code = HandleRequest::new(handler.func, request, max_body_bytes)?;
+        self.run_call(&handler.name, code, limits)
+    }
+
     /// Drops a resource JS holds of this component instance, running its destructor in the
     /// guest (in its turn, like a call). A handle already dropped or given away is a no-op.
     pub fn drop_resource(

@@ -107,13 +107,6 @@ impl NetworkAccess {
         &self.options.http
     }
 
-    pub fn grants_any(&self, protocol: Protocol) -> bool {
-        self.options
-            .grants
-            .iter()
-            .any(|g| g.protocols.contains(&protocol))
-    }
-
     /// Whether a name lookup may be made: an address needs none (it is its own answer); a
     /// name must be one a grant names.
     pub fn check_lookup(&self, name: &str) -> Result<Option<String>, Denial> {

@@ -69,6 +69,21 @@ impl ComponentExports {
         }
     }
 
+    /// The `handle` of the `wasi:http/incoming-handler` the component exports.
+    pub fn http_handler(&self) -> WasmResult<&ExportedFn> {
+        self.functions
+            .iter()
+            .find(|(name, _)| crate::runtime::component::http_handler::is_handler(name))
+            .map(|(_, exported)| exported)
+            .ok_or_else(|| {
+                WasmError::new(
+                    ErrorCode::ExportNotFound,
+                    "the component serves no HTTP: it exports no wasi:http/incoming-handler \
+                     (WASI 0.2)",
+                )
+            })
+    }
+
     /// The function called `name` (see the module's doc for the names).
     pub fn function(&self, name: &str) -> WasmResult<&ExportedFn> {
         if let Some(found) = self.functions.get(name) {

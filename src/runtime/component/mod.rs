@@ -9,6 +9,7 @@ pub mod describe;
 pub mod exports;
 pub mod host;
 pub mod host_resources;
+pub mod http_handler;
 pub mod instantiate;
 pub mod linker;
 pub mod resources;
