@@ -864,6 +864,54 @@ export interface RunResult {
 export declare function run(pathOrModuleId: string, options?: RunOptions): Promise<RunResult>
 
 // ---------------------------------------------------------------------------------------------
+// Serving HTTP with a component
+// ---------------------------------------------------------------------------------------------
+
+/** The options of {@link createHttpHandler}: each instance's options, and the handler's own. */
+export interface HttpHandlerOptions extends WasiConfig {
+  /** Each instance's limits; `timeoutMs` applies to each request. */
+  limits?: InstanceLimits
+  /** Host functions for the component's imports. */
+  imports?: ComponentImports
+  /** What imports nothing provides become (`"trap"`). */
+  unknownImports?: 'trap' | null
+  /** One instance serves every request, in turn (state carries over). Default `false`: a fresh instance each. */
+  reuseInstance?: boolean
+  /** The largest request body taken and response body given, in bytes. Default 64 MiB. */
+  maxBodyBytes?: number
+}
+
+/**
+ * A fetch-API handler: hands `request` to the component's `wasi:http/incoming-handler` and
+ * resolves its response. Rejects with a {@link WasmError} when the handler traps, is stopped
+ * by a limit (5011), or a body is past `maxBodyBytes`; with an {@link AbortError} when
+ * `signal` (or `request.signal`) aborts.
+ */
+export interface HttpHandler {
+  (request: Request, options?: { signal?: AbortSignal }): Promise<Response>
+  /** Drops the shared instance (with `reuseInstance`) and the module it compiled; later requests reject. */
+  close(): Promise<void>
+}
+
+/**
+ * Serves HTTP with a component that exports `wasi:http/incoming-handler` (WASI 0.2's proxy
+ * world): `handler(request)` for Hono, undici or any fetch-API server, or
+ * `http.createServer(toNodeListener(handler))`.
+ *
+ * @param moduleOrPath a compiled component's id, or the path of a component file.
+ */
+export declare function createHttpHandler(moduleOrPath: ModuleId | string, options?: HttpHandlerOptions): Promise<HttpHandler>
+
+/**
+ * node:http's request listener for a handler. A failed request answers 500 (504 when stopped
+ * by its deadline) with the error's first line; `onError` is told of the error.
+ */
+export declare function toNodeListener(
+  handler: HttpHandler,
+  options?: { onError?: (error: unknown) => void },
+): (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void
+
+// ---------------------------------------------------------------------------------------------
 // Process-wide settings
 // ---------------------------------------------------------------------------------------------
 

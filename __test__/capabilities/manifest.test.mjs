@@ -32,6 +32,7 @@ test('permissive mode when there is no manifest anywhere, and it is reported as 
       maxFunctions: null,
       maxFunctionSize: null,
       maxCompileTimeMs: null,
+      net: null,
     })
     assert.deepEqual(out.outside, { ok: true, value: 2 })
   } finally {
@@ -101,7 +102,7 @@ test('discovery: configure({ manifest }) before first use, ahead of the variable
 })
 
 test('a manifest without [capabilities.wasm] allows nothing', () => {
-  const world = makeWorld({ manifest: '[app]\nname = "demo"\n\n[capabilities.net]\nhosts = ["example.org"]\n' })
+  const world = makeWorld({ manifest: '[app]\nname = "demo"\n\n[capabilities.net]\nallow = [{ host = "example.org" }]\n' })
   try {
     const out = runChild(
       world,

@@ -87,6 +87,7 @@ test('max_timeout_ms, max_fuel and max_memory clamp every instance and call, and
       maxFunctions: null,
       maxFunctionSize: null,
       maxCompileTimeMs: null,
+      net: [],
     })
 
     const timedOutByCeiling = (outcome, what) => {

@@ -81,7 +81,7 @@ test('limits apply per request: a spinning handler is stopped by its deadline, t
 
 test('a component that serves no HTTP, and a closed handler, say so', async () => {
   const probe = await createHttpHandler(await compileFile(PROBE))
-  await assert.rejects(probe(request('/')), (error) => error.code === ErrorCode.ExportNotFound && /exports no wasi:http\/incoming-handler/.test(error.message))
+  await assert.rejects(probe(request('/')), (error) => error.code === ErrorCode.ExportNotFound && /exports neither wasi:http\/incoming-handler/.test(error.message))
   await probe.close()
   const handler = await createHttpHandler(service)
   await handler.close()

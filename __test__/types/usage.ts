@@ -13,6 +13,7 @@ import {
   compile,
   compileFile,
   configure,
+  createHttpHandler,
   dropInstance,
   dropModule,
   ErrorCode,
@@ -32,11 +33,18 @@ import {
   readStdout,
   run,
   setFuel,
+  toNodeListener,
   types,
   WasmError,
   whenOptimized,
 } from 'runtime-wasm'
 import type {
+  HttpHandler,
+  HttpHandlerOptions,
+  NetworkProtocol,
+  NetworkConfig,
+  NetworkDenial,
+  NetworkGrant,
   ComponentImports,
   ComponentInstantiateOptions,
   ComponentInstance,
@@ -511,4 +519,32 @@ async function components() {
   await plugin.drop()
 }
 
-export { components, capabilityManifest, errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }
+async function network() {
+  const id = await compileFile('service.wasm')
+  const grants: NetworkGrant[] = [
+    { host: 'api.example.com', ports: 443, protocols: ['https'] },
+    { host: '127.0.0.1', ports: ['8000-8100', 9000], protocols: ['tcp', 'udp'], directions: ['connect', 'bind'] },
+  ]
+  const config: NetworkConfig = {
+    allow: grants,
+    onDenied(denial: NetworkDenial) {
+      const where: string = `${denial.host}:${denial.port ?? ''} ${denial.address ?? ''} ${denial.reason}`
+    },
+    connectTimeoutMs: 1000,
+    maxBodyBytes: 1 << 20,
+  }
+  const plugin = await instantiate(id, { network: config, limits: { timeoutMs: 100 } })
+  await plugin.drop()
+  // @ts-expect-error protocols are tcp, udp, http, https
+  const wrong: NetworkGrant = { host: 'a.com', protocols: ['ftp'] }
+  const protocol: NetworkProtocol = 'https'
+  const handlerOptions: HttpHandlerOptions = { network: config, reuseInstance: false, maxBodyBytes: 1 << 20, env: { A: protocol } }
+  const handler: HttpHandler = await createHttpHandler(id, handlerOptions)
+  const response: Response = await handler(new Request('http://localhost/hello'), { signal: AbortSignal.timeout(100) })
+  require('node:http').createServer(toNodeListener(handler, { onError: (e: unknown) => {} }))
+  await handler.close()
+  const net = capabilities().net
+  if (net !== null) net.map((g) => g.host)
+}
+
+export { network, components, capabilityManifest, errors, hostFunctions, instancesAndCalls, lowLevel, modules, settings, typedValues, wasi }

@@ -29,7 +29,7 @@ def get_wasi_versions() -> List[str]:
 
 
 def get_wasi_worlds() -> List[str]:
-    return ["wasi:cli/command"]
+    return ["wasi:cli/command", "wasi:http/service"]
 
 
 def get_timeout_seconds() -> float:
@@ -43,7 +43,14 @@ def compute_argv(test_path: str,
                  wasi_world: str,
                  wasi_version: str) -> List[str]:
     args, env, root = args_env_root
-    argv = CLI + ["run"]
+    # A service is served (it prints "Serving HTTP on http://ADDR/" first on stderr, as
+    # wasmtime serve does); a command is run.
+    serve = wasi_world == "wasi:http/service"
+    argv = CLI + (["serve", "--addr=127.0.0.1:0"] if serve else ["run"])
+    # The tests that use sockets or HTTP reach the servers they start on loopback: grant
+    # everything, as the suite's wasmtime adapter does with -S inherit-network.
+    if "sockets" in proposals or "http" in proposals:
+        argv += ["-S", "inherit-network"]
     for key, value in env.items():
         argv += ["--env", f"{key}={value}"]
     if root:

@@ -307,9 +307,9 @@ impl InstanceEntry {
         let component = self.component.as_ref().ok_or_else(|| {
             WasmError::new(ErrorCode::CallError, "this instance is not a component's")
         })?;
-        let handler = component.http_handler()?;
-        let code = HandleRequest::new(handler.func, request, max_body_bytes)?;
-        self.run_call(&handler.name, code, limits)
+        let (name, handler) = component.http_handler()?;
+        let code = HandleRequest::new(handler, request, max_body_bytes)?;
+        self.run_call(&name, code, limits)
     }
 
     /// Drops a resource JS holds of this component instance, running its destructor in the

@@ -9,7 +9,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use crate::error::WasmResult;
 use crate::runtime::budget::Budget;
 use crate::runtime::engine::Metering;
-use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits, StopWatch};
+use crate::runtime::limits::{CallControl, CancelToken, InstanceLimits};
 use crate::wasi::http::HttpHooks;
 use crate::wasi::network::NetworkAccess;
 use wasmtime_wasi_http::WasiHttpCtx;
@@ -68,11 +68,20 @@ impl wasmtime_wasi::WasiView for HostState {
     }
 }
 
+impl crate::wasi::network::NetworkView for HostState {
+    fn network(&self) -> &Arc<NetworkAccess> {
+        &self.network
+    }
+}
+
 /// Components reach wasi:http through this view: the WASI context's table, and hooks that
 /// check every outgoing request against the grants and stop it with the call.
 impl wasmtime_wasi_http::WasiHttpView for HostState {
     fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
-        self.http_hooks.stop = self.control.stop_watch();
+        let stopped = self.control.stop_watch().stopped();
+        self.http_hooks.stop = Some(Box::pin(async move {
+            stopped.await;
+        }));
         let wasi =
             wasmtime_wasi::WasiView::ctx(self.wasi.get_or_insert_with(crate::wasi::unused_context));
         wasmtime_wasi_http::WasiHttpCtxView {
@@ -114,7 +123,7 @@ pub fn new_store(
         http: WasiHttpCtx::new(),
         http_hooks: HttpHooks {
             access: NetworkAccess::denied(),
-            stop: StopWatch::default(),
+            stop: None,
         },
     };
     let mut store = Store::new(engine, state);

@@ -21,14 +21,18 @@ use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::runtime::limits::StopWatch;
 use crate::sandbox::network::{normalize_name, parse_address, Direction, Protocol};
 use crate::wasi::network::{Denial, HttpLimits, NetworkAccess};
 
-/// The hooks of an instance's `wasi:http`: its network access and what stops its call.
+/// Resolves when the call that makes a request is stopped (its deadline, its abort, the
+/// instance dropped).
+pub type CallStopped = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The hooks of an instance's `wasi:http`: its network access and what stops its call (set
+/// by the store before each use).
 pub struct HttpHooks {
     pub access: Arc<NetworkAccess>,
-    pub stop: StopWatch,
+    pub stop: Option<CallStopped>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -43,7 +47,10 @@ impl WasiHttpHooks for HttpHooks {
     ) -> Box<dyn Future<Output = Sent> + Send> {
         drop(fut);
         let access = self.access.clone();
-        let stopped = self.stop.clone().stopped();
+        let stopped = self
+            .stop
+            .take()
+            .unwrap_or_else(|| Box::pin(std::future::pending()));
         Box::new(async move {
             tokio::select! {
                 sent = send(access, request, options) => sent,

@@ -5,13 +5,15 @@
 
 use wasmtime::component::{Linker, Resource};
 
-use crate::runtime::store::HostState;
+use crate::wasi::network::NetworkView;
 
 /// The interfaces replaced (components of any compatible version reach them).
 const LOOKUP_P2: &str = "wasi:sockets/ip-name-lookup@0.2.12";
 const LOOKUP_P3: &str = "wasi:sockets/ip-name-lookup@0.3.0";
 
-pub fn add_to_component_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub fn add_to_component_linker<T: NetworkView + wasmtime_wasi::WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
     use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{
         ErrorCode, Host, HostResolveAddressStream, IpAddress, Network, ResolveAddressStream,
     };
@@ -20,13 +22,13 @@ pub fn add_to_component_linker(linker: &mut Linker<HostState>) -> wasmtime::Resu
     let mut instance = linker.instance(LOOKUP_P2)?;
     instance.func_wrap(
         "resolve-addresses",
-        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+        |mut store: wasmtime::StoreContextMut<'_, T>,
          (network, name): (Resource<Network>, String)| {
-            let granted = match store.data().network.check_lookup(&name) {
+            let granted = match store.data().network().check_lookup(&name) {
                 Ok(granted) => granted,
                 Err(_) => return Ok((Err(ErrorCode::AccessDenied),)),
             };
-            let access = store.data().network.clone();
+            let access = store.data().network().clone();
             let mut view = store.data_mut().sockets();
             match Host::resolve_addresses(&mut view, network, name) {
                 Ok(stream) => {
@@ -41,9 +43,9 @@ pub fn add_to_component_linker(linker: &mut Linker<HostState>) -> wasmtime::Resu
     )?;
     instance.func_wrap(
         "[method]resolve-address-stream.resolve-next-address",
-        |mut store: wasmtime::StoreContextMut<'_, HostState>,
+        |mut store: wasmtime::StoreContextMut<'_, T>,
          (stream,): (Resource<ResolveAddressStream>,)| {
-            let access = store.data().network.clone();
+            let access = store.data().network().clone();
             let rep = stream.rep();
             let mut view = store.data_mut().sockets();
             match HostResolveAddressStream::resolve_next_address(&mut view, stream) {
@@ -70,7 +72,9 @@ pub fn add_to_component_linker(linker: &mut Linker<HostState>) -> wasmtime::Resu
     }
 }
 
-pub fn add_to_component_linker_p3(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub fn add_to_component_linker_p3<T: NetworkView + wasmtime_wasi::WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
     use wasmtime::component::Accessor;
     use wasmtime_wasi::p3::bindings::sockets::ip_name_lookup::{ErrorCode, HostWithStore as _};
     use wasmtime_wasi::sockets::WasiSockets;
@@ -78,15 +82,15 @@ pub fn add_to_component_linker_p3(linker: &mut Linker<HostState>) -> wasmtime::R
     linker.allow_shadowing(true);
     linker.instance(LOOKUP_P3)?.func_wrap_concurrent(
         "resolve-addresses",
-        |accessor: &Accessor<HostState>, (name,): (String,)| {
+        |accessor: &Accessor<T>, (name,): (String,)| {
             Box::pin(async move {
-                let access = accessor.with(|mut store| store.get().network.clone());
+                let access = accessor.with(|mut store| store.get().network().clone());
                 let granted = match access.check_lookup(&name) {
                     Ok(granted) => granted,
                     Err(_) => return Ok((Err(ErrorCode::AccessDenied),)),
                 };
-                let sockets: Accessor<HostState, WasiSockets> =
-                    accessor.with_getter(|state: &mut HostState| state.sockets());
+                let sockets: Accessor<T, WasiSockets> =
+                    accessor.with_getter(|state: &mut T| state.sockets());
                 let addresses = WasiSockets::resolve_addresses(&sockets, name).await?;
                 if let (Some(name), Ok(list)) = (&granted, &addresses) {
                     let ips: Vec<std::net::IpAddr> = list.iter().map(|a| (*a).into()).collect();

@@ -14,6 +14,11 @@ use crate::sandbox::network::{
     is_special, normalize_name, parse_address, Direction, Grant, Protocol,
 };
 
+/// A store's data that carries a `NetworkAccess` (what the WASI overrides ask).
+pub trait NetworkView {
+    fn network(&self) -> &Arc<NetworkAccess>;
+}
+
 /// Told of every refusal (implemented at the napi edge by a call to `network.onDenied`).
 pub trait DenialSink: Send + Sync {
     fn denied(&self, denial: &Denial);

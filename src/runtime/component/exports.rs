@@ -16,6 +16,7 @@ use wasmtime::Store;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::call::GuestCode;
 use crate::runtime::component::describe::{self, Described, Function};
+use crate::runtime::component::http_handler::HttpHandler;
 use crate::runtime::component::resources::ResourceTable;
 use crate::runtime::store::HostState;
 
@@ -36,6 +37,8 @@ pub struct ComponentExports {
     pub resources: Arc<ResourceTable>,
     /// What the component imports and exports, described.
     pub world: Arc<describe::World>,
+    /// The instance itself (for bindings that look up their exports, as wasi:http's do).
+    pub instance: Option<Instance>,
 }
 
 impl ComponentExports {
@@ -66,22 +69,33 @@ impl ComponentExports {
             functions,
             resources: Arc::default(),
             world: described.world.clone(),
+            instance: Some(*instance),
         }
     }
 
-    /// The `handle` of the `wasi:http/incoming-handler` the component exports.
-    pub fn http_handler(&self) -> WasmResult<&ExportedFn> {
-        self.functions
+    /// The HTTP handler the component exports: WASI 0.2's `wasi:http/incoming-handler`, or
+    /// WASI 0.3's `wasi:http/handler`.
+    pub fn http_handler(&self) -> WasmResult<(Arc<str>, HttpHandler)> {
+        use crate::runtime::component::http_handler::{handler_of, HANDLER_P3};
+        let p2 = self
+            .functions
             .iter()
-            .find(|(name, _)| crate::runtime::component::http_handler::is_handler(name))
-            .map(|(_, exported)| exported)
-            .ok_or_else(|| {
-                WasmError::new(
-                    ErrorCode::ExportNotFound,
-                    "the component serves no HTTP: it exports no wasi:http/incoming-handler \
-                     (WASI 0.2)",
-                )
-            })
+            .find_map(|(name, f)| handler_of(name, f));
+        let p3 = || {
+            let instance = self.instance?;
+            let (name, _) = self
+                .functions
+                .iter()
+                .find(|(name, _)| name.starts_with(HANDLER_P3) && name.ends_with("#handle"))?;
+            Some((Arc::from(name.as_str()), HttpHandler::P3(instance)))
+        };
+        p2.or_else(p3).ok_or_else(|| {
+            WasmError::new(
+                ErrorCode::ExportNotFound,
+                "the component serves no HTTP: it exports neither wasi:http/incoming-handler \
+                 (WASI 0.2) nor wasi:http/handler (WASI 0.3)",
+            )
+        })
     }
 
     /// The function called `name` (see the module's doc for the names).
