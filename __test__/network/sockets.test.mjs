@@ -174,8 +174,9 @@ test('binding and listening need a bind grant; with one, the component serves TC
     for await (const chunk of client) chunks.push(chunk)
     assert.equal(Buffer.concat(chunks).toString(), 'served by wasm')
     assert.equal(text(await accepted), 'served by wasm')
-    // Binding another address is refused.
+    // Binding another address is refused, the unspecified one (every interface) too.
     assert.deepEqual(await outcome(p.call('tcp-listen', '127.0.0.2', 0)), { err: 'access-denied' })
+    assert.deepEqual(await outcome(p.call('tcp-listen', '0.0.0.0', 0)), { err: 'access-denied' })
   })
   // A bind grant on some ports does not allow "any free port" (port 0).
   await withProbe({ allow: [{ host: '127.0.0.1', ports: '40000-40010', protocols: ['tcp'], directions: ['bind'] }] }, async (p) => {
@@ -185,6 +186,30 @@ test('binding and listening need a bind grant; with one, the component serves TC
     const port = await p.call('udp-bind', '127.0.0.1', 0)
     assert.ok(port > 0)
   })
+})
+
+test('addresses in other spellings reach nothing a grant does not: 0.0.0.0, mapped, numeric hosts, names of special addresses', async () => {
+  const tcp = await tcpEcho()
+  try {
+    // Every public address granted, nothing special.
+    await withProbe({ allow: [{ host: '*', protocols: ['tcp', 'http'] }] }, async (p) => {
+      // 0.0.0.0 reaches this host's own services on Linux (wasmtime-wasi refuses it as a
+      // remote address itself).
+      const unspecified = await outcome(p.call('tcp-echo', '0.0.0.0', tcp.port, bytes('x')))
+      assert.ok(['access-denied', 'invalid-argument'].includes(unspecified.err), JSON.stringify(unspecified))
+      for (const host of ['0.0.0.0', '2130706433', '0x7f.1', '127.1', '[::ffff:7f00:1]']) {
+        const reply = await outcome(p.call('http-request', 'GET', `http://${host}:${tcp.port}/`, [], undefined))
+        assert.ok('err' in reply, `${host}: ${JSON.stringify(reply)}`)
+      }
+      // A numeric name is no name: looking it up gives its address, which is checked as one.
+      const looked = await outcome(p.call('lookup', '2130706433'))
+      if ('ok' in looked) {
+        assert.deepEqual(await outcome(p.call('tcp-echo', looked.ok[0], tcp.port, bytes('x'))), { err: 'access-denied' })
+      }
+    })
+  } finally {
+    await tcp.close()
+  }
 })
 
 test('malformed grants are 5010 errors that name the grant; a module takes no network', async () => {
