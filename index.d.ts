@@ -909,7 +909,13 @@ export declare function createHttpHandler(moduleOrPath: ModuleId | string, optio
 export declare function toNodeListener(
   handler: HttpHandler,
   options?: { onError?: (error: unknown) => void },
-): (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void
+): NodeRequestListener
+
+/**
+ * node:http's request listener, `(req: IncomingMessage, res: ServerResponse) => void`, typed
+ * without depending on Node's type declarations (it is assignable to `http.RequestListener`).
+ */
+export type NodeRequestListener = (request: unknown, response: unknown) => void
 
 // ---------------------------------------------------------------------------------------------
 // Process-wide settings

@@ -5,29 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { compileFile, instantiate, WasmError, ErrorCode } from '../../index.js'
-import { PROBE, httpServer, bytes, text } from './servers.mjs'
-
-const probe = await compileFile(PROBE)
-
-async function outcome(promise) {
-  try {
-    return { ok: await promise }
-  } catch (error) {
-    if (error instanceof WasmError && 'payload' in error) return { err: error.payload }
-    throw error
-  }
-}
-
-async function withProbe(network, body) {
-  const denials = []
-  const instance = await instantiate(probe, { network: { onDenied: (d) => denials.push(d), ...network } })
-  try {
-    return await body(instance, denials)
-  } finally {
-    await instance.drop()
-  }
-}
+import { ErrorCode } from '../../index.js'
+import { httpServer, bytes, text, outcome, withProbe, settle } from './servers.mjs'
 
 const get = (p, url, headers = []) => p.call('http-request', 'GET', url, headers, undefined)
 const header = (reply, name) => reply.headers.find(([k]) => k.toLowerCase() === name)?.[1]
@@ -151,6 +130,3 @@ test('slow servers: the host timeouts end a request; the call deadline and an ab
   }
 })
 
-function settle() {
-  return new Promise((resolve) => setTimeout(resolve, 20))
-}

@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 import { compileFile, createHttpHandler, toNodeListener, ErrorCode, WasmError } from '../../index.js'
-import { SERVICE, PROBE, httpServer } from './servers.mjs'
+import { SERVICE, SERVICE_P3, PROBE, httpServer } from './servers.mjs'
 
 const BIN = fileURLToPath(new URL('../../bin/runtime-wasm.js', import.meta.url))
 const service = await compileFile(SERVICE)
@@ -74,6 +74,27 @@ test('limits apply per request: a spinning handler is stopped by its deadline, t
     } finally {
       await small.close()
     }
+  } finally {
+    await handler.close()
+  }
+})
+
+test('a WASI 0.3 service (wasi:http/handler@0.3.0): bodies written after the response, echo, errors', async () => {
+  const handler = await createHttpHandler(SERVICE_P3)
+  try {
+    const hello = await handler(request('/hello'))
+    assert.equal(hello.status, 200)
+    assert.equal(hello.headers.get('content-type'), 'text/plain')
+    assert.equal(await hello.text(), 'hello from wasi 0.3')
+    assert.equal((await handler(request('/status/418'))).status, 418)
+    assert.equal((await handler(request('/nope'))).status, 404)
+    const body = new Uint8Array(3_000_000).map((_, i) => (i * 13) % 256)
+    const echo = await handler(request('/echo', { method: 'POST', body }))
+    assert.ok(Buffer.from(await echo.arrayBuffer()).equals(Buffer.from(body)))
+    // handle returning its error-code: the request fails, saying so.
+    await assert.rejects(handler(request('/status/abc')), (error) => error instanceof WasmError && /answered with the error/.test(error.message))
+    const many = await Promise.all(Array.from({ length: 32 }, () => handler(request('/hello')).then((r) => r.text())))
+    assert.ok(many.every((text) => text === 'hello from wasi 0.3'))
   } finally {
     await handler.close()
   }

@@ -7,8 +7,11 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
+import { compileFile, instantiate, WasmError } from '../../index.js'
+
 export const PROBE = fileURLToPath(new URL('../fixtures/components/net/probe.wasm', import.meta.url))
 export const SERVICE = fileURLToPath(new URL('../fixtures/components/net/service.wasm', import.meta.url))
+export const SERVICE_P3 = fileURLToPath(new URL('../fixtures/components/p3/service.wasm', import.meta.url))
 
 /** A TCP server that sends back what it reads, until the client ends its side. */
 export async function tcpEcho(host = '127.0.0.1') {
@@ -120,3 +123,35 @@ export async function hasIpv6Loopback() {
 
 export const text = (bytes) => Buffer.from(bytes).toString()
 export const bytes = (string) => new Uint8Array(Buffer.from(string))
+
+/** { ok } or { err } of a call whose WIT result is result<T, string>. */
+export async function outcome(promise) {
+  try {
+    return { ok: await promise }
+  } catch (error) {
+    if (error instanceof WasmError && 'payload' in error) return { err: error.payload }
+    throw error
+  }
+}
+
+let probeId
+/**
+ * Runs `body(instance, denials)` on a new instance of probe.wasm with `network` (and an
+ * onDenied that collects refusals into `denials`); no `network` option when undefined.
+ */
+export async function withProbe(network, body) {
+  probeId ??= await compileFile(PROBE)
+  const denials = []
+  const options = network === undefined ? {} : { network: { onDenied: (d) => denials.push(d), ...network } }
+  const instance = await instantiate(probeId, options)
+  try {
+    return await body(instance, denials)
+  } finally {
+    await instance.drop()
+  }
+}
+
+/** Lets onDenied callbacks queued by the core run. */
+export function settle() {
+  return new Promise((resolve) => setTimeout(resolve, 20))
+}

@@ -6,33 +6,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 
 import { compileFile, instantiate, WasmError, ErrorCode } from '../../index.js'
-import { PROBE, tcpEcho, udpEcho, hasIpv6Loopback, bytes, text } from './servers.mjs'
+import { PROBE, tcpEcho, udpEcho, hasIpv6Loopback, bytes, text, outcome, withProbe, settle } from './servers.mjs'
 import net from 'node:net'
-import dgram from 'node:dgram'
 import { once } from 'node:events'
-
-const probe = await compileFile(PROBE)
-
-/** { ok } or { err } of a call whose WIT result is result<T, string>. */
-async function outcome(promise) {
-  try {
-    return { ok: await promise }
-  } catch (error) {
-    if (error instanceof WasmError && 'payload' in error) return { err: error.payload }
-    throw error
-  }
-}
-
-async function withProbe(network, body) {
-  const denials = []
-  const options = network === undefined ? {} : { network: { onDenied: (d) => denials.push(d), ...network } }
-  const instance = await instantiate(probe, options)
-  try {
-    return await body(instance, denials)
-  } finally {
-    await instance.drop()
-  }
-}
 
 test('nothing is granted by default: connects, datagrams, lookups and binds are access-denied', async () => {
   const tcp = await tcpEcho()
@@ -213,6 +189,7 @@ test('addresses in other spellings reach nothing a grant does not: 0.0.0.0, mapp
 })
 
 test('malformed grants are 5010 errors that name the grant; a module takes no network', async () => {
+  const probe = await compileFile(PROBE)
   const bad = [
     [{ allow: 'x' }, /network\.allow must be an array/],
     [{ allow: [{}] }, /network\.allow\[0\]\.host is missing/],
@@ -262,7 +239,3 @@ test('a call waiting on a connection or a read is stopped by its deadline and it
   }
 })
 
-/** Lets onDenied callbacks queued by the core run. */
-function settle() {
-  return new Promise((resolve) => setTimeout(resolve, 20))
-}

@@ -41,6 +41,7 @@ import {
 import type {
   HttpHandler,
   HttpHandlerOptions,
+  NodeRequestListener,
   NetworkProtocol,
   NetworkConfig,
   NetworkDenial,
@@ -541,7 +542,8 @@ async function network() {
   const handlerOptions: HttpHandlerOptions = { network: config, reuseInstance: false, maxBodyBytes: 1 << 20, env: { A: protocol } }
   const handler: HttpHandler = await createHttpHandler(id, handlerOptions)
   const response: Response = await handler(new Request('http://localhost/hello'), { signal: AbortSignal.timeout(100) })
-  require('node:http').createServer(toNodeListener(handler, { onError: (e: unknown) => {} }))
+  const listener: NodeRequestListener = toNodeListener(handler, { onError: (e: unknown) => {} })
+  require('node:http').createServer(listener)
   await handler.close()
   const net = capabilities().net
   if (net !== null) net.map((g) => g.host)
