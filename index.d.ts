@@ -877,7 +877,10 @@ export interface HttpHandlerOptions extends WasiConfig {
   unknownImports?: 'trap' | null
   /** One instance serves every request, in turn (state carries over). Default `false`: a fresh instance each. */
   reuseInstance?: boolean
-  /** The largest request body taken and response body given, in bytes. Default 64 MiB. */
+  /**
+   * The largest request body taken and response body given, in bytes. Default 64 MiB. The
+   * response body streams as the component writes it; what JS has not read yet is buffered.
+   */
   maxBodyBytes?: number
 }
 

@@ -1,9 +1,11 @@
 'use strict'
 // Incoming HTTP for components that export wasi:http/incoming-handler (WASI 0.2's proxy
-// world): `createHttpHandler` gives a fetch-API handler, Request -> Promise<Response>, that
-// hands each request to the component through the one call path (limits, deadline, abort);
-// `toNodeListener` adapts it to node:http's (req, res).
+// world, or wasi:http/handler of WASI 0.3): `createHttpHandler` gives a fetch-API handler,
+// Request -> Promise<Response>, that hands each request to the component through the one
+// call path (limits, deadline, abort); the Response comes once the component sets it, and its
+// body streams as the component writes it. `toNodeListener` adapts it to node:http.
 
+const { once } = require('node:events')
 const native = require('./native.js')
 const { ErrorCode, WasmError } = require('./errors.js')
 const { describe, snapshot } = require('./arguments.js')
@@ -40,13 +42,17 @@ async function createHttpHandler(moduleOrPath, options = {}) {
     if (closed) throw new WasmError(ErrorCode.InvalidInstanceHandle, 'this HTTP handler was closed')
     const incoming = await toIncoming(request, maxBodyBytes)
     const instanceId = shared === null ? await createInstance(moduleId, instanceOptions) : await shared
-    try {
-      const { timeoutMs } = instanceOptions.limits ?? {}
-      const out = await callWithSignal(native.handleHttpRequest, instanceId, incoming, maxBodyBytes, { timeoutMs, signal: signal ?? request.signal }, undefined)
-      return toResponse(out, request.method)
-    } finally {
+    const reader = new native.HttpResponseReader(maxBodyBytes)
+    const { timeoutMs } = instanceOptions.limits ?? {}
+    // Settles when the call ends: after the whole body was handed over, or with its error.
+    const finished = callWithSignal(native.handleHttpRequest, instanceId, incoming, reader, { timeoutMs, signal: signal ?? request.signal }, undefined).finally(async () => {
       if (shared === null) await dropInstance(instanceId).catch(() => {})
-    }
+    })
+    finished.catch(() => {}) // observed below, or by the body's reader
+    const head = Promise.resolve(reader.head())
+    const { status, headers } = (await Promise.race([head, finished.then(() => head)])) ?? (await finished, noResponse())
+    const noBody = request.method === 'HEAD' || NULL_BODY_STATUSES.has(status)
+    return new Response(noBody ? null : bodyStream(reader, finished), { status, headers })
   }
 
   handle.close = async () => {
@@ -83,9 +89,25 @@ async function readCapped(stream, max) {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
-function toResponse(out, method) {
-  const noBody = method === 'HEAD' || NULL_BODY_STATUSES.has(out.status)
-  return new Response(noBody ? null : out.body, { status: out.status, headers: out.headers })
+function noResponse() {
+  throw new WasmError(ErrorCode.CallError, "the component's handler returned without setting a response")
+}
+
+// The body as the component writes it: a chunk as soon as it comes; the end once the call
+// has ended well (a call that fails after its head errors the stream).
+function bodyStream(reader, finished) {
+  return new ReadableStream({
+    async pull(controller) {
+      const chunk = await reader.next()
+      if (chunk !== null) return controller.enqueue(chunk)
+      try {
+        await finished
+        controller.close()
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+  })
 }
 
 /**
@@ -108,7 +130,12 @@ function toNodeListener(handler, { onError } = {}) {
       })
       const response = await handler(request, { signal: controller.signal })
       res.writeHead(response.status, [...response.headers].flat())
-      res.end(Buffer.from(await response.arrayBuffer()))
+      if (response.body !== null) {
+        for await (const chunk of response.body) {
+          if (!res.write(chunk)) await once(res, 'drain')
+        }
+      }
+      res.end()
     } catch (error) {
       onError?.(error)
       if (res.headersSent) return res.destroy()

@@ -44,6 +44,32 @@ test('a handler answers fetch-API requests: status, headers, bodies both ways, e
   }
 })
 
+/** The body's chunks as they come, with when each came (ms after `started`). */
+async function chunksOf(body, started) {
+  const chunks = []
+  for await (const chunk of body) chunks.push({ text: Buffer.from(chunk).toString(), at: Date.now() - started })
+  return chunks
+}
+
+test('a response streams: its head comes before the body is written, the body as it is written', async () => {
+  const handler = await createHttpHandler(service)
+  try {
+    const started = Date.now()
+    const response = await handler(request('/drip?n=5&ms=300'))
+    const headAt = Date.now() - started
+    assert.equal(response.status, 200)
+    const chunks = await chunksOf(response.body, started)
+    assert.equal(chunks.map((c) => c.text).join(''), 'tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n')
+    // 1.2 s of pauses between the lines: the head and the first lines came long before the last.
+    const last = chunks.at(-1).at
+    assert.ok(headAt < last - 600, `head at ${headAt} ms, last line at ${last} ms`)
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`)
+    assert.ok(chunks[0].at < last - 600, `first line at ${chunks[0].at} ms, last at ${last} ms`)
+  } finally {
+    await handler.close()
+  }
+})
+
 test('each request gets a fresh instance; reuseInstance keeps one', async () => {
   const fresh = await createHttpHandler(service)
   const reused = await createHttpHandler(service, { reuseInstance: true })
@@ -70,7 +96,10 @@ test('limits apply per request: a spinning handler is stopped by its deadline, t
     const small = await createHttpHandler(service, { maxBodyBytes: 1000 })
     try {
       await assert.rejects(small(request('/echo', { method: 'POST', body: new Uint8Array(2000) })), /larger than maxBodyBytes/)
-      await assert.rejects(small(request('/big?bytes=5000')), /larger than maxBodyBytes/)
+      // The response comes (its head), and its body fails past the cap.
+      const big = await small(request('/big?bytes=5000'))
+      assert.equal(big.status, 200)
+      await assert.rejects(big.arrayBuffer(), (error) => /larger than maxBodyBytes/.test(`${error.message} ${error.cause?.message}`))
     } finally {
       await small.close()
     }
@@ -150,6 +179,12 @@ test('node:http through toNodeListener, under 64 concurrent requests', async () 
     })
     const counters = await Promise.all(Array.from({ length: 16 }, () => fetch(`${base}/counter`).then((r) => r.text())))
     assert.ok(counters.every((c) => c === '1'), counters.join(','))
+    // Streamed through node:http as well.
+    const started = Date.now()
+    const dripping = await fetch(`${base}/drip?n=4&ms=300`)
+    const chunks = await chunksOf(dripping.body, started)
+    assert.equal(chunks.map((c) => c.text).join(''), 'tick 0\ntick 1\ntick 2\ntick 3\n')
+    assert.ok(chunks[0].at < chunks.at(-1).at - 400, JSON.stringify(chunks))
   } finally {
     server.close()
     await handler.close()

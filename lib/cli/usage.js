@@ -7,7 +7,7 @@ Runs WebAssembly in the runtime-wasm sandbox (wasmtime), from the command line.
 
 Commands:
   run [options] FILE [ARGS...]        Run a WASI command module (its _start export)
-  serve [options] FILE                Serve HTTP with a component (wasi:http/incoming-handler)
+  serve [options] FILE                Serve HTTP with a component (wasi:http handler, 0.2 or 0.3)
   inspect FILE [--json]               Print a module's imports and exports with their types,
                                       or a component's world in WIT
   types FILE [-o OUT.d.ts]            Write TypeScript types for calling a component
@@ -214,8 +214,9 @@ Options:
 const SERVE = `Usage: runtime-wasm serve [options] FILE
 
 Serves HTTP with the component FILE, which exports wasi:http/incoming-handler (WASI 0.2's
-proxy world), as wasmtime serve does: each request is handed to a fresh instance (fresh
-state, its own limits), and the component's response is sent back. Runs until interrupted
+proxy world) or wasi:http/handler (WASI 0.3's service world), as wasmtime serve does: each
+request is handed to a fresh instance (fresh state, its own limits), and the component's
+response is sent back as it writes it. Runs until interrupted
 (SIGINT, SIGTERM). The component's stdout and stderr go to this terminal.
 
 Options:

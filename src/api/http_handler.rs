@@ -1,14 +1,19 @@
-//! `handleHttpRequest`: an HTTP request handed to a component instance's
-//! `wasi:http/incoming-handler` (lib/http-handler.js makes it from a fetch-API `Request`).
+//! `handleHttpRequest`: an HTTP request handed to a component instance's HTTP handler
+//! (lib/http-handler.js makes it from a fetch-API `Request`), and `HttpResponseReader`, from
+//! which JS reads the response as it comes: its head, then its body chunk by chunk.
 
-use napi::bindgen_prelude::Uint8Array;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{JsObjectValue, Object, ToNapiValue, Uint8Array};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 
 use crate::api::calls::{call_limits, CancelHandle};
-use crate::api::settle::settle_call;
+use crate::api::settle::{settle, settle_call};
 use crate::error::{ErrorCode, WasmError};
-use crate::runtime::component::http_handler::{IncomingRequest, OutgoingResponse};
+use crate::runtime::component::http_handler::{
+    response_channel, IncomingRequest, ResponseHead, ResponseSink,
+};
 use crate::runtime::instance;
 
 /// A request: header values are byte strings (each character one byte, as fetch's are).
@@ -22,19 +27,90 @@ pub struct HttpRequestIn {
     pub body: Option<Uint8Array>,
 }
 
-#[napi(object)]
-pub struct HttpResponseOut {
-    pub status: u32,
-    pub headers: Vec<Vec<String>>,
-    pub body: Uint8Array,
+/// A response's head as JS receives it: `{ status, headers: [[name, value], ...] }` (values
+/// as byte strings).
+pub struct HeadOut(ResponseHead);
+
+impl ToNapiValue for HeadOut {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        value: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let env = Env::from_raw(env);
+        let head = value.0;
+        let mut object = Object::new(&env)?;
+        object.set_named_property("status", u32::from(head.status))?;
+        let headers: Vec<Vec<String>> = head
+            .headers
+            .into_iter()
+            .map(|(name, value)| vec![name, value.iter().map(|&b| char::from(b)).collect()])
+            .collect();
+        object.set_named_property("headers", headers)?;
+        // SAFETY: the object was made in this env, on its thread.
+        unsafe { Object::to_napi_value(env.raw(), object) }
+    }
 }
 
+type BodyReceiver = tokio::sync::mpsc::UnboundedReceiver<bytes::Bytes>;
+
+/// The response of one request, as the component gives it.
+#[napi]
+pub struct HttpResponseReader {
+    sink: Mutex<Option<ResponseSink>>,
+    head: Mutex<Option<tokio::sync::oneshot::Receiver<ResponseHead>>>,
+    body: Arc<tokio::sync::Mutex<BodyReceiver>>,
+}
+
+#[napi]
+impl HttpResponseReader {
+    /// A reader for a response whose body may hold at most `max_body_bytes`.
+    #[napi(constructor)]
+    pub fn new(max_body_bytes: f64) -> Self {
+        let max = if max_body_bytes.is_finite() && max_body_bytes >= 0.0 {
+            max_body_bytes as u64
+        } else {
+            u64::MAX
+        };
+        let (sink, source) = response_channel(max);
+        HttpResponseReader {
+            sink: Mutex::new(Some(sink)),
+            head: Mutex::new(Some(source.head)),
+            body: Arc::new(tokio::sync::Mutex::new(source.body)),
+        }
+    }
+
+    /// Resolves `{ status, headers }` once the component sets its response; `null` when the
+    /// call ended without one (its own Promise says why).
+    #[napi]
+    pub fn head<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        let head = lock(&self.head).take().ok_or_else(|| used("head"))?;
+        settle(env, async move { Ok(head.await.ok().map(HeadOut)) })
+    }
+
+    /// Resolves the body's next chunk, or `null` at its end.
+    #[napi]
+    pub fn next<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        let body = self.body.clone();
+        settle(env, async move {
+            Ok(body
+                .lock()
+                .await
+                .recv()
+                .await
+                .map(|chunk| Uint8Array::from(chunk.to_vec())))
+        })
+    }
+}
+
+/// Hands `request` to the instance's HTTP handler, as a call; the response goes to `reader`.
+/// Resolves (or rejects) when the call ends.
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
 pub fn handle_http_request<'env>(
     env: &'env Env,
     instance_id: String,
     request: HttpRequestIn,
-    max_body_bytes: f64,
+    reader: &HttpResponseReader,
     fuel: Option<Unknown<'env>>,
     timeout_ms: Option<Unknown<'env>>,
     cancel: Option<&CancelHandle>,
@@ -60,34 +136,11 @@ pub fn handle_http_request<'env>(
         body: request.body.map(|body| body.to_vec()).unwrap_or_default(),
     };
     let limits = call_limits(fuel, timeout_ms, cancel, upstream)?;
-    let max = if max_body_bytes.is_finite() && max_body_bytes >= 0.0 {
-        max_body_bytes as u64
-    } else {
-        u64::MAX
-    };
-    let (handled, early) = entry.handle_http(incoming, max, limits)?;
-    settle_call(env, early, async move {
-        let mut responses = handled.await?;
-        let response = responses.pop().ok_or_else(|| {
-            WasmError::new(
-                ErrorCode::CallError,
-                "the component's handler gave no response",
-            )
-        })?;
-        Ok(response_out(response))
-    })
-}
-
-fn response_out(response: OutgoingResponse) -> HttpResponseOut {
-    HttpResponseOut {
-        status: u32::from(response.status),
-        headers: response
-            .headers
-            .into_iter()
-            .map(|(name, value)| vec![name, value.iter().map(|&b| char::from(b)).collect()])
-            .collect(),
-        body: Uint8Array::from(response.body),
-    }
+    let sink = lock(&reader.sink)
+        .take()
+        .ok_or_else(|| used("handleHttpRequest"))?;
+    let (handled, early) = entry.handle_http(incoming, sink, limits)?;
+    settle_call(env, early, async move { handled.await.map(|_| ()) })
 }
 
 /// A byte string's bytes: each character must be at most U+00FF.
@@ -98,6 +151,20 @@ fn byte_string(text: &str) -> napi::Result<Vec<u8>> {
                 .map_err(|_| type_error(format!("header value {text:?} is not a byte string")))
         })
         .collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn used(what: &str) -> napi::Error {
+    WasmError::new(
+        ErrorCode::CallError,
+        format!("this response reader was used already ({what})"),
+    )
+    .into()
 }
 
 fn type_error(message: String) -> napi::Error {

@@ -289,18 +289,15 @@ impl InstanceEntry {
         self.run_call(&func.name, code, limits)
     }
 
-    /// Hands an HTTP request to this component instance's `wasi:http/incoming-handler`, as a
-    /// call (its turn in the queue, its limits), and resolves the response it sets.
+    /// Hands an HTTP request to this component instance's HTTP handler, as a call (its turn in
+    /// the queue, its limits); the response goes to `sink` as it comes.
     pub fn handle_http(
         &self,
         request: crate::runtime::component::http_handler::IncomingRequest,
-        max_body_bytes: u64,
+        sink: crate::runtime::component::http_handler::ResponseSink,
         limits: CallLimits,
     ) -> WasmResult<(
-        impl Future<
-                Output = WasmResult<Vec<crate::runtime::component::http_handler::OutgoingResponse>>,
-            > + Send
-            + 'static,
+        impl Future<Output = WasmResult<Vec<()>>> + Send + 'static,
         Option<Arc<EarlyOutcome>>,
     )> {
         use crate::runtime::component::http_handler::HandleRequest;
@@ -308,7 +305,7 @@ impl InstanceEntry {
             WasmError::new(ErrorCode::CallError, "this instance is not a component's")
         })?;
         let (name, handler) = component.http_handler()?;
-        let code = HandleRequest::new(handler, request, max_body_bytes)?;
+        let code = HandleRequest::new(handler, request, sink)?;
         self.run_call(&name, code, limits)
     }
 

@@ -1,8 +1,9 @@
 //! Incoming HTTP: a request handed to a component's `wasi:http/incoming-handler` (WASI 0.2's
 //! proxy world, as `wasmtime serve` runs it) or `wasi:http/handler` (WASI 0.3's service
 //! world), as the guest code of a call, so it takes the one path into wasm with the call's
-//! limits. The request body is given whole; the response body is read whole, up to a cap,
-//! while the handler runs.
+//! limits. The request body is given whole; the response goes to a `ResponseSink` as it
+//! comes: its head once the component sets it, then its body chunk by chunk (up to a cap), so
+//! the host can start answering before the handler returns.
 
 use std::future::Future;
 
@@ -51,26 +52,58 @@ pub struct IncomingRequest {
     pub body: Vec<u8>,
 }
 
-/// The component's response.
-pub struct OutgoingResponse {
+/// The head of the component's response.
+pub struct ResponseHead {
     pub status: u16,
     pub headers: Vec<(String, Vec<u8>)>,
-    pub body: Vec<u8>,
 }
 
-/// The guest code of one request: call `handle`, and read the response it sets.
+/// Where a response goes: its head once, then its body's chunks; dropped at the end of the
+/// body (or of the call, when it failed: the reader then sees the stream end early, and the
+/// call's error says why).
+pub struct ResponseSink {
+    pub head: tokio::sync::oneshot::Sender<ResponseHead>,
+    pub body: tokio::sync::mpsc::UnboundedSender<Bytes>,
+    /// The most body bytes sent; past it the call fails.
+    pub max_body_bytes: u64,
+}
+
+/// The receiving ends of a `ResponseSink`.
+pub struct ResponseSource {
+    pub head: tokio::sync::oneshot::Receiver<ResponseHead>,
+    pub body: tokio::sync::mpsc::UnboundedReceiver<Bytes>,
+}
+
+pub fn response_channel(max_body_bytes: u64) -> (ResponseSink, ResponseSource) {
+    let (head, head_rx) = tokio::sync::oneshot::channel();
+    let (body, body_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sink = ResponseSink {
+        head,
+        body,
+        max_body_bytes,
+    };
+    (
+        sink,
+        ResponseSource {
+            head: head_rx,
+            body: body_rx,
+        },
+    )
+}
+
+/// The guest code of one request: call `handle`, and pass on the response it sets.
 pub struct HandleRequest {
     pub handler: HttpHandler,
     pub request: http::Request<Full<Bytes>>,
     pub scheme: wasmtime_wasi_http::p2::bindings::http::types::Scheme,
-    pub max_body_bytes: u64,
+    pub sink: ResponseSink,
 }
 
 impl HandleRequest {
     pub fn new(
         handler: HttpHandler,
         request: IncomingRequest,
-        max_body_bytes: u64,
+        sink: ResponseSink,
     ) -> WasmResult<Self> {
         use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
         let scheme = match request.scheme.as_str() {
@@ -97,28 +130,28 @@ impl HandleRequest {
             handler,
             request,
             scheme,
-            max_body_bytes,
+            sink,
         })
     }
 }
 
 impl GuestCode for HandleRequest {
-    type Output = Vec<OutgoingResponse>;
+    type Output = Vec<()>;
 
     fn run(
         self,
         store: &mut Store<HostState>,
-    ) -> impl Future<Output = wasmtime::Result<Vec<OutgoingResponse>>> + Send + '_ {
+    ) -> impl Future<Output = wasmtime::Result<Vec<()>>> + Send + '_ {
         async move {
-            let response = match self.handler {
+            match self.handler {
                 HttpHandler::P2(func) => {
-                    handle_p2(store, func, self.scheme, self.request, self.max_body_bytes).await?
+                    handle_p2(store, func, self.scheme, self.request, self.sink).await?
                 }
                 HttpHandler::P3(instance) => {
-                    handle_p3(store, instance, self.request, self.max_body_bytes).await?
+                    handle_p3(store, instance, self.request, self.sink).await?
                 }
-            };
-            Ok(vec![response])
+            }
+            Ok(Vec::new())
         }
     }
 }
@@ -129,8 +162,8 @@ async fn handle_p2(
     func: Func,
     scheme: wasmtime_wasi_http::p2::bindings::http::types::Scheme,
     request: http::Request<Full<Bytes>>,
-    max: u64,
-) -> wasmtime::Result<OutgoingResponse> {
+    sink: ResponseSink,
+) -> wasmtime::Result<()> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let (request, outparam) = {
         let mut view = store.data_mut().http();
@@ -144,7 +177,7 @@ async fn handle_p2(
     let handled = handle.call_async(&mut *store, (request, outparam));
     let responded = async move {
         match receiver.await {
-            Ok(Ok(response)) => read_response(response, max).await.map(Some),
+            Ok(Ok(response)) => pass_on(response, sink).await.map(Some),
             Ok(Err(code)) => Err(wasmtime::Error::msg(format!(
                 "the component's handler answered with the error {code:?}"
             ))),
@@ -165,8 +198,8 @@ async fn handle_p3(
     store: &mut Store<HostState>,
     instance: wasmtime::component::Instance,
     request: http::Request<Full<Bytes>>,
-    max: u64,
-) -> wasmtime::Result<OutgoingResponse> {
+    sink: ResponseSink,
+) -> wasmtime::Result<()> {
     use wasmtime::AsContextMut;
     use wasmtime_wasi_http::p3::bindings::Service;
     use wasmtime_wasi_http::p3::Request;
@@ -190,50 +223,44 @@ async fn handle_p3(
             };
             let response = accessor
                 .with(|mut access| response.into_http(access.as_context_mut(), async { Ok(()) }))?;
-            read_response(response, max).await
+            pass_on(response, sink).await
         })
         .await?
 }
 
-async fn read_response<B>(
-    response: http::Response<B>,
-    max: u64,
-) -> wasmtime::Result<OutgoingResponse>
+/// Sends the head, then each chunk of the body as it comes, to `sink`.
+async fn pass_on<B>(response: http::Response<B>, sink: ResponseSink) -> wasmtime::Result<()>
 where
     B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    let (parts, body) = response.into_parts();
-    Ok(OutgoingResponse {
+    let (parts, mut body) = response.into_parts();
+    let head = ResponseHead {
         status: parts.status.as_u16(),
         headers: parts
             .headers
             .iter()
             .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
             .collect(),
-        body: read_capped(body, max).await?,
-    })
-}
-
-async fn read_capped<B>(mut body: B, max: u64) -> wasmtime::Result<Vec<u8>>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
-{
-    let mut bytes = Vec::new();
+    };
+    // A receiver gone (the host stopped reading) is no error of the component's.
+    let _ = sink.head.send(head);
+    let mut sent = 0u64;
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| wasmtime::Error::msg(format!("the response body failed: {e}")))?;
-        if let Some(data) = frame.data_ref() {
-            if (bytes.len() + data.len()) as u64 > max {
+        if let Ok(data) = frame.into_data() {
+            sent += data.len() as u64;
+            if sent > sink.max_body_bytes {
                 return Err(wasmtime::Error::msg(format!(
-                    "the response body is larger than maxBodyBytes ({max} bytes)"
+                    "the response body is larger than maxBodyBytes ({} bytes)",
+                    sink.max_body_bytes
                 )));
             }
-            bytes.extend_from_slice(data);
+            let _ = sink.body.send(data);
         }
     }
-    Ok(bytes)
+    Ok(())
 }
 
 fn bad_request(problem: String) -> WasmError {
