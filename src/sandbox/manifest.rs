@@ -464,10 +464,30 @@ mod tests {
     fn other_tables_are_ignored() {
         let section = parsed(
             "[app]\nname = \"demo\"\nanything = [1, true]\n\n\
-             [capabilities.net]\nallow = [\"example.com\"]\nload = 5\n",
+             [capabilities.gpu]\nallow = [\"example.com\"]\nload = 5\n",
         );
-        assert!(section.load.is_empty());
+        assert!(section.load.is_empty() && section.net.is_empty());
         assert_eq!(section.max_fuel, None);
+    }
+
+    #[test]
+    fn the_net_table_holds_grants() {
+        let section = parsed(
+            "[capabilities.net]\nallow = [\n  { host = \"*.example.com\", ports = [443, \"8000-8100\"], \
+             protocols = [\"https\"] },\n  { host = \"10.0.0.0/8\", directions = [\"bind\"] },\n]\n",
+        );
+        assert_eq!(section.net.len(), 2);
+        assert_eq!(
+            section.net[0].to_string(),
+            "*.example.com ports 443,8000-8100 https connect"
+        );
+        assert_eq!(
+            section.net[1].to_string(),
+            "10.0.0.0/8 any port tcp,udp,http,https bind"
+        );
+        let error = broken("[capabilities.net]\nallow = [\"example.com\"]\n");
+        assert_eq!(error.key.as_deref(), Some("capabilities.net.allow"));
+        assert_eq!(error.line, Some(2));
     }
 
     #[test]
