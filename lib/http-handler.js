@@ -36,19 +36,33 @@ async function createHttpHandler(moduleOrPath, options = {}) {
     throw new WasmError(ErrorCode.InstantiateError, 'a core module cannot serve HTTP: give a component that exports wasi:http/incoming-handler')
   }
   let shared = reuseInstance ? createInstance(moduleId, instanceOptions) : null
+  shared?.catch(() => {}) // the first request gets the error
+  let sharedId = null
   let closed = false
+  const replaceShared = () => {
+    const old = sharedId
+    sharedId = null
+    shared = createInstance(moduleId, instanceOptions)
+    shared.catch(() => {}) // the next request gets the error
+    dropInstance(old).catch(() => {})
+  }
 
   async function handle(request, { signal } = {}) {
     if (closed) throw new WasmError(ErrorCode.InvalidInstanceHandle, 'this HTTP handler was closed')
     const incoming = await toIncoming(request, maxBodyBytes)
-    const instanceId = shared === null ? await createInstance(moduleId, instanceOptions) : await shared
+    const instanceId = reuseInstance ? await shared : await createInstance(moduleId, instanceOptions)
+    if (reuseInstance) sharedId = instanceId
     const reader = new native.HttpResponseReader(maxBodyBytes)
     const { timeoutMs } = instanceOptions.limits ?? {}
     // Settles when the call ends: after the whole body was handed over, or with its error.
     const finished = callWithSignal(native.handleHttpRequest, instanceId, incoming, reader, { timeoutMs, signal: signal ?? request.signal }, undefined).finally(async () => {
-      if (shared === null) await dropInstance(instanceId).catch(() => {})
+      if (!reuseInstance) await dropInstance(instanceId).catch(() => {})
     })
-    finished.catch(() => {}) // observed below, or by the body's reader
+    // A component instance cannot be entered again after a call trapped or was stopped: the
+    // shared one is replaced at once (and the old one dropped, which also ends its call).
+    finished.catch(() => {
+      if (reuseInstance && !closed && sharedId === instanceId) replaceShared()
+    })
     const head = Promise.resolve(reader.head())
     const { status, headers } = (await Promise.race([head, finished.then(() => head)])) ?? (await finished, noResponse())
     const noBody = request.method === 'HEAD' || NULL_BODY_STATUSES.has(status)
@@ -58,7 +72,7 @@ async function createHttpHandler(moduleOrPath, options = {}) {
   handle.close = async () => {
     if (closed) return
     closed = true
-    if (shared !== null) await dropInstance(await shared).catch(() => {})
+    if (shared !== null) await dropInstance(await shared.catch(() => null)).catch(() => {})
     shared = null
     if (ownModule) await dropModule(moduleId)
   }

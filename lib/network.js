@@ -11,13 +11,19 @@ function guardDenialCallback(config) {
     ...network,
     onDenied(denial) {
       try {
-        callback(Object.freeze(denial))
+        const result = callback(Object.freeze(denial))
+        // An async callback's rejection is reported the same way, never left unhandled.
+        if (typeof result?.then === 'function') result.then(undefined, warn)
       } catch (error) {
-        const text = error instanceof Error ? error.message : typeof error === 'symbol' ? 'a symbol' : String(error)
-        process.emitWarning(`network.onDenied threw: ${text}`, 'RuntimeWasmWarning')
+        warn(error)
       }
     },
   }
+}
+
+function warn(error) {
+  const text = error instanceof Error ? error.message : typeof error === 'symbol' ? 'a symbol' : String(error)
+  process.emitWarning(`network.onDenied threw: ${text}`, 'RuntimeWasmWarning')
 }
 
 /** One line for a refusal: `tcp connect 10.0.0.5:80 refused: ...`. */

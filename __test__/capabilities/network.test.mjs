@@ -69,6 +69,18 @@ allow = [
   }
 })
 
+test('a ceiling of * covers names and public addresses, not localhost nor special addresses', () => {
+  const world = worldWith('\n[capabilities.net]\nallow = [{ host = "*" }]\n')
+  try {
+    const out = runChild(world, tryGrants([[{ host: 'example.com' }], [{ host: '8.8.8.8' }], [{ host: 'localhost' }], [{ host: '127.0.0.1' }], [{ host: '10.0.0.0/8' }]]))
+    assert.equal(out.outcomes[0].ok, true, JSON.stringify(out.outcomes[0]))
+    assert.equal(out.outcomes[1].ok, true, JSON.stringify(out.outcomes[1]))
+    out.outcomes.slice(2).forEach((o) => assertDenied(o, 'a special host under *'))
+  } finally {
+    removeWorld(world)
+  }
+})
+
 test('a manifest without [capabilities.net] allows no grant (network omitted still works)', () => {
   const world = worldWith('')
   try {

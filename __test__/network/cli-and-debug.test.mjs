@@ -32,6 +32,24 @@ test('--allow-net and --allow-bind read HOST[:PORTS][/PROTOCOLS]', () => {
   assert.doesNotThrow(() => parseRunOptions(['-S', 'cli,http,p3,tcp,udp,allow-ip-name-lookup', '-W', 'component-model-async', 'x.wasm'], {}))
 })
 
+test('an onDenied that throws or rejects is a warning, never the end of the process', async () => {
+  const { withProbe } = await import('./servers.mjs')
+  const warnings = []
+  const onWarning = (warning) => warnings.push(warning)
+  process.on('warning', onWarning)
+  try {
+    for (const onDenied of [() => { throw new Error('sync') }, async () => { throw new Error('async') }]) {
+      await withProbe({ allow: [], onDenied }, async (p) => {
+        await p.call('tcp-echo', '127.0.0.1', 9, new Uint8Array([1])).catch(() => {})
+      })
+    }
+    for (let i = 0; i < 50 && warnings.length < 2; i++) await new Promise((r) => setTimeout(r, 20))
+    assert.deepEqual(warnings.map((w) => w.message), ['network.onDenied threw: sync', 'network.onDenied threw: async'])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
+
 test('DEBUG=runtime-wasm logs each refusal, beside the instance own onDenied', () => {
   const script = `
     const rw = require(${JSON.stringify(PACKAGE)})

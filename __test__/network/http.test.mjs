@@ -125,6 +125,13 @@ test('slow servers: the host timeouts end a request; the call deadline and an ab
     // The server sees both requests go away (the connection is closed, not left open).
     for (let i = 0; i < 100 && server.state.closedEarly < before + 2; i++) await settle()
     assert.equal(server.state.closedEarly, before + 2)
+    // A response whose body never ends: the call's deadline ends its connection too.
+    const dripsBefore = server.state.dripsEnded
+    await withProbe({ allow }, async (p) => {
+      await assert.rejects(p.invoke('http-request', ['GET', server.url('/drip'), [], undefined], { timeoutMs: 400 }), (error) => error.reason === 'timeout')
+      for (let i = 0; i < 150 && server.state.dripsEnded === dripsBefore; i++) await settle()
+      assert.equal(server.state.dripsEnded, dripsBefore + 1, 'the server saw the connection close while the instance lives')
+    })
   } finally {
     await server.close()
   }

@@ -92,6 +92,19 @@ test('limits apply per request: a spinning handler is stopped by its deadline, t
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 100)
     await assert.rejects(handler(request('/spin'), { signal: controller.signal }), (error) => error.name === 'AbortError')
+    // One instance for every request: a stopped call's instance is replaced for the next one.
+    const reused = await createHttpHandler(service, { reuseInstance: true, limits: { timeoutMs: 300 } })
+    try {
+      assert.equal(await (await reused(request('/counter'))).text(), '1')
+      await assert.rejects(reused(request('/spin')), (error) => error.reason === 'timeout')
+      assert.equal(await (await reused(request('/counter'))).text(), '1')
+      const aborting = new AbortController()
+      setTimeout(() => aborting.abort(), 100)
+      await assert.rejects(reused(request('/sleep?ms=2000'), { signal: aborting.signal }), (error) => error.name === 'AbortError')
+      assert.equal(await (await reused(request('/hello'))).text(), 'hello from wasm')
+    } finally {
+      await reused.close()
+    }
     // A request body past maxBodyBytes is refused before the component sees it.
     const small = await createHttpHandler(service, { maxBodyBytes: 1000 })
     try {

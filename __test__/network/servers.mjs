@@ -49,7 +49,7 @@ export async function udpEcho(host = '127.0.0.1') {
  * away), GET /drip (the head at once, then a byte every 100 ms), GET /redirect?to=URL (302).
  */
 export async function httpServer(host = '127.0.0.1') {
-  const state = { stalled: 0, closedEarly: 0, requests: [] }
+  const state = { stalled: 0, closedEarly: 0, dripsEnded: 0, requests: [] }
   const sockets = new Set()
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x')
@@ -78,7 +78,10 @@ export async function httpServer(host = '127.0.0.1') {
       case '/drip': {
         res.writeHead(200)
         const timer = setInterval(() => res.write('.'), 100)
-        res.on('close', () => clearInterval(timer))
+        res.on('close', () => {
+          clearInterval(timer)
+          state.dripsEnded++
+        })
         break
       }
       case '/redirect':

@@ -110,6 +110,21 @@ test('names: lookups only for granted names; a name reaches loopback only as loc
       await settle()
       assert.ok(denials.some((d) => /loopback, private or reserved/.test(d.reason)), JSON.stringify(denials))
     })
+    // A lookup of an address reusing a dropped lookup's stream is not taken for that name.
+    const other = await tcpEcho('127.0.0.2')
+    try {
+      await withProbe({ allow: [{ host: 'localhost', ports: other.port, protocols: ['tcp'] }] }, async (p) => {
+        await p.call('lookup', 'localhost')
+        await p.call('lookup', '127.0.0.2')
+        assert.deepEqual(await outcome(p.call('tcp-echo', '127.0.0.2', other.port, bytes('x'))), { err: 'access-denied' })
+      })
+    } finally {
+      await other.close()
+    }
+    // Text that is neither a name nor an address is not looked up, even under `*`.
+    await withProbe({ allow: [{ host: '*', protocols: ['tcp'] }] }, async (p) => {
+      assert.deepEqual(await outcome(p.call('lookup', 'a*b.localhost')), { err: 'access-denied' })
+    })
     // A name pattern under a domain does not cover another name.
     await withProbe({ allow: [{ host: '*.localhost', protocols: ['tcp'] }] }, async (p) => {
       assert.deepEqual(await outcome(p.call('lookup', 'localhost')), { err: 'access-denied' })
@@ -196,12 +211,18 @@ test('malformed grants are 5010 errors that name the grant; a module takes no ne
     [{ allow: [{ host: 'a b' }] }, /network\.allow\[0\]: host "a b"/],
     [{ allow: [{ host: '10.0.0.1/33' }] }, /prefix length 33/],
     [{ allow: [{ host: '10.0.0.1/8' }] }, /bits set past the prefix/],
-    [{ allow: [{ host: 'a.com', ports: 70000 }] }, /70000 is past 65535/],
+    [{ allow: [{ host: 'a.com', ports: 70000 }] }, /ports must be a port from 0 to 65535/],
+    [{ allow: [{ host: 'a.com', ports: '70000' }] }, /70000 is past 65535/],
     [{ allow: [{ host: 'a.com', ports: '90-80' }] }, /empty/],
     [{ allow: [{ host: 'a.com', ports: [] }] }, /ports: empty list/],
     [{ allow: [{ host: 'a.com', protocols: ['ftp'] }] }, /"ftp" is not one of tcp, udp, http, https/],
     [{ allow: [{ host: 'a.com', directions: ['listen'] }] }, /"listen" is not one of connect, bind/],
     [{ allow: [], onDenied: 3 }, /onDenied must be a function/],
+    [{ allow: [{ host: '127.0.0.1', port: 443, protocol: ['https'] }] }, /network\.allow\[0\]: unknown key "port" \(the keys are host, ports, protocols, directions\)/],
+    [{ allow: [], timeout: 5 }, /network: unknown key "timeout"/],
+    [{ allow: [{ host: 'a.com', ports: '+80' }] }, /"\+80" is not a port/],
+    [{ allow: [{ host: 'a.com', ports: Infinity }] }, /ports must be a port from 0 to 65535/],
+    [[], /network must be an object, got an array/],
     [{ allow: [], maxBodyBytes: -1 }, /maxBodyBytes/],
     ['all', /network must be an object/],
   ]

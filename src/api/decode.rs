@@ -590,17 +590,25 @@ fn preopens(config: &Object) -> napi::Result<Vec<Preopen>> {
     Ok(entries)
 }
 
-fn preopen_object(entry: &Object, what: &str) -> napi::Result<(String, bool)> {
-    let names = entry.get_property_names()?;
+/// A 5010 for a key of `object` that is not one of `known` (a misspelt option must never
+/// silently fall back to a default, which may grant more).
+pub(super) fn refuse_unknown_keys(object: &Object, what: &str, known: &[&str]) -> napi::Result<()> {
+    let names = object.get_property_names()?;
     for index in 0..names.get_array_length()? {
         let name: Unknown = names.get_element(index)?;
         let name = string_of(&name, || format!("a key of {what}"))?;
-        if name != "path" && name != "readonly" {
+        if !known.contains(&name.as_str()) {
             return Err(wasi_error(format!(
-                "{what}: unknown key {name:?} (the keys are path and readonly)"
+                "{what}: unknown key {name:?} (the keys are {})",
+                known.join(", ")
             )));
         }
     }
+    Ok(())
+}
+
+fn preopen_object(entry: &Object, what: &str) -> napi::Result<(String, bool)> {
+    refuse_unknown_keys(entry, what, &["path", "readonly"])?;
     let Some(path) = optional_property(entry, "path")? else {
         return Err(wasi_error(format!("{what}.path is missing")));
     };

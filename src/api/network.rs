@@ -9,8 +9,20 @@ use napi::bindgen_prelude::{Function, Object, ToNapiValue, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status, ValueType};
 
-use crate::api::decode::{count, kind_name, optional_property, string_of, wasi_error};
-use crate::sandbox::network::{port_range_text, Grant, GrantSpec};
+use crate::api::decode::{
+    count, kind_name, optional_property, refuse_unknown_keys, string_of, wasi_error,
+};
+use crate::sandbox::network::{port_range_text, Grant, GrantSpec, GRANT_KEYS};
+
+/// The keys of `network`.
+const NETWORK_KEYS: [&str; 6] = [
+    "allow",
+    "onDenied",
+    "connectTimeoutMs",
+    "firstByteTimeoutMs",
+    "betweenBytesTimeoutMs",
+    "maxBodyBytes",
+];
 use crate::wasi::network::{Denial, DenialSink, HttpLimits, NetworkOptions};
 
 pub fn network_options(config: &Object) -> napi::Result<Option<NetworkOptions>> {
@@ -18,6 +30,7 @@ pub fn network_options(config: &Object) -> napi::Result<Option<NetworkOptions>> 
         return Ok(None);
     };
     let network: Object = object(&value, || "network".into())?;
+    refuse_unknown_keys(&network, "network", &NETWORK_KEYS)?;
     let mut options = NetworkOptions::default();
     if let Some(allow) = optional_property(&network, "allow")? {
         if !allow.is_array()? {
@@ -52,6 +65,7 @@ pub fn network_options(config: &Object) -> napi::Result<Option<NetworkOptions>> 
 
 fn grant(value: &Unknown, at: &str) -> napi::Result<Grant> {
     let fields: Object = object(value, || at.to_string())?;
+    refuse_unknown_keys(&fields, at, &GRANT_KEYS)?;
     let host = match optional_property(&fields, "host")? {
         Some(host) => string_of(&host, || format!("{at}.host"))?,
         None => return Err(wasi_error(format!("{at}.host is missing"))),
@@ -76,9 +90,11 @@ fn port_ranges(value: &Unknown, at: &str) -> napi::Result<Vec<(u32, u32)>> {
                 port_range_text(&text).map_err(|problem| wasi_error(format!("{at}.{problem}")))
             }
             ValueType::Number => {
-                let port =
-                    count(item).map_err(|problem| wasi_error(format!("{what} {problem}")))?;
-                let port = u32::try_from(port).unwrap_or(u32::MAX);
+                let port = count(item)
+                    .ok()
+                    .and_then(|port| u32::try_from(port).ok())
+                    .filter(|&port| port <= 65535)
+                    .ok_or_else(|| wasi_error(format!("{what} must be a port from 0 to 65535")))?;
                 Ok((port, port))
             }
             other => Err(wasi_error(format!(
@@ -142,11 +158,15 @@ fn object<'env>(
     value: &Unknown<'env>,
     what: impl FnOnce() -> String,
 ) -> napi::Result<Object<'env>> {
-    if value.get_type()? != ValueType::Object || value.is_array()? {
+    let kind = value.get_type()?;
+    if kind != ValueType::Object || value.is_array()? {
+        let got = match kind {
+            ValueType::Object => "an array".to_string(),
+            other => format!("a {}", kind_name(other)),
+        };
         return Err(wasi_error(format!(
-            "{} must be an object, got a {}",
-            what(),
-            kind_name(value.get_type()?)
+            "{} must be an object, got {got}",
+            what()
         )));
     }
     // SAFETY: checked to be an object.

@@ -78,9 +78,12 @@ impl crate::wasi::network::NetworkView for HostState {
 /// check every outgoing request against the grants and stop it with the call.
 impl wasmtime_wasi_http::WasiHttpView for HostState {
     fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
-        let stopped = self.control.stop_watch().stopped();
-        self.http_hooks.stop = Some(Box::pin(async move {
-            stopped.await;
+        let watch = self.control.stop_watch();
+        self.http_hooks.stop = Some(Box::new(move || {
+            let stopped = watch.clone().stopped();
+            Box::pin(async move {
+                stopped.await;
+            })
         }));
         let wasi =
             wasmtime_wasi::WasiView::ctx(self.wasi.get_or_insert_with(crate::wasi::unused_context));

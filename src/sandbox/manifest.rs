@@ -34,7 +34,6 @@ pub const KEYS: [&str; 11] = [
 
 /// The keys `[capabilities.net]` may hold, and those of each of its grants.
 pub const NET_KEYS: [&str; 1] = ["allow"];
-pub const GRANT_KEYS: [&str; 4] = ["host", "ports", "protocols", "directions"];
 
 /// The largest ceiling accepted: the largest integer a JS number holds exactly.
 const MAX_CEILING: u64 = (1 << 53) - 1;
@@ -144,7 +143,7 @@ fn net_section(text: &str, net: &Spanned<DeValue>) -> Result<Vec<Grant>, Manifes
 }
 
 fn net_grant(text: &str, key: &str, item: &Spanned<DeValue>) -> Result<Grant, ManifestError> {
-    use crate::sandbox::network::{port_range_text, GrantSpec};
+    use crate::sandbox::network::{port_range_text, GrantSpec, GRANT_KEYS};
     let fields = item
         .get_ref()
         .as_table()

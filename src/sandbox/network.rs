@@ -49,6 +49,9 @@ pub enum Direction {
 pub const DIRECTIONS: [(&str, Direction); 2] =
     [("connect", Direction::Connect), ("bind", Direction::Bind)];
 
+/// The keys of a grant, in the manifest and in `network.allow` alike.
+pub const GRANT_KEYS: [&str; 4] = ["host", "ports", "protocols", "directions"];
+
 /// A grant as written (by JS or in the manifest), before it is checked.
 #[derive(Debug, Clone, Default)]
 pub struct GrantSpec {
@@ -134,6 +137,8 @@ impl Grant {
     /// Whether everything this grant allows, `ceiling` allows too (the manifest's rule).
     pub fn within(&self, ceiling: &Grant) -> bool {
         let host = match (&self.host, &ceiling.host) {
+            // `*` is every public address and every name, but `localhost` reaches loopback.
+            (HostPattern::Name(name), HostPattern::Any) => name != "localhost",
             (_, HostPattern::Any) => {
                 !matches!(&self.host, HostPattern::Addresses(net) if net_is_special(net))
             }
@@ -237,21 +242,30 @@ pub fn normalize_name(text: &str) -> Option<String> {
     }
 }
 
-/// An address given as text: `10.0.0.5`, `::1`, `[::1]`.
+/// An address given as text: `10.0.0.5`, `::1`, `[::1]`, and the other spellings of IPv4
+/// addresses that URLs and name lookups take as addresses (`127.1`, `0x7f.1`, `2130706433`).
 pub fn parse_address(text: &str) -> Option<IpAddr> {
     let bare = text
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))
         .unwrap_or(text);
-    bare.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    match url::Host::parse(text) {
+        Ok(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Ok(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip).to_canonical()),
+        _ => None,
+    }
 }
 
 /// A port range written as text: `"443"` or `"8000-8100"`.
 pub fn port_range_text(text: &str) -> Result<(u32, u32), String> {
     let number = |part: &str| {
-        part.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("ports: {text:?} is not a port or a range \"low-high\""))
+        Some(part)
+            .filter(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+            .ok_or_else(|| format!("ports: {text:?} is not a port or a range \"low-high\""))
     };
     match text.split_once('-') {
         Some((low, high)) => Ok((number(low)?, number(high)?)),
@@ -466,6 +480,10 @@ mod tests {
             ..GrantSpec::default()
         };
         assert!(Grant::parse(&spec(vec![(70000, 70000)])).is_err());
+        for text in ["+80", " 80", "80 ", "", "1-", "0x50", "123456"] {
+            assert!(port_range_text(text).is_err(), "{text:?}");
+        }
+        assert_eq!(port_range_text("8000-8100"), Ok((8000, 8100)));
         assert!(Grant::parse(&spec(vec![(90, 80)])).is_err());
         assert!(Grant::parse(&spec(vec![])).is_err());
         let bad_protocol = GrantSpec {
@@ -517,6 +535,8 @@ mod tests {
         assert!(spec("10.1.0.0/16", Some(vec![(1, 2)]), None).within(&range));
         assert!(!spec("11.0.0.0/8", None, None).within(&range));
         assert!(!spec("127.0.0.1", None, None).within(&spec("*", None, None)));
+        assert!(!spec("localhost", None, None).within(&spec("*", None, None)));
+        assert!(spec("localhost", None, None).within(&spec("localhost", None, None)));
         assert!(spec("8.8.8.8", None, None).within(&spec("*", None, None)));
     }
 }

@@ -28,11 +28,14 @@ use crate::wasi::network::{Denial, HttpLimits, NetworkAccess};
 /// instance dropped).
 pub type CallStopped = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Makes a `CallStopped` for the call in progress.
+pub type StopSource = Box<dyn Fn() -> CallStopped + Send>;
+
 /// The hooks of an instance's `wasi:http`: its network access and what stops its call (set
 /// by the store before each use).
 pub struct HttpHooks {
     pub access: Arc<NetworkAccess>,
-    pub stop: Option<CallStopped>,
+    pub stop: Option<StopSource>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -47,15 +50,27 @@ impl WasiHttpHooks for HttpHooks {
     ) -> Box<dyn Future<Output = Sent> + Send> {
         drop(fut);
         let access = self.access.clone();
-        let stopped = self
-            .stop
-            .take()
-            .unwrap_or_else(|| Box::pin(std::future::pending()));
-        Box::new(async move {
-            tokio::select! {
-                sent = send(access, request, options) => sent,
-                _ = stopped => Err(Error::ConnectionTimeout),
+        let stopped = || -> CallStopped {
+            match &self.stop {
+                Some(source) => source(),
+                None => Box::pin(std::future::pending()),
             }
+        };
+        // The request, and then its connection (which carries the response body), end when
+        // the call that made it is stopped.
+        let (before_head, after_head) = (stopped(), stopped());
+        Box::new(async move {
+            let (response, io) = tokio::select! {
+                sent = send(access, request, options) => sent?,
+                _ = before_head => return Err(Error::ConnectionTimeout),
+            };
+            let io: IoFuture = Box::new(async move {
+                tokio::select! {
+                    ended = Box::into_pin(io) => ended,
+                    _ = after_head => Err(Error::ConnectionTimeout),
+                }
+            });
+            Ok((response, io))
         })
     }
 }
@@ -82,28 +97,10 @@ async fn send(
         .unwrap_or(if use_tls { 443 } else { 80 });
     let host = authority.host().to_string();
     let timeouts = Timeouts::of(&limits, options.as_ref());
-    let target = tokio::time::timeout(
-        timeouts.connect,
-        checked_address(&access, &host, port, protocol),
-    )
-    .await
-    .map_err(|_| Error::DnsTimeout)??;
-    let stream = tokio::time::timeout(timeouts.connect, TcpStream::connect(target))
-        .await
-        .map_err(|_| Error::ConnectionTimeout)?
-        .map_err(Error::Connect)?;
-    let stream: Box<dyn Stream> = if use_tls {
-        Box::new(
-            tokio::time::timeout(timeouts.connect, tls(&host, stream))
-                .await
-                .map_err(|_| Error::ConnectionTimeout)??,
-        )
-    } else {
-        Box::new(stream)
-    };
+    // One budget for the lookup, the connection, TLS and the HTTP handshake.
     let (mut sender, conn) = tokio::time::timeout(
         timeouts.connect,
-        hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
+        connect(&access, &host, port, protocol, use_tls),
     )
     .await
     .map_err(|_| Error::ConnectionTimeout)??;
@@ -157,6 +154,31 @@ async fn send(
         }
     });
     Ok((response, io))
+}
+
+type Connection = (
+    hyper::client::conn::http1::SendRequest<WasiBody>,
+    hyper::client::conn::http1::Connection<TokioIo<Box<dyn Stream>>, WasiBody>,
+);
+
+/// A connection to `host` at `port` (through TLS for https), at an address the grants reach.
+async fn connect(
+    access: &NetworkAccess,
+    host: &str,
+    port: u16,
+    protocol: Protocol,
+    use_tls: bool,
+) -> Result<Connection, Error> {
+    let target = checked_address(access, host, port, protocol).await?;
+    let stream = TcpStream::connect(target).await.map_err(Error::Connect)?;
+    let stream: Box<dyn Stream> = if use_tls {
+        Box::new(tls(host, stream).await?)
+    } else {
+        Box::new(stream)
+    };
+    Ok(hyper::client::conn::http1::Builder::new()
+        .handshake(TokioIo::new(stream))
+        .await?)
 }
 
 /// The address to connect to for `host` (a name or an address) at `port`: one the grants

@@ -32,9 +32,7 @@ pub fn add_to_component_linker<T: NetworkView + wasmtime_wasi::WasiView + 'stati
             let mut view = store.data_mut().sockets();
             match Host::resolve_addresses(&mut view, network, name) {
                 Ok(stream) => {
-                    if let Some(name) = granted {
-                        access.remember_stream(stream.rep(), name);
-                    }
+                    access.remember_stream(stream.rep(), granted);
                     Ok((Ok(stream),))
                 }
                 Err(e) => Ok((Err(e.downcast()?),)),

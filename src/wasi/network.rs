@@ -81,6 +81,7 @@ impl std::fmt::Debug for NetworkOptions {
 /// How many addresses a lookup may leave recorded, and how many UDP peers: past these the
 /// oldest are forgotten (a guest looping over lookups cannot grow the host's memory).
 const MAX_RECORDED: usize = 4096;
+const MAX_NAMES_PER_ADDRESS: usize = 16;
 
 pub struct NetworkAccess {
     options: NetworkOptions,
@@ -112,8 +113,10 @@ impl NetworkAccess {
         &self.options.http
     }
 
-    /// Whether a name lookup may be made: an address needs none (it is its own answer); a
-    /// name must be one a grant names.
+    /// Whether a name lookup may be made: an address needs none (it is its own answer, and no
+    /// query leaves the host); a name must be one a grant names. Anything else (text that is
+    /// neither, which a resolver might still send out) is refused. Gives the name normalized,
+    /// or `None` for an address.
     pub fn check_lookup(&self, name: &str) -> Result<Option<String>, Denial> {
         if parse_address(name).is_some() {
             return Ok(None);
@@ -126,13 +129,12 @@ impl NetworkAccess {
             port: None,
             reason: reason.to_string(),
         };
-        let Some(normalized) = normalize_name(name) else {
-            return Ok(None); // not a name: the lookup itself says invalid-argument
-        };
-        if self.options.grants.iter().any(|g| g.names(&normalized)) {
-            Ok(Some(normalized))
-        } else {
-            Err(self.report(denial("no grant names this host")))
+        match normalize_name(name) {
+            Some(normalized) if self.options.grants.iter().any(|g| g.names(&normalized)) => {
+                Ok(Some(normalized))
+            }
+            Some(_) => Err(self.report(denial("no grant names this host"))),
+            None => Err(self.report(denial("not a host name or an address"))),
         }
     }
 
@@ -142,14 +144,25 @@ impl NetworkAccess {
         for ip in addresses {
             let names = resolved.entry(ip.to_canonical(), Vec::new);
             if !names.iter().any(|n| n == name) {
+                // The oldest name of an address goes first (a wildcard domain could give one
+                // address many names).
+                if names.len() >= MAX_NAMES_PER_ADDRESS {
+                    names.remove(0);
+                }
                 names.push(name.to_string());
             }
         }
     }
 
-    /// A WASI 0.2 lookup of `name` (normalized) began: its stream is resource `rep`.
-    pub fn remember_stream(&self, rep: u32, name: String) {
-        *lock(&self.streams).entry(rep, String::new) = name;
+    /// A WASI 0.2 lookup began: its stream is resource `rep`, answering for `name` (normalized;
+    /// `None` for an address, whose answers are recorded under no name). A resource number is
+    /// reused once its stream is dropped, so every new stream sets it anew.
+    pub fn remember_stream(&self, rep: u32, name: Option<String>) {
+        let mut streams = lock(&self.streams);
+        match name {
+            Some(name) => *streams.entry(rep, String::new) = name,
+            None => streams.remove(&rep),
+        }
     }
 
     /// The stream of resource `rep` gave `ip`: recorded for the name it was made for.
@@ -188,7 +201,7 @@ impl NetworkAccess {
             SocketAddrUse::UdpReceive => {
                 if self.reaches(ip, addr.port(), Protocol::Udp, Direction::Connect) {
                     true
-                } else if self.binds_any(Protocol::Udp) {
+                } else if self.serves_udp_to(ip) {
                     lock(&self.udp_peers).entry(addr, || ());
                     true
                 } else {
@@ -240,11 +253,28 @@ impl NetworkAccess {
             .any(|g| g.allows(protocol, Direction::Connect, port) && g.names(name))
     }
 
-    fn binds_any(&self, protocol: Protocol) -> bool {
-        self.options
-            .grants
-            .iter()
-            .any(|g| g.protocols.contains(&protocol) && g.directions.contains(&Direction::Bind))
+    /// Whether a UDP bind grant lets datagrams from `sender` in (the check is told only the
+    /// sender, not the socket): a grant of every interface (it contains the unspecified
+    /// address) takes anyone; a grant of an address takes senders it contains, and a grant of a
+    /// loopback address takes loopback senders (a loopback socket's only peers).
+    fn serves_udp_to(&self, sender: IpAddr) -> bool {
+        let unspecified: IpAddr = if sender.is_ipv4() {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        };
+        let loopback: IpAddr = if sender.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        };
+        self.options.grants.iter().any(|g| {
+            g.protocols.contains(&Protocol::Udp)
+                && g.directions.contains(&Direction::Bind)
+                && (g.reaches(sender, &[])
+                    || g.reaches(unspecified, &[])
+                    || (sender.is_loopback() && g.reaches(loopback, &[])))
+        })
     }
 
     /// The denial of an address, saying why no grant covers it.
@@ -341,5 +371,81 @@ impl<K: std::hash::Hash + Eq + Clone, V> Recorded<K, V> {
 
     fn contains(&self, key: &K) -> bool {
         self.entries.contains_key(key)
+    }
+
+    fn remove(&mut self, key: &K) {
+        if self.entries.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::network::GrantSpec;
+
+    fn access(specs: &[(&str, Option<&[&str]>, Option<&[&str]>)]) -> Arc<NetworkAccess> {
+        let grants = specs
+            .iter()
+            .map(|(host, protocols, directions)| {
+                Grant::parse(&GrantSpec {
+                    host: host.to_string(),
+                    ports: None,
+                    protocols: protocols.map(|p| p.iter().map(|s| s.to_string()).collect()),
+                    directions: directions.map(|d| d.iter().map(|s| s.to_string()).collect()),
+                })
+                .unwrap()
+            })
+            .collect();
+        NetworkAccess::new(NetworkOptions {
+            grants,
+            ..NetworkOptions::default()
+        })
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_reused_stream_number_answers_for_its_own_lookup_only() {
+        let net = access(&[("localhost", Some(&["tcp"]), None)]);
+        net.remember_stream(7, net.check_lookup("localhost").unwrap());
+        net.record_stream_address(7, "127.0.0.1".parse().unwrap());
+        // The stream is dropped; its number comes back for a lookup of an address.
+        net.remember_stream(7, net.check_lookup("127.0.0.2").unwrap());
+        net.record_stream_address(7, "127.0.0.2".parse().unwrap());
+        assert!(net.check_socket(addr("127.0.0.1:80"), SocketAddrUse::TcpConnect));
+        assert!(!net.check_socket(addr("127.0.0.2:80"), SocketAddrUse::TcpConnect));
+    }
+
+    #[test]
+    fn only_names_and_addresses_are_looked_up() {
+        let net = access(&[("*", None, None)]);
+        assert!(net.check_lookup("a*b.example.com").is_err());
+        assert!(net.check_lookup("bad name").is_err());
+        assert!(net.check_lookup("example.com").is_ok());
+        assert_eq!(net.check_lookup("2130706433").unwrap(), None);
+        assert!(access(&[]).check_lookup("example.com").is_err());
+    }
+
+    #[test]
+    fn udp_senders_come_in_by_connect_or_bind_grants_that_contain_them() {
+        let bound = access(&[("127.0.0.1", Some(&["udp"]), Some(&["bind"]))]);
+        assert!(bound.check_socket(addr("127.0.0.5:9"), SocketAddrUse::UdpReceive));
+        assert!(!bound.check_socket(addr("10.1.2.3:9"), SocketAddrUse::UdpReceive));
+        assert!(!bound.check_socket(addr("8.8.8.8:53"), SocketAddrUse::UdpReceive));
+        // A sender taken in may be answered; others may not be sent to.
+        assert!(bound.check_socket(addr("127.0.0.5:9"), SocketAddrUse::UdpSend));
+        assert!(!bound.check_socket(addr("127.0.0.6:9"), SocketAddrUse::UdpSend));
+        let everywhere = access(&[("0.0.0.0/0", Some(&["udp"]), Some(&["bind"]))]);
+        assert!(everywhere.check_socket(addr("8.8.8.8:53"), SocketAddrUse::UdpReceive));
+        let client = access(&[("127.0.0.1", Some(&["udp"]), None)]);
+        assert!(client.check_socket(addr("127.0.0.1:53"), SocketAddrUse::UdpReceive));
+        assert!(!client.check_socket(addr("127.0.0.2:53"), SocketAddrUse::UdpReceive));
+        // The bind a send makes first is no grant of anything.
+        assert!(access(&[]).check_socket(addr("0.0.0.0:0"), SocketAddrUse::UdpBind));
+        assert!(!access(&[]).check_socket(addr("0.0.0.0:0"), SocketAddrUse::TcpListen));
     }
 }
