@@ -630,20 +630,30 @@ fn preopen_object(entry: &Object, what: &str) -> napi::Result<(String, bool)> {
 }
 
 fn string_list(config: &Object, key: &str) -> napi::Result<Vec<String>> {
-    let Some(value) = optional_property(config, key)? else {
-        return Ok(Vec::new());
+    Ok(optional_string_list(config, key, key)?.unwrap_or_default())
+}
+
+/// The array of strings at `object[key]` (`what` names it in errors); `None` when absent.
+pub(super) fn optional_string_list(
+    object: &Object,
+    key: &str,
+    what: &str,
+) -> napi::Result<Option<Vec<String>>> {
+    let Some(value) = optional_property(object, key)? else {
+        return Ok(None);
     };
     if !value.is_array()? {
-        return Err(wasi_error(format!("{key} must be an array of strings")));
+        return Err(wasi_error(format!("{what} must be an array of strings")));
     }
     // SAFETY: checked to be an array.
     let list: Object = unsafe { value.cast()? };
     (0..list.get_array_length()?)
         .map(|index| {
             let item: Unknown = list.get_element(index)?;
-            string_of(&item, || format!("{key}[{index}]"))
+            string_of(&item, || format!("{what}[{index}]"))
         })
-        .collect()
+        .collect::<napi::Result<Vec<_>>>()
+        .map(Some)
 }
 
 pub(super) fn wasi_error(message: String) -> napi::Error {

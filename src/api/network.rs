@@ -10,7 +10,8 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status, ValueType};
 
 use crate::api::decode::{
-    count, kind_name, optional_property, refuse_unknown_keys, string_of, wasi_error,
+    count, kind_name, optional_property, optional_string_list, refuse_unknown_keys, string_of,
+    wasi_error,
 };
 use crate::sandbox::network::{port_range_text, Grant, GrantSpec, GRANT_KEYS};
 
@@ -75,8 +76,8 @@ fn grant(value: &Unknown, at: &str) -> napi::Result<Grant> {
         ports: optional_property(&fields, "ports")?
             .map(|ports| port_ranges(&ports, at))
             .transpose()?,
-        protocols: strings(&fields, "protocols", at)?,
-        directions: strings(&fields, "directions", at)?,
+        protocols: optional_string_list(&fields, "protocols", &format!("{at}.protocols"))?,
+        directions: optional_string_list(&fields, "directions", &format!("{at}.directions"))?,
     };
     Grant::parse(&spec).map_err(|problem| wasi_error(format!("{at}: {problem}")))
 }
@@ -111,23 +112,6 @@ fn port_ranges(value: &Unknown, at: &str) -> napi::Result<Vec<(u32, u32)>> {
     (0..list.get_array_length()?)
         .map(|index| one(&list.get_element(index)?, format!("{at}.ports[{index}]")))
         .collect()
-}
-
-fn strings(fields: &Object, key: &str, at: &str) -> napi::Result<Option<Vec<String>>> {
-    let Some(value) = optional_property(fields, key)? else {
-        return Ok(None);
-    };
-    if !value.is_array()? {
-        return Err(wasi_error(format!(
-            "{at}.{key} must be an array of strings"
-        )));
-    }
-    // SAFETY: checked to be an array.
-    let list: Object = unsafe { value.cast()? };
-    (0..list.get_array_length()?)
-        .map(|index| string_of(&list.get_element(index)?, || format!("{at}.{key}[{index}]")))
-        .collect::<napi::Result<Vec<_>>>()
-        .map(Some)
 }
 
 /// `connectTimeoutMs`, `firstByteTimeoutMs`, `betweenBytesTimeoutMs`, `maxBodyBytes`.

@@ -76,20 +76,13 @@ impl ComponentExports {
     /// The HTTP handler the component exports: WASI 0.2's `wasi:http/incoming-handler`, or
     /// WASI 0.3's `wasi:http/handler`.
     pub fn http_handler(&self) -> WasmResult<(Arc<str>, HttpHandler)> {
-        use crate::runtime::component::http_handler::{handler_of, HANDLER_P3};
-        let p2 = self
-            .functions
-            .iter()
-            .find_map(|(name, f)| handler_of(name, f));
-        let p3 = || {
-            let instance = self.instance?;
-            let (name, _) = self
-                .functions
-                .iter()
-                .find(|(name, _)| name.starts_with(HANDLER_P3) && name.ends_with("#handle"))?;
-            Some((Arc::from(name.as_str()), HttpHandler::P3(instance)))
+        use crate::runtime::component::http_handler::handler_of;
+        let of = |version| {
+            self.functions
+                .values()
+                .find_map(|f| handler_of(f, version, self.instance))
         };
-        p2.or_else(p3).ok_or_else(|| {
+        of(2).or_else(|| of(3)).ok_or_else(|| {
             WasmError::new(
                 ErrorCode::ExportNotFound,
                 "the component serves no HTTP: it exports neither wasi:http/incoming-handler \

@@ -20,7 +20,7 @@ use crate::runtime::store::HostState;
 
 /// The interfaces a component serves HTTP through (any 0.2.x / 0.3.x version).
 const HANDLER_P2: &str = "wasi:http/incoming-handler@0.2.";
-pub const HANDLER_P3: &str = "wasi:http/handler@0.3.";
+const HANDLER_P3: &str = "wasi:http/handler@0.3.";
 
 /// How a component serves HTTP.
 #[derive(Clone, Copy)]
@@ -31,13 +31,22 @@ pub enum HttpHandler {
     P3(wasmtime::component::Instance),
 }
 
-/// The handler, if `name` (an export as `ComponentExports` names it) is WASI 0.2's.
+/// The handler of WASI 0.`version` (2 or 3), if `exported` is its `handle`. WASI 0.3's is
+/// called through wasmtime's bindings, which look it up in the instance themselves.
 pub fn handler_of(
-    name: &str,
     exported: &crate::runtime::component::exports::ExportedFn,
+    version: u8,
+    instance: Option<wasmtime::component::Instance>,
 ) -> Option<(std::sync::Arc<str>, HttpHandler)> {
-    (name.starts_with(HANDLER_P2) && name.ends_with("#handle"))
-        .then(|| (exported.name.clone(), HttpHandler::P2(exported.func)))
+    let interface = if version == 2 { HANDLER_P2 } else { HANDLER_P3 };
+    if !(exported.name.starts_with(interface) && exported.name.ends_with("#handle")) {
+        return None;
+    }
+    let handler = match version {
+        2 => HttpHandler::P2(exported.func),
+        _ => HttpHandler::P3(instance?),
+    };
+    Some((exported.name.clone(), handler))
 }
 
 /// A request as the host received it.
