@@ -1,8 +1,8 @@
 //! JS callbacks reached from any thread: the host-function dispatcher and output callbacks.
 
 use std::sync::Arc;
+use std::thread::ThreadId;
 
-use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
 use napi::sys;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -10,12 +10,16 @@ use napi::{Env, Status, Unknown};
 
 use crate::api::component_values::to_js;
 use crate::api::encode::{JsBytes, JsValueOut};
+use crate::api::inline_host::{self, DispatchFunction};
+use crate::api::next_turn::on_next_turn;
+use crate::api::shuttle;
 use crate::runtime::component::resources::ResourceTable;
 use crate::runtime::host::{ComponentArgs, HostDispatcher};
 use crate::runtime::values::ResultValue;
 use crate::wasi::stdio::{ChunkSink, OutputQueue};
 
-type DispatchArgs = FnArgs<(u32, f64, HostArgsOut, Vec<String>)>;
+/// `(index, callId, args, upstream)`: see `runHostFunction` in lib/host-calls.js.
+pub type DispatchArgs = FnArgs<(u32, f64, HostArgsOut, Vec<String>)>;
 
 /// A host function's arguments, converted on the JS thread.
 pub enum HostArgsOut {
@@ -47,17 +51,27 @@ impl ToNapiValue for HostArgsOut {
 /// Promise does).
 type Callback<T> = ThreadsafeFunction<T, Unknown<'static>, T, Status, false, true>;
 
-/// Calls the JS dispatcher `(index, callId, args)` of an instance's host functions.
-pub struct JsDispatcher(Callback<DispatchArgs>);
+/// Calls the JS dispatcher `(index, callId, args, upstream)` of an instance's host
+/// functions: directly during a first slice on the thread that made it (`inline_host`),
+/// else through a threadsafe function.
+pub struct JsDispatcher {
+    queued: Callback<DispatchArgs>,
+    direct: Arc<DispatchFunction>,
+    thread: ThreadId,
+}
 
 impl JsDispatcher {
     pub fn new(function: &Function<'_, DispatchArgs, Unknown<'static>>) -> napi::Result<Self> {
-        let tsfn = function
+        let queued = function
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
             .build()?;
-        Ok(JsDispatcher(tsfn))
+        Ok(JsDispatcher {
+            queued,
+            direct: Arc::new(function.create_ref()?),
+            thread: std::thread::current().id(),
+        })
     }
 }
 
@@ -87,10 +101,20 @@ impl HostDispatcher for JsDispatcher {
 impl JsDispatcher {
     fn send(&self, index: u32, call_id: u64, args: HostArgsOut, upstream: &[Arc<str>]) -> bool {
         let upstream = upstream.iter().map(|id| id.to_string()).collect();
-        let status = self.0.call(
-            FnArgs::from((index, call_id as f64, args, upstream)),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        let args = FnArgs::from((index, call_id as f64, args, upstream));
+        let Err(args) = inline_host::offer(self.thread, &self.direct, call_id, args) else {
+            return true;
+        };
+        let mode = ThreadsafeFunctionCallMode::NonBlocking;
+        let status = match shuttle::polling_call() {
+            Some(call) => self
+                .queued
+                .call_with_return_value(args, mode, move |_, env| {
+                    shuttle::resume_after(call_id, &*call, &env);
+                    Ok(())
+                }),
+            None => self.queued.call(args, mode),
+        };
         status == Status::Ok
     }
 }
@@ -132,14 +156,7 @@ impl ChunkSink for JsChunkSink {
 /// queue its next chunk while this one is delivered, and Node would go on delivering chunks
 /// for a thousand callbacks before timers (an AbortSignal's, say) got a turn.
 fn release_next_turn(env: &Env, queue: Arc<OutputQueue>) -> napi::Result<()> {
-    let release = env.create_function_from_closure::<(), (), _>("outputDelivered", move |_| {
-        queue.delivered();
-        Ok(())
-    })?;
-    let set_immediate: Function<Function<(), ()>, Unknown> =
-        env.get_global()?.get_named_property("setImmediate")?;
-    set_immediate.call(release)?;
-    Ok(())
+    on_next_turn(env, "outputDelivered", move || queue.delivered())
 }
 
 /// Becomes, on the JS thread, the bytes its queue holds at that moment.

@@ -6,13 +6,15 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 
 use napi::bindgen_prelude::{within_runtime_if_available, ToNapiValue};
 use napi::{Env, JsValue, Unknown};
 use tokio::task::JoinError;
 
+use crate::api::inline_host;
 use crate::api::panic::{internal_error, CatchPanic};
+use crate::api::shuttle;
 use wasmtime::Val;
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
@@ -26,9 +28,9 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = WasmResult<T>> + Send + 'static,
 {
-    match first_slice(Box::pin(future))? {
+    match first_slice(env, Box::pin(future))? {
         FirstSlice::Done(outcome) => to_unknown(env, outcome?),
-        FirstSlice::GoesOn(future) => spawn(env, future),
+        FirstSlice::GoesOn(future) => spawn(env, shuttle::shuttle(future)),
     }
 }
 
@@ -48,11 +50,12 @@ where
     let Some(early) = early else {
         return settle(env, future);
     };
-    let future = match first_slice(Box::pin(future))? {
+    let future = match first_slice(env, Box::pin(future))? {
         FirstSlice::Done(outcome) => return to_unknown(env, outcome?),
         FirstSlice::GoesOn(future) => future,
     };
     let told = early.listen();
+    let future = Box::pin(shuttle::shuttle(future));
     let running = within_runtime_if_available(|| tokio::spawn(CatchPanic::new(future)));
     spawn(env, async move {
         tokio::select! {
@@ -71,16 +74,18 @@ enum FirstSlice<T, F> {
     GoesOn(Pin<Box<F>>),
 }
 
-/// Polls an operation once on this thread, inside the async runtime's context.
-fn first_slice<T, F>(mut future: Pin<Box<F>>) -> napi::Result<FirstSlice<T, F>>
+/// Polls an operation on this thread, inside the async runtime's context, until it is done
+/// or waits for something other than a host function that answered at once: the host calls
+/// it makes meanwhile run here between polls (`inline_host`). Its wasm yields at the end of
+/// its first epoch slice, which ends this too.
+fn first_slice<T, F>(env: &Env, mut future: Pin<Box<F>>) -> napi::Result<FirstSlice<T, F>>
 where
     F: Future<Output = WasmResult<T>>,
 {
-    let first_poll = within_runtime_if_available(|| {
-        let mut context = Context::from_waker(Waker::noop());
-        catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)))
-    });
-    match first_poll {
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        inline_host::poll_here(env, Waker::noop(), |context| future.as_mut().poll(context))
+    }));
+    match polled {
         Ok(Poll::Ready(outcome)) => Ok(FirstSlice::Done(outcome)),
         Ok(Poll::Pending) => Ok(FirstSlice::GoesOn(future)),
         Err(payload) => {

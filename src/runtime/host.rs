@@ -176,6 +176,13 @@ pub fn complete(call_id: u64, reply: HostReply) {
     }
 }
 
+/// Whether a pending call has been answered and has yet to take the answer.
+pub fn answered(call_id: u64) -> bool {
+    pending_calls()
+        .get(&call_id)
+        .is_some_and(|pending| pending.reply.is_none())
+}
+
 /// Sends a request to the instance a pending host call is waiting in.
 pub fn request(call_id: u64, request: HostRequest) -> WasmResult<()> {
     let calls = pending_calls();
