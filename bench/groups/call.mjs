@@ -2,7 +2,7 @@
 // V8's side is the same module run by Node's own WebAssembly.
 
 import { elapsedNs, interleaved, now, nsPerOp, nsPerOpSync, spread } from '../lib/harness.mjs'
-import { callModule } from '../lib/modules.mjs'
+import { callModule, ticksModule } from '../lib/modules.mjs'
 import { hasCallSync, ours } from '../lib/runtime.mjs'
 
 export const name = 'call'
@@ -90,7 +90,37 @@ export async function run({ rounds }) {
     note: 'throughput of Promise.all over 1,000 calls at a time; V8: 1,000 async functions each calling add',
   })
 
+  rows.push(...(await hostCallRows(rounds)))
+
   for (const i of instances) await i.drop()
+  await ours.dropModule(moduleId)
+  return rows
+}
+
+// A guest calling a JS import: `ticks(n)` makes n host calls (guest -> JS tick(i) -> guest).
+// Short runs stay on the JS thread's first slice; long ones go on on the pool, and the JS
+// thread takes the guest up again after each host call answered there.
+async function hostCallRows(rounds) {
+  const bytes = ticksModule()
+  const tick = (i) => i & 1
+  const moduleId = await ours.compile(bytes)
+  const instance = await ours.instantiate(moduleId, { imports: { env: { tick } } })
+  const { exports } = await WebAssembly.instantiate(await WebAssembly.compile(bytes), { env: { tick } })
+  same('ticks', (await instance.call('ticks', 1000))[0], exports.ticks(1000))
+  const rows = []
+  for (const [n, count] of [[1, 20_000], [200, 200], [100_000, 2]]) {
+    const perCall = await interleaved({
+      rounds,
+      ours: async () => (await nsPerOp(() => instance.call('ticks', n), count)) / n,
+      v8: async () => (await nsPerOp(async () => exports.ticks(n), count)) / n,
+    })
+    rows.push({
+      name: n === 1 ? 'await call("ticks", 1): one call, one host call' : `ticks(${n.toLocaleString('en')}): per host call`,
+      unit: 'us', better: 'lower', ours: perCall.ours / 1000, v8: perCall.v8 / 1000, spread: spread(perCall),
+      note: n === 1 ? 'V8: `await exports.ticks(1)` with the same JS import' : undefined,
+    })
+  }
+  await instance.drop()
   await ours.dropModule(moduleId)
   return rows
 }

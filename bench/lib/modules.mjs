@@ -20,6 +20,25 @@ export function callModule() {
   return m.bytes()
 }
 
+// ticks(n: i32) -> i32: the sum of env.tick(i) for i < n, a host call per round (a JS import).
+export function ticksModule() {
+  const m = new ModuleBuilder()
+  const tick = m.importFunction('env', 'tick', [i32], [i32])
+  const [n, i, sum] = [0, 1, 2]
+  m.function([i32], [i32], [i32, i32], [
+    op.block, EMPTY,
+    op.loop, EMPTY,
+    op.local_get, i, op.local_get, n, op.i32_ge_u, op.br_if, 1,
+    op.local_get, i, op.call, tick, op.local_get, sum, op.i32_add, op.local_set, sum,
+    op.local_get, i, op.i32_const, 1, op.i32_add, op.local_set, i,
+    op.br, 0,
+    op.end,
+    op.end,
+    op.local_get, sum,
+  ], 'ticks')
+  return m.bytes()
+}
+
 // spin(n: i32) -> i32: n rounds of a linear congruential generator, a loop that does nothing
 // but take time (about a nanosecond a round).
 export function spinModule() {
