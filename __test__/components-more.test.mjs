@@ -88,3 +88,39 @@ test('calls on different component instances run in parallel; on one instance, i
   await counter.drop()
   for (const instance of instances) await instance.drop()
 })
+
+test("WASI 0.3 future and stream values: a function that would pass one to JS is refused by name, nothing runs", async () => {
+  const component = await compile(`(component
+    (core module $m
+      (memory (export "mem") 1)
+      (func (export "make") (result i32) unreachable)
+      (func (export "echo") (param i32) (result i32) (local.get 0)))
+    (core instance $i (instantiate $m))
+    (type $bytes (stream u8))
+    (type $ready (future u32))
+    (type $page (tuple string $bytes))
+    (func (export "numbers") (result $bytes) (canon lift (core func $i "make")))
+    (func (export "page") (result (option $page)) (canon lift (core func $i "make") (memory (core memory $i "mem"))))
+    (func (export "failure") (result (result u32 (error (tuple string $ready)))) (canon lift (core func $i "make") (memory (core memory $i "mem"))))
+    (func (export "echo") (param "x" u32) (result u32) (canon lift (core func $i "echo"))))`)
+  const instance = await instantiate(component)
+  for (const [name, what] of [['numbers', 'stream'], ['page', 'stream'], ['failure', 'future']]) {
+    await assert.rejects(instance.call(name), (error) => {
+      assert.equal(error.code, ErrorCode.TypeError, error.message)
+      assert.match(error.message, new RegExp(`^"${name}" \\(func\\(\\) -> .*\\) cannot be called from JS: its result holds a ${what}`))
+      return true
+    })
+  }
+  // nothing ran (the core function traps; a trapped component instance could not be entered again)
+  assert.equal(await instance.call('echo', 9), 9)
+
+  const importing = await compile(`(component
+    (type $ready (future u32))
+    (import "wait-for" (func (param "ready" $ready)))
+    (import "plain" (func (param "x" u32))))`)
+  await assert.rejects(instantiate(importing, { imports: { 'wait-for': () => {}, plain: () => {} } }), (error) => {
+    assert.equal(error.code, ErrorCode.InstantiateError, error.message)
+    assert.match(error.message, /the host function wait-for \(func\(ready: future\)\) cannot come from JS: parameter `ready` holds a future/)
+    return true
+  })
+})

@@ -28,6 +28,21 @@ pub fn arguments(
     args: &[Unknown],
     resources: &ResourceTable,
 ) -> WasmResult<Vec<wasmtime::component::Val>> {
+    if let Some(what) = func
+        .description
+        .result
+        .as_ref()
+        .and_then(|result| result.async_value())
+    {
+        return Err(WasmError::new(
+            ErrorCode::TypeError,
+            format!(
+                "{:?} ({}) cannot be called from JS: its result holds a {what}, and WASI 0.3's \
+                 future, stream and error-context values cannot be passed to JS yet",
+                &*func.name, func.description.wit
+            ),
+        ));
+    }
     if args.len() != func.params.len() {
         return Err(WasmError::new(
             ErrorCode::TypeError,

@@ -69,6 +69,31 @@ pub enum Ty {
     ErrorContext,
 }
 
+impl Ty {
+    /// The first WASI 0.3 `future`, `stream` or `error-context` in this type, if any: values
+    /// that cannot cross to JS yet.
+    pub fn async_value(&self) -> Option<&'static str> {
+        match self {
+            Ty::Future => Some("future"),
+            Ty::Stream => Some("stream"),
+            Ty::ErrorContext => Some("error-context"),
+            Ty::List { element } | Ty::FixedList { element, .. } | Ty::Option { some: element } => {
+                element.async_value()
+            }
+            Ty::Map { key, value } => key.async_value().or_else(|| value.async_value()),
+            Ty::Record { fields } => fields.iter().find_map(|field| field.ty.async_value()),
+            Ty::Tuple { types } => types.iter().find_map(Ty::async_value),
+            Ty::Variant { cases } => cases
+                .iter()
+                .find_map(|case| case.ty.as_ref()?.async_value()),
+            Ty::Result { ok, err } => [ok, err]
+                .into_iter()
+                .find_map(|ty| ty.as_ref()?.async_value()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Field {
     pub name: String,
@@ -90,6 +115,21 @@ pub struct Function {
     pub params: Vec<Field>,
     pub result: Option<Ty>,
     pub wit: String,
+}
+
+impl Function {
+    /// Where a value that cannot cross to JS yet (see `Ty::async_value`) is in this function's
+    /// signature: "parameter `body` holds a stream", "its result holds a future".
+    pub fn async_value_crossing(&self) -> Option<String> {
+        let params = self.params.iter().find_map(|param| {
+            let what = param.ty.async_value()?;
+            Some(format!("parameter `{}` holds a {what}", param.name))
+        });
+        params.or_else(|| {
+            let what = self.result.as_ref()?.async_value()?;
+            Some(format!("its result holds a {what}"))
+        })
+    }
 }
 
 /// An import or export of a component.

@@ -9,6 +9,7 @@ use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, Linker, LinkerInstance, Type, Val};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
+use crate::runtime::component::describe;
 use crate::runtime::component::exports::kebab_case;
 use crate::runtime::component::host_resources;
 use crate::runtime::host::{
@@ -66,6 +67,17 @@ pub fn define_host_imports(
                 _ => return Err(not_imported(&import)),
             }
         };
+        let signature = describe::function(name, &func, &Default::default());
+        if let Some(crossing) = signature.async_value_crossing() {
+            return Err(WasmError::new(
+                ErrorCode::InstantiateError,
+                format!(
+                    "the host function {import} ({}) cannot come from JS: {crossing}, and WASI \
+                     0.3's future, stream and error-context values cannot be passed to JS yet",
+                    signature.wit
+                ),
+            ));
+        }
         let defined = if interface.is_empty() {
             define_function(&mut linker.root(), name, import.clone(), func, index)
         } else {
