@@ -101,14 +101,19 @@ function failHostCall(callId, error) {
 // `this` inside a host function: the calling instance, reachable while the call waits.
 class HostCallContext {
   #callId
+  #memory
   constructor(callId) {
     this.#callId = callId
-    const id = callId
-    this.memory = Object.freeze({
+  }
+  // Made on first use: most host functions never touch it, and each call makes a context.
+  get memory() {
+    const id = this.#callId
+    this.#memory ??= Object.freeze({
       read: (offset, length) => invokeAsync(native.hostMemoryRead, id, requireNumber(offset, 'offset'), requireNumber(length, 'length')),
       write: (offset, data) => invokeAsync(native.hostMemoryWrite, id, requireNumber(offset, 'offset'), toWritableBytes(data)),
       size: () => invokeAsync(native.hostMemorySize, id),
     })
+    return this.#memory
   }
   // Calls another export of the calling instance, re-entrantly.
   call(name, ...args) {

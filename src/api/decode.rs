@@ -55,11 +55,11 @@ fn tagged(value: &Unknown) -> napi::Result<ArgValue> {
     // SAFETY: the value was checked to be an object.
     let object: Object = unsafe { value.cast()? };
     if !object.has_named_property("type")? || !object.has_named_property("value")? {
-        return Ok(ArgValue::Other("object"));
+        return Ok(ArgValue::Other("an object"));
     }
     let ty: Unknown = object.get_named_property("type")?;
     if ty.get_type()? != ValueType::String {
-        return Ok(ArgValue::Other("object"));
+        return Ok(ArgValue::Other("an object"));
     }
     // SAFETY: checked to be a string.
     let ty: String = unsafe { ty.cast()? };
@@ -95,15 +95,15 @@ pub fn kind_name(kind: ValueType) -> &'static str {
     match kind {
         ValueType::Undefined => "undefined",
         ValueType::Null => "null",
-        ValueType::Boolean => "boolean",
-        ValueType::Number => "number",
-        ValueType::String => "string",
-        ValueType::Symbol => "symbol",
-        ValueType::Object => "object",
-        ValueType::Function => "function",
-        ValueType::External => "external",
-        ValueType::BigInt => "bigint",
-        _ => "value of unknown type",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::Object => "an object",
+        ValueType::Function => "a function",
+        ValueType::External => "an external",
+        ValueType::BigInt => "a bigint",
+        _ => "a value of unknown type",
     }
 }
 
@@ -131,7 +131,7 @@ pub fn instantiate_options(config: Option<Unknown>) -> napi::Result<InstantiateO
         ValueType::Object => {}
         other => {
             return Err(wasi_error(format!(
-                "the WASI config must be an object, got a {}",
+                "the WASI config must be an object, got {}",
                 kind_name(other)
             )))
         }
@@ -186,7 +186,7 @@ fn unknown_imports(config: &Object) -> napi::Result<UnknownImports> {
             "default" => Ok(UnknownImports::Default),
             other => Err(refused(format!("{other:?}"))),
         },
-        other => Err(refused(format!("a {}", kind_name(other)))),
+        other => Err(refused(kind_name(other).to_string())),
     }
 }
 
@@ -320,7 +320,7 @@ pub fn count(value: &Unknown) -> Result<u64, String> {
             _ => Err("must be a BigInt from 0 to 2^64-1".into()),
         },
         other => Err(format!(
-            "must be a non-negative integer, got a {}",
+            "must be a non-negative integer, got {}",
             kind_name(other)
         )),
     }
@@ -349,7 +349,7 @@ fn milliseconds(value: &Unknown) -> Result<Option<Duration>, String> {
 fn path_string(value: &Unknown, key: &str) -> napi::Result<PathBuf> {
     if value.get_type()? != ValueType::String {
         return Err(wasi_error(format!(
-            "{key} must be a string (a file path), got a {}",
+            "{key} must be a string (a file path), got {}",
             kind_name(value.get_type()?)
         )));
     }
@@ -373,7 +373,7 @@ fn input_bytes(value: &Unknown) -> napi::Result<Vec<u8>> {
             Ok(unsafe { value.cast::<&[u8]>()? }.to_vec())
         }
         other => Err(wasi_error(format!(
-            "stdin must be a string or a Uint8Array, got a {}",
+            "stdin must be a string or a Uint8Array, got {}",
             kind_name(other)
         ))),
     }
@@ -407,7 +407,7 @@ fn output_target(config: &Object, key: &str, inherit: bool) -> napi::Result<Outp
             Ok(OutputTarget::Callback(sink))
         }
         other => Err(wasi_error(format!(
-            "{key} must be \"inherit\", \"ignore\", \"pipe\" or a function, got a {}",
+            "{key} must be \"inherit\", \"ignore\", \"pipe\" or a function, got {}",
             kind_name(other)
         ))),
     }
@@ -426,7 +426,7 @@ pub fn host_imports(host: Option<Unknown>) -> napi::Result<HostImports> {
         other => {
             return Err(WasmError::new(
                 ErrorCode::InstantiateError,
-                format!("imports must be an object, got a {}", kind_name(other)),
+                format!("imports must be an object, got {}", kind_name(other)),
             )
             .into())
         }
@@ -488,7 +488,7 @@ fn flag(config: &Object, key: &str) -> napi::Result<bool> {
     };
     if value.get_type()? != ValueType::Boolean {
         return Err(wasi_error(format!(
-            "{key} must be a boolean, got a {}",
+            "{key} must be a boolean, got {}",
             kind_name(value.get_type()?)
         )));
     }
@@ -499,7 +499,7 @@ fn flag(config: &Object, key: &str) -> napi::Result<bool> {
 pub(super) fn string_of(value: &Unknown, what: impl FnOnce() -> String) -> napi::Result<String> {
     if value.get_type()? != ValueType::String {
         return Err(wasi_error(format!(
-            "{} must be a string, got a {}",
+            "{} must be a string, got {}",
             what(),
             kind_name(value.get_type()?)
         )));
@@ -575,7 +575,7 @@ fn preopens(config: &Object) -> napi::Result<Vec<Preopen>> {
             }
             other => {
                 return Err(wasi_error(format!(
-                    "{} must be a host path string or {{ path, readonly }}, got a {}",
+                    "{} must be a host path string or {{ path, readonly }}, got {}",
                     what(),
                     kind_name(other)
                 )))
@@ -621,7 +621,7 @@ fn preopen_object(entry: &Object, what: &str) -> napi::Result<(String, bool)> {
         }
         Some(value) => {
             return Err(wasi_error(format!(
-                "{what}.readonly must be a boolean, got a {}",
+                "{what}.readonly must be a boolean, got {}",
                 kind_name(value.get_type()?)
             )))
         }
@@ -718,7 +718,7 @@ pub fn source_bytes(source: &Unknown) -> napi::Result<Vec<u8>> {
         other => Err(napi::Error::new(
             napi::Status::InvalidArg,
             format!(
-                "compile expects a Uint8Array or a string, got a {}",
+                "compile expects a Uint8Array or a string, got {}",
                 kind_name(other)
             ),
         )),

@@ -36,7 +36,7 @@ pub fn network_options(config: &Object) -> napi::Result<Option<NetworkOptions>> 
     if let Some(allow) = optional_property(&network, "allow")? {
         if !allow.is_array()? {
             return Err(wasi_error(format!(
-                "network.allow must be an array of grants, got a {}",
+                "network.allow must be an array of grants, got {}",
                 kind_name(allow.get_type()?)
             )));
         }
@@ -53,7 +53,7 @@ pub fn network_options(config: &Object) -> napi::Result<Option<NetworkOptions>> 
     if let Some(callback) = optional_property(&network, "onDenied")? {
         if callback.get_type()? != ValueType::Function {
             return Err(wasi_error(format!(
-                "network.onDenied must be a function, got a {}",
+                "network.onDenied must be a function, got {}",
                 kind_name(callback.get_type()?)
             )));
         }
@@ -99,7 +99,7 @@ fn port_ranges(value: &Unknown, at: &str) -> napi::Result<Vec<(u32, u32)>> {
                 Ok((port, port))
             }
             other => Err(wasi_error(format!(
-                "{what} must be a port number or a range \"low-high\", got a {}",
+                "{what} must be a port number or a range \"low-high\", got {}",
                 kind_name(other)
             ))),
         }
@@ -146,7 +146,7 @@ fn object<'env>(
     if kind != ValueType::Object || value.is_array()? {
         let got = match kind {
             ValueType::Object => "an array".to_string(),
-            other => format!("a {}", kind_name(other)),
+            other => kind_name(other).to_string(),
         };
         return Err(wasi_error(format!(
             "{} must be an object, got {got}",

@@ -157,16 +157,33 @@ where
         let Ok(mut guard) = self.state.try_lock() else {
             return; // the pool is polling it
         };
-        let state = &mut *guard;
+        // The pool task may have found the lock taken while this held it, and gone to sleep
+        // counting on this to wake it: every way out wakes it.
+        let Some(waker) = guard.waker.clone() else {
+            return; // never polled by the pool: nothing can have been missed
+        };
+        self.go_on_here(env, &mut guard, &waker);
+        drop(guard);
+        waker.wake();
+    }
+}
+
+impl<T, F> Shuttle<T, F>
+where
+    T: Send + 'static,
+    F: Future<Output = WasmResult<T>> + Send + 'static,
+{
+    /// Polls the call on this JS thread, unless it is to be left to the pool this time.
+    fn go_on_here(&self, env: &Env, state: &mut ShuttleState<T, F>, waker: &Waker) {
         if state.skip > 0 {
             state.skip -= 1;
             return;
         }
-        let (Some(future), Some(waker)) = (state.future.as_mut(), state.waker.clone()) else {
+        let Some(future) = state.future.as_mut() else {
             return;
         };
         let mut last_poll = Duration::ZERO;
-        let polled = poll_here(env, &waker, |context| {
+        let polled = poll_here(env, waker, |context| {
             let started = Instant::now();
             let polled = Pin::new(&mut *future).poll(context);
             last_poll = started.elapsed();
@@ -183,8 +200,6 @@ where
             }
             Poll::Pending => state.backoff = 0,
         }
-        drop(guard);
-        waker.wake();
     }
 }
 

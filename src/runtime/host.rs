@@ -8,14 +8,15 @@
 //! ends when the host answers, or when the call's limits stop it: `call::enter` races every
 //! wait against them and drops it, which unwinds the guest's stack and ends the pending call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
 use once_cell::sync::Lazy;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wasmtime::{Caller, Extern, ExternType, FuncType, Linker, Memory, Module, Val, ValType};
 
 use crate::error::{ErrorCode, WasmError, WasmResult};
@@ -146,8 +147,22 @@ pub enum HostRequest {
 struct PendingEntry {
     import: Arc<str>,
     expected: Expected,
-    reply: Option<oneshot::Sender<HostReply>>,
-    requests: mpsc::UnboundedSender<HostRequest>,
+    inbox: Arc<Mutex<Inbox>>,
+}
+
+/// What reaches a waiting host call: its answer, and the host's requests meanwhile.
+#[derive(Default)]
+struct Inbox {
+    reply: Option<HostReply>,
+    answered: bool,
+    requests: VecDeque<HostRequest>,
+    waker: Option<Waker>,
+}
+
+/// What a waiting host call takes from its inbox next.
+enum Incoming {
+    Reply(HostReply),
+    Request(HostRequest),
 }
 
 static PENDING: Lazy<Mutex<HashMap<u64, PendingEntry>>> = Lazy::new(Default::default);
@@ -155,6 +170,15 @@ static NEXT_CALL_ID: AtomicU64 = AtomicU64::new(1);
 
 fn pending_calls() -> std::sync::MutexGuard<'static, HashMap<u64, PendingEntry>> {
     PENDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn open(inbox: &Mutex<Inbox>) -> std::sync::MutexGuard<'_, Inbox> {
+    inbox.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The inbox of a pending call, if it still waits.
+fn inbox_of(call_id: u64) -> Option<Arc<Mutex<Inbox>>> {
+    pending_calls().get(&call_id).map(|p| p.inbox.clone())
 }
 
 /// What a pending host call must be answered with, and the import's name.
@@ -168,29 +192,40 @@ pub fn expected(call_id: u64) -> WasmResult<(Expected, Arc<str>)> {
 /// Delivers the host's answer to a pending call. Answering twice, or after the call stopped
 /// waiting, is ignored (the call already settled).
 pub fn complete(call_id: u64, reply: HostReply) {
-    let sender = pending_calls()
-        .get_mut(&call_id)
-        .and_then(|p| p.reply.take());
-    if let Some(sender) = sender {
-        let _ = sender.send(reply);
+    let Some(inbox) = inbox_of(call_id) else {
+        return;
+    };
+    let waker = {
+        let mut inbox = open(&inbox);
+        if inbox.answered {
+            return;
+        }
+        inbox.answered = true;
+        inbox.reply = Some(reply);
+        inbox.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 
 /// Whether a pending call has been answered and has yet to take the answer.
 pub fn answered(call_id: u64) -> bool {
-    pending_calls()
-        .get(&call_id)
-        .is_some_and(|pending| pending.reply.is_none())
+    inbox_of(call_id).is_some_and(|inbox| open(&inbox).reply.is_some())
 }
 
 /// Sends a request to the instance a pending host call is waiting in.
 pub fn request(call_id: u64, request: HostRequest) -> WasmResult<()> {
-    let calls = pending_calls();
-    let entry = calls.get(&call_id).ok_or_else(|| finished_error(call_id))?;
-    entry
-        .requests
-        .send(request)
-        .map_err(|_| finished_error(call_id))
+    let inbox = inbox_of(call_id).ok_or_else(|| finished_error(call_id))?;
+    let waker = {
+        let mut inbox = open(&inbox);
+        inbox.requests.push_back(request);
+        inbox.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+    Ok(())
 }
 
 /// The instance's answer to a host request, once the waiting call has served it.
@@ -215,43 +250,55 @@ fn finished_error(call_id: u64) -> WasmError {
 /// Removes a pending call from the registry when its wait ends, however it ends.
 pub(crate) struct PendingCall {
     pub(crate) id: u64,
-    reply: oneshot::Receiver<HostReply>,
-    requests: mpsc::UnboundedReceiver<HostRequest>,
+    inbox: Arc<Mutex<Inbox>>,
 }
 
 impl PendingCall {
     pub(crate) fn register(import: Arc<str>, expected: Expected) -> Self {
         let id = NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed);
-        let (reply_tx, reply) = oneshot::channel();
-        let (requests_tx, requests) = mpsc::unbounded_channel();
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
         let entry = PendingEntry {
             import,
             expected,
-            reply: Some(reply_tx),
-            requests: requests_tx,
+            inbox: inbox.clone(),
         };
         pending_calls().insert(id, entry);
-        PendingCall {
-            id,
-            reply,
-            requests,
-        }
+        PendingCall { id, inbox }
+    }
+
+    /// The answer, or else the next request; the answer first when both have come.
+    fn next(&self) -> impl Future<Output = Incoming> + '_ {
+        std::future::poll_fn(|context| {
+            let mut inbox = open(&self.inbox);
+            if let Some(reply) = inbox.reply.take() {
+                return Poll::Ready(Incoming::Reply(reply));
+            }
+            if let Some(request) = inbox.requests.pop_front() {
+                return Poll::Ready(Incoming::Request(request));
+            }
+            if !inbox
+                .waker
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(context.waker()))
+            {
+                inbox.waker = Some(context.waker().clone());
+            }
+            Poll::Pending
+        })
     }
 
     /// Waits for the host's answer, serving its requests meanwhile.
     async fn wait(&mut self, caller: &mut Caller<'_, HostState>) -> wasmtime::Result<Vec<Val>> {
         loop {
-            tokio::select! {
-                biased;
-                reply = &mut self.reply => {
-                    return match reply {
-                        Ok(HostReply::Results(values)) => Ok(values),
-                        Ok(HostReply::ComponentResults(_)) => Err(wasmtime::Error::new(host_gone())),
-                        Ok(HostReply::Failed(error)) => Err(wasmtime::Error::new(error)),
-                        Err(_) => Err(wasmtime::Error::new(host_gone())),
-                    };
+            match self.next().await {
+                Incoming::Reply(HostReply::Results(values)) => return Ok(values),
+                Incoming::Reply(HostReply::ComponentResults(_)) => {
+                    return Err(wasmtime::Error::new(host_gone()))
                 }
-                Some(request) = self.requests.recv() => serve(caller, request).await,
+                Incoming::Reply(HostReply::Failed(error)) => {
+                    return Err(wasmtime::Error::new(error))
+                }
+                Incoming::Request(request) => serve(caller, request).await,
             }
         }
     }
@@ -262,16 +309,15 @@ impl PendingCall {
         &mut self,
     ) -> wasmtime::Result<Vec<wasmtime::component::Val>> {
         loop {
-            tokio::select! {
-                biased;
-                reply = &mut self.reply => {
-                    return match reply {
-                        Ok(HostReply::ComponentResults(values)) => Ok(values),
-                        Ok(HostReply::Failed(error)) => Err(wasmtime::Error::new(error)),
-                        Ok(HostReply::Results(_)) | Err(_) => Err(wasmtime::Error::new(host_gone())),
-                    };
+            match self.next().await {
+                Incoming::Reply(HostReply::ComponentResults(values)) => return Ok(values),
+                Incoming::Reply(HostReply::Failed(error)) => {
+                    return Err(wasmtime::Error::new(error))
                 }
-                Some(request) = self.requests.recv() => refuse_for_component(request),
+                Incoming::Reply(HostReply::Results(_)) => {
+                    return Err(wasmtime::Error::new(host_gone()))
+                }
+                Incoming::Request(request) => refuse_for_component(request),
             }
         }
     }

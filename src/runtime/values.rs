@@ -295,7 +295,7 @@ fn describe(arg: &ArgValue) -> String {
         ArgValue::BigInt(_) => "a BigInt wider than 128 bits".into(),
         ArgValue::Null => "null".into(),
         ArgValue::Tagged { ty, .. } => format!("a value tagged {ty}"),
-        ArgValue::Other(kind) => format!("a {kind}"),
+        ArgValue::Other(kind) => kind.to_string(),
     }
 }
 
@@ -455,9 +455,9 @@ mod tests {
     fn i32_rejects_bigints_and_other_kinds() {
         rejected(big(false, 5), ValType::I32, "got the BigInt 5n");
         rejected(big(true, 5), ValType::I32, "got the BigInt -5n");
-        rejected(ArgValue::Other("string"), ValType::I32, "got a string");
-        rejected(ArgValue::Other("boolean"), ValType::I32, "got a boolean");
-        rejected(ArgValue::Other("object"), ValType::I32, "object");
+        rejected(ArgValue::Other("a string"), ValType::I32, "got a string");
+        rejected(ArgValue::Other("a boolean"), ValType::I32, "got a boolean");
+        rejected(ArgValue::Other("an object"), ValType::I32, "got an object");
         rejected(ArgValue::Other("undefined"), ValType::I32, "undefined");
         rejected(ArgValue::Null, ValType::I32, "got null");
     }
@@ -531,7 +531,7 @@ mod tests {
             rejected(num(n), ValType::I64, "expected i64");
         }
         rejected(num(f64::NAN), ValType::I64, "got NaN");
-        rejected(ArgValue::Other("string"), ValType::I64, "got a string");
+        rejected(ArgValue::Other("a string"), ValType::I64, "got a string");
         rejected(ArgValue::Null, ValType::I64, "got null");
     }
 
@@ -595,8 +595,8 @@ mod tests {
             ValType::F64,
             "expected f64 (a Number), got the BigInt 1n",
         );
-        rejected(ArgValue::Other("string"), ValType::F64, "got a string");
-        rejected(ArgValue::Other("boolean"), ValType::F32, "got a boolean");
+        rejected(ArgValue::Other("a string"), ValType::F64, "got a string");
+        rejected(ArgValue::Other("a boolean"), ValType::F32, "got a boolean");
         rejected(ArgValue::Null, ValType::F64, "got null");
     }
 
@@ -638,7 +638,7 @@ mod tests {
             "expected null for a funcref parameter, got the Number 0",
         );
         rejected(
-            ArgValue::Other("object"),
+            ArgValue::Other("an object"),
             ValType::EXTERNREF,
             "externref parameter",
         );
@@ -730,7 +730,7 @@ mod tests {
         let vals = to_wasm_results("env.f", &types, &[num(-1.0), num(1.5)]).unwrap();
         assert!(matches!(vals[..], [Val::I32(-1), Val::F32(_)]));
         let error =
-            to_wasm_results("env.f", &types, &[num(1.0), ArgValue::Other("string")]).unwrap_err();
+            to_wasm_results("env.f", &types, &[num(1.0), ArgValue::Other("a string")]).unwrap_err();
         assert_eq!(error.code, ErrorCode::TypeError);
         assert!(
             error
