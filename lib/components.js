@@ -146,8 +146,21 @@ function mapResources(value, type, onResource) {
   return map(value, type)
 }
 
+// Whether a type holds a resource anywhere: asked for every value that crosses, so kept per
+// type object (types are described once per function).
+const resourceMentions = new WeakMap()
+
 function mentionsResource(type) {
   if (type === null || type === undefined) return false
+  let mentions = resourceMentions.get(type)
+  if (mentions === undefined) {
+    mentions = holdsResource(type)
+    resourceMentions.set(type, mentions)
+  }
+  return mentions
+}
+
+function holdsResource(type) {
   switch (type.kind) {
     case 'own':
     case 'borrow':
