@@ -422,3 +422,83 @@ pub fn wit(ty: &Ty) -> String {
             .unwrap_or_default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, ty: Ty) -> Field {
+        Field {
+            name: name.to_string(),
+            ty,
+        }
+    }
+
+    #[test]
+    fn futures_and_streams_are_found_wherever_they_nest() {
+        assert_eq!(Ty::Stream.async_value(), Some("stream"));
+        let nested = Ty::Result {
+            ok: Some(Box::new(Ty::U32)),
+            err: Some(Box::new(Ty::Tuple {
+                types: vec![Ty::String, Ty::Future],
+            })),
+        };
+        assert_eq!(nested.async_value(), Some("future"));
+        let record = Ty::Record {
+            fields: vec![field("title", Ty::String), field("body", Ty::Stream)],
+        };
+        let listed = Ty::List {
+            element: Box::new(Ty::Option {
+                some: Box::new(record),
+            }),
+        };
+        assert_eq!(listed.async_value(), Some("stream"));
+        let variant = Ty::Variant {
+            cases: vec![
+                Case {
+                    name: "none".into(),
+                    ty: None,
+                },
+                Case {
+                    name: "failed".into(),
+                    ty: Some(Ty::ErrorContext),
+                },
+            ],
+        };
+        assert_eq!(variant.async_value(), Some("error-context"));
+        let plain = Ty::Map {
+            key: Box::new(Ty::String),
+            value: Box::new(Ty::List {
+                element: Box::new(Ty::U8),
+            }),
+        };
+        assert_eq!(plain.async_value(), None);
+    }
+
+    #[test]
+    fn a_signature_names_the_parameter_or_the_result_that_holds_one() {
+        let function = |params: Vec<Field>, result: Option<Ty>| Function {
+            name: "f".into(),
+            params,
+            result,
+            wit: String::new(),
+        };
+        let by_param = function(
+            vec![field("x", Ty::U32), field("ready", Ty::Future)],
+            Some(Ty::Stream),
+        );
+        assert_eq!(
+            by_param.async_value_crossing().as_deref(),
+            Some("parameter `ready` holds a future")
+        );
+        let by_result = function(vec![field("x", Ty::U32)], Some(Ty::Stream));
+        assert_eq!(
+            by_result.async_value_crossing().as_deref(),
+            Some("its result holds a stream")
+        );
+        assert_eq!(
+            function(vec![field("x", Ty::U32)], None).async_value_crossing(),
+            None
+        );
+    }
+}
