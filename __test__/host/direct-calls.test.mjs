@@ -99,6 +99,17 @@ describe('long runs of host calls', () => {
     await instance.drop()
   })
 
+  test('async host functions: those that await nothing and those that await a timer', TIMEOUT, async () => {
+    const instance = await withTick(async (i) => {
+      if (i % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+      return i + 1
+    })
+    const n = 5_000
+    assert.deepEqual(await instance.call('ticks', n), [sumOf(n, (i) => i + 1)])
+    assert.deepEqual(await instance.call('ticks', n), [sumOf(n, (i) => i + 1)])
+    await instance.drop()
+  })
+
   // Such a guest is left to the pool for some of its host calls (it would hold the JS thread
   // for the rest of each tick); the pool task and the JS thread then race for it, and neither
   // may leave the other asleep.

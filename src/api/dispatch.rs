@@ -110,7 +110,7 @@ impl JsDispatcher {
             Some(call) => self
                 .queued
                 .call_with_return_value(args, mode, move |_, env| {
-                    shuttle::resume_after(call_id, &*call, &env);
+                    shuttle::resume_after(call_id, call, &env);
                     Ok(())
                 }),
             None => self.queued.call(args, mode),
@@ -156,7 +156,7 @@ impl ChunkSink for JsChunkSink {
 /// queue its next chunk while this one is delivered, and Node would go on delivering chunks
 /// for a thousand callbacks before timers (an AbortSignal's, say) got a turn.
 fn release_next_turn(env: &Env, queue: Arc<OutputQueue>) -> napi::Result<()> {
-    on_next_turn(env, "outputDelivered", move || queue.delivered())
+    on_next_turn(env, "outputDelivered", move |_| queue.delivered())
 }
 
 /// Becomes, on the JS thread, the bytes its queue holds at that moment.

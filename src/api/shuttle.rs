@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use napi::Env;
 
 use crate::api::inline_host::poll_here;
-use crate::api::next_turn::on_next_turn;
+use crate::api::next_turn::{after_promise_jobs, on_next_turn};
 use crate::api::panic::CatchPanic;
 use crate::error::{ErrorCode, WasmError, WasmResult};
 use crate::runtime::host::answered;
@@ -53,12 +53,24 @@ pub fn polling_call() -> Option<Arc<dyn Resume>> {
     POLLING.with(|polling| polling.borrow().clone())
 }
 
-/// After host call `call_id` ran on the JS thread: if it has answered, the guest goes on here,
-/// within this thread's budget.
-pub fn resume_after(call_id: u64, call: &dyn Resume, env: &Env) {
-    if !answered(call_id) {
+/// After host call `call_id` ran on the JS thread: once it has answered, the guest goes on
+/// here, within this thread's budget. A host function that returned a Promise answers in a
+/// promise job at the earliest (an `async` one that awaits nothing, in the next one): it is
+/// looked at again once the jobs queued so far have run, and left to wake the pool if it has
+/// not answered by then.
+pub fn resume_after(call_id: u64, call: Arc<dyn Resume>, env: &Env) {
+    if answered(call_id) {
+        resume_within_budget(&*call, env);
         return;
     }
+    let _ = after_promise_jobs(env, "hostCallAnswered", move |env| {
+        if answered(call_id) {
+            resume_within_budget(&*call, env);
+        }
+    });
+}
+
+fn resume_within_budget(call: &dyn Resume, env: &Env) {
     let spent = match THIS_TURN.get() {
         Some(spent) if spent >= TURN_BUDGET => return,
         Some(spent) => spent,
@@ -74,7 +86,7 @@ pub fn resume_after(call_id: u64, call: &dyn Resume, env: &Env) {
 
 /// Clears this turn's time on the event loop's next turn (`setImmediate`).
 fn clear_next_turn(env: &Env) -> napi::Result<()> {
-    on_next_turn(env, "nextTurn", || THIS_TURN.set(None))?;
+    on_next_turn(env, "nextTurn", |_| THIS_TURN.set(None))?;
     THIS_TURN.set(Some(Duration::ZERO));
     Ok(())
 }
