@@ -195,13 +195,23 @@ pub fn complete(call_id: u64, reply: HostReply) {
     let Some(inbox) = inbox_of(call_id) else {
         return;
     };
-    let waker = {
-        let mut inbox = open(&inbox);
+    post(&inbox, |inbox| {
         if inbox.answered {
-            return;
+            return false;
         }
         inbox.answered = true;
         inbox.reply = Some(reply);
+        true
+    });
+}
+
+/// Puts something in a waiting call's inbox (`put` says whether it did) and wakes the call.
+fn post(inbox: &Mutex<Inbox>, put: impl FnOnce(&mut Inbox) -> bool) {
+    let waker = {
+        let mut inbox = open(inbox);
+        if !put(&mut inbox) {
+            return;
+        }
         inbox.waker.take()
     };
     if let Some(waker) = waker {
@@ -217,14 +227,10 @@ pub fn answered(call_id: u64) -> bool {
 /// Sends a request to the instance a pending host call is waiting in.
 pub fn request(call_id: u64, request: HostRequest) -> WasmResult<()> {
     let inbox = inbox_of(call_id).ok_or_else(|| finished_error(call_id))?;
-    let waker = {
-        let mut inbox = open(&inbox);
+    post(&inbox, |inbox| {
         inbox.requests.push_back(request);
-        inbox.waker.take()
-    };
-    if let Some(waker) = waker {
-        waker.wake();
-    }
+        true
+    });
     Ok(())
 }
 
